@@ -1,0 +1,34 @@
+"""autograd-core: a scalar reverse-mode automatic-differentiation engine for
+learning, teaching and testing derivatives.
+
+>>> from autograd_core import Value
+>>> x = Value(2.0, "x")
+>>> y = x * x + x.exp()
+>>> y.backward()
+>>> round(x.grad, 6)   # 2x + e^x
+11.389056
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .engine import (  # noqa: E402
+    Value,
+    apply,
+    dot,
+    enable_grad,
+    gradients,
+    is_grad_enabled,
+    no_grad,
+    prelu,
+    sum,
+    topological_order,
+    zero_grad,
+)
+from .primitives import PRIMITIVES, Primitive  # noqa: E402
+
+__all__ = [
+    "__version__", "Value", "apply", "dot", "enable_grad", "gradients", "is_grad_enabled",
+    "no_grad", "prelu", "sum", "topological_order", "zero_grad", "PRIMITIVES", "Primitive",
+]

@@ -1,0 +1,144 @@
+"""Plain math for the primitive rules, kept apart from the autodiff machinery.
+
+Every function here is *total* on Python floats: it follows IEEE 754 and never
+raises (``exp(1000)`` is ``inf``, ``log(-1)`` is ``nan``, ``1/0`` is ``inf``).
+Domain errors are the primitives' business (see :mod:`autograd_core.primitives`),
+not this module's.
+
+On anything that is not a float (a :class:`~autograd_core.Value`, a symbolic
+expression used by the step-through tools, ...) each function calls the
+method of the same name, so one rule written with these functions can be
+evaluated on floats (the fast path), on Values (to build a derivative's own
+graph) and on symbols (to print it).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+inf = math.inf
+nan = math.nan
+SQRT2 = math.sqrt(2.0)
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def value_of(x: Any) -> float:
+    """The number behind ``x`` (a float, or anything with ``.data``)."""
+    return x if type(x) is float else x.data
+
+
+def neg(x: Any) -> Any:
+    return -x
+
+
+def div(a: Any, b: Any) -> Any:
+    """``a / b`` with IEEE results for a zero divisor on floats."""
+    if type(b) is float and b == 0.0 and type(a) is float:
+        if a != a or a == 0.0:
+            return nan
+        return math.copysign(inf, a) * math.copysign(1.0, b)
+    return a / b
+
+
+def pow(a: Any, b: Any) -> Any:  # noqa: A001 - the math name is the clearest one
+    """``a ** b``; on floats: inf on overflow or a zero base with b < 0, nan for
+    a negative base with a non-integer exponent (never complex, never raises)."""
+    if type(a) is float and type(b) is float:
+        try:
+            return math.pow(a, b)
+        except OverflowError:
+            if a < 0.0 and b == math.floor(b) and math.fmod(b, 2.0) != 0.0:
+                return -inf
+            return inf
+        except ValueError:
+            if a == 0.0:  # 0 ** negative
+                odd = b == math.floor(b) and math.fmod(b, 2.0) != 0.0
+                return math.copysign(inf, a) if odd else inf
+            return nan
+    return a ** b
+
+
+def exp(x: Any) -> Any:
+    if type(x) is float:
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return inf
+    return x.exp()
+
+
+def expm1(x: Any) -> Any:
+    if type(x) is float:
+        try:
+            return math.expm1(x)
+        except OverflowError:
+            return inf
+    return x.expm1()
+
+
+def log(x: Any) -> Any:
+    if type(x) is float:
+        if x > 0.0:
+            return math.log(x)
+        return -inf if x == 0.0 else nan
+    return x.log()
+
+
+def log1p(x: Any) -> Any:
+    if type(x) is float:
+        if x > -1.0:
+            return math.log1p(x)
+        return -inf if x == -1.0 else nan
+    return x.log1p()
+
+
+def sqrt(x: Any) -> Any:
+    if type(x) is float:
+        return math.sqrt(x) if x >= 0.0 else nan
+    return x.sqrt()
+
+
+def sin(x: Any) -> Any:
+    if type(x) is float:
+        return math.sin(x) if math.isfinite(x) else nan
+    return x.sin()
+
+
+def cos(x: Any) -> Any:
+    if type(x) is float:
+        return math.cos(x) if math.isfinite(x) else nan
+    return x.cos()
+
+
+def tanh(x: Any) -> Any:
+    return math.tanh(x) if type(x) is float else x.tanh()
+
+
+def erf(x: Any) -> Any:
+    return math.erf(x) if type(x) is float else x.erf()
+
+
+def erfc(x: Any) -> Any:
+    return math.erfc(x) if type(x) is float else x.erfc()
+
+
+def sigmoid(x: Any) -> Any:
+    """Logistic function, stable for any float (no overflow)."""
+    if type(x) is float:
+        if x >= 0.0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = exp(x)
+        return e / (1.0 + e)
+    return x.sigmoid()
+
+
+def softplus(x: Any) -> Any:
+    """log(1 + exp(x)) computed as max(x, 0) + log1p(exp(-|x|))."""
+    if type(x) is float:
+        if x != x:
+            return nan
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    return x.softplus()

@@ -1,0 +1,1 @@
+"""Command modules of the ``autograd-core`` tool (see :mod:`autograd_core.cli`)."""

@@ -1,0 +1,594 @@
+"""The tracing core: ``Value`` nodes, the topological order and the backward driver.
+
+A ``Value`` records, when it is made by a primitive, its parents (operands in
+order, repeated when an operand is used twice), the primitive, its parameter,
+and the local derivatives the primitive's rule computed in the forward pass.
+Derivative formulas live only in :mod:`autograd_core.primitives`.
+
+Memory and speed: a node is one ``__slots__`` object, two small tuples and a
+float; there is no global tape and no reference cycle, so a graph the user
+drops is freed at once by reference counting, and the cyclic garbage
+collector has little to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import numbers
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Callable
+
+from . import primitives as _p
+from .primitives import PRIMITIVES, Primitive
+
+__all__ = [
+    "Value", "no_grad", "enable_grad", "is_grad_enabled", "zero_grad",
+    "topological_order", "gradients", "prelu", "dot", "sum", "apply",
+]
+
+_grad_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "autograd_core_grad_enabled", default=True)
+_grad_get = _grad_enabled.get
+
+#: Called as ``hook(value, other, op, result)`` after a comparison of Values
+#: (``<``, ``<=``, ``>``, ``>=``) when set; static capture uses it to record
+#: data-dependent Python decisions.
+comparison_hook: contextvars.ContextVar[Callable[..., None] | None] = contextvars.ContextVar(
+    "autograd_core_comparison_hook", default=None)
+
+_number_types = (int, float)
+
+
+def _as_float(x: Any, what: str) -> float:
+    """``x`` as a float if it is a real number, else a TypeError naming its type."""
+    t = type(x)
+    if t is float:
+        return x
+    if t is bool or not isinstance(x, numbers.Real) or isinstance(x, bool):
+        raise TypeError(f"{what} must be a real number (int, float or numpy real scalar), "
+                        f"not {t.__name__}")
+    try:
+        return float(x)
+    except OverflowError:
+        raise ValueError(f"{what} is too large for a float: {x!r:.40}") from None
+
+
+def _is_number(x: Any) -> bool:
+    t = type(x)
+    return t is float or t is int or (t is not bool and isinstance(x, numbers.Real)
+                                        and not isinstance(x, bool))
+
+
+_new = object.__new__
+
+
+class Value:
+    """A scalar node of the computation graph.
+
+    ``Value(data, label="")``: ``data`` is a real number (stored as a float).
+    Read-only: ``data``, ``op``, ``parents``, ``local_grads``, ``param``.
+    Writable: ``grad`` (0.0 at creation) and ``label``.
+    """
+
+    __slots__ = ("_data", "grad", "label", "_parents", "_local", "_prim", "_param", "_g")
+    __array_ufunc__ = None  # numpy defers to our reflected operators
+
+    def __init__(self, data: Any, label: str = "") -> None:
+        if type(label) is not str:
+            raise TypeError(f"Value label must be a str, not {type(label).__name__}")
+        self._data = _as_float(data, "Value data")
+        self.grad: Any = 0.0
+        self.label = label
+        self._parents: tuple[Value, ...] = ()
+        self._local: tuple[Any, ...] = ()
+        self._prim: Primitive | None = None
+        self._param: Any = None
+
+    # ------------------------------------------------------------ structure
+    @property
+    def data(self) -> float:
+        """The number this node holds (read-only; see :meth:`assign`)."""
+        return self._data
+
+    @property
+    def op(self) -> str:
+        """The primitive's name (``"mul"``, ``"exp"``, ...); ``""`` for a leaf."""
+        return self._prim.name if self._prim is not None else ""
+
+    @property
+    def primitive(self) -> Primitive | None:
+        """The :class:`Primitive` that made this node (``None`` for a leaf)."""
+        return self._prim
+
+    @property
+    def param(self) -> Any:
+        """The primitive's parameter (the constant of ``x + 2``, the slope of
+        ``leaky_relu``, ...), or ``None``."""
+        return self._param
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """Operands in order, repeated when used twice (``x*x`` -> ``(x, x)``)."""
+        return self._parents
+
+    @property
+    def local_grads(self) -> tuple[float, ...]:
+        """∂self/∂parent for each parent, evaluated in the forward pass."""
+        return self._local
+
+    @property
+    def is_leaf(self) -> bool:
+        return not self._parents
+
+    def assign(self, data: Any) -> None:
+        """Replace a leaf's number in place (what optimizers do to parameters)."""
+        if self._parents:
+            raise ValueError("assign() is for leaves only: this node was computed by "
+                             f"{self.op!r} and its local derivatives would go stale")
+        self._data = _as_float(data, "assigned data")
+
+    def detach(self) -> Value:
+        """A new leaf with the same data and label, cut from the graph."""
+        v = Value.__new__(Value)
+        _init_node(v, self._data, (), (), None, None)
+        v.label = self.label
+        return v
+
+    def __repr__(self) -> str:
+        lab = f"label={self.label!r}, " if self.label else ""
+        return f"Value({lab}data={self._data!r}, grad={self.grad!r})"
+
+    def __float__(self) -> float:
+        return self._data
+
+    # ------------------------------------------------------------ backward
+    def backward(self, grad: Any = 1.0, *, create_graph: bool = False) -> None:
+        """Accumulate ∂self/∂node * grad into ``.grad`` of every node of the graph.
+
+        Reverse topological order, found without recursion; each node is
+        processed once. With ``create_graph=True`` the gradients are Values with
+        graphs of their own (for higher derivatives)."""
+        seed = grad if (create_graph and isinstance(grad, Value)) else _as_float(grad, "backward grad")
+        order = _backprop(self, seed, create_graph)
+        for n in order:
+            g = n._g
+            n._g = 0.0
+            old = n.grad
+            n.grad = g if (type(old) is float and old == 0.0 and type(g) is not float) else old + g
+
+    # ------------------------------------------------------------ comparisons
+    def _compare(self, other: Any, op: str) -> bool:
+        o = other._data if isinstance(other, Value) else _as_float(other, f"operand of {op}")
+        a = self._data
+        result = (a < o if op == "<" else a <= o if op == "<=" else a > o if op == ">" else a >= o)
+        hook = comparison_hook.get()
+        if hook is not None:
+            hook(self, other, op, result)
+        return result
+
+    def __lt__(self, other: Any) -> bool:
+        return self._compare(other, "<")
+
+    def __le__(self, other: Any) -> bool:
+        return self._compare(other, "<=")
+
+    def __gt__(self, other: Any) -> bool:
+        return self._compare(other, ">")
+
+    def __ge__(self, other: Any) -> bool:
+        return self._compare(other, ">=")
+
+    # ------------------------------------------------------------ operators
+    def __add__(self, other: Any) -> Value:
+        if type(other) is Value:
+            out, local = _ADD_RULE(self._data, other._data)
+            return _node(out, (self, other), local, _ADD, None)
+        return _const_op(_ADD_CONST, self, other)
+
+    def __radd__(self, other: Any) -> Value:
+        return _const_op(_ADD_CONST, self, other)
+
+    def __sub__(self, other: Any) -> Value:
+        if type(other) is Value:
+            out, local = _SUB_RULE(self._data, other._data)
+            return _node(out, (self, other), local, _SUB, None)
+        return _const_op(_SUB_CONST, self, other)
+
+    def __rsub__(self, other: Any) -> Value:
+        return _const_op(_RSUB_CONST, self, other)
+
+    def __mul__(self, other: Any) -> Value:
+        if type(other) is Value:
+            out, local = _MUL_RULE(self._data, other._data)
+            return _node(out, (self, other), local, _MUL, None)
+        return _const_op(_MUL_CONST, self, other)
+
+    def __rmul__(self, other: Any) -> Value:
+        return _const_op(_MUL_CONST, self, other)
+
+    def __truediv__(self, other: Any) -> Value:
+        if isinstance(other, Value):
+            return apply(PRIMITIVES["div"], self, other)
+        return _const_op(_DIV_CONST, self, other)
+
+    def __rtruediv__(self, other: Any) -> Value:
+        return _const_op(_RDIV_CONST, self, other)
+
+    def __pow__(self, other: Any) -> Value:
+        if isinstance(other, Value):
+            return apply(PRIMITIVES["pow"], self, other)
+        return _const_op(_POW_CONST, self, other)
+
+    def __rpow__(self, other: Any) -> Value:
+        return _const_op(_RPOW_CONST, self, other)
+
+    def __neg__(self) -> Value:
+        return _unary(_NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _unary(PRIMITIVES["abs"], self)
+
+    # ------------------------------------------------------------ functions
+    def exp(self) -> Value:
+        """e ** x; ``inf`` past the float range."""
+        return _unary(PRIMITIVES["exp"], self)
+
+    def expm1(self) -> Value:
+        """e ** x - 1, accurate near 0."""
+        return _unary(PRIMITIVES["expm1"], self)
+
+    def log(self) -> Value:
+        """Natural logarithm; ValueError for x <= 0."""
+        return _unary(PRIMITIVES["log"], self)
+
+    def log1p(self) -> Value:
+        """log(1 + x), accurate near 0; ValueError for x <= -1."""
+        return _unary(PRIMITIVES["log1p"], self)
+
+    def sqrt(self) -> Value:
+        """Square root; ValueError for x < 0."""
+        return _unary(PRIMITIVES["sqrt"], self)
+
+    def sin(self) -> Value:
+        return _unary(PRIMITIVES["sin"], self)
+
+    def cos(self) -> Value:
+        return _unary(PRIMITIVES["cos"], self)
+
+    def erf(self) -> Value:
+        return _unary(PRIMITIVES["erf"], self)
+
+    def erfc(self) -> Value:
+        return _unary(PRIMITIVES["erfc"], self)
+
+    def tanh(self) -> Value:
+        return _unary(PRIMITIVES["tanh"], self)
+
+    def sigmoid(self) -> Value:
+        """σ(x) = 1 / (1 + exp(-x)), stable for any x."""
+        return _unary(_SIGMOID, self)
+
+    def relu(self) -> Value:
+        """max(0, x); relu'(0) = 0."""
+        return _unary(_RELU, self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Value:
+        """x if x > 0 else negative_slope * x."""
+        return _unary(PRIMITIVES["leaky_relu"], self,
+                      _as_float(negative_slope, "leaky_relu negative_slope"))
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        """x if x > 0 else alpha * (exp(x) - 1)."""
+        return _unary(PRIMITIVES["elu"], self, _as_float(alpha, "elu alpha"))
+
+    def softplus(self) -> Value:
+        """log(1 + exp(x)), stable for any x."""
+        return _unary(PRIMITIVES["softplus"], self)
+
+    def swish(self, beta: float = 1.0) -> Value:
+        """x * σ(beta * x)."""
+        return _unary(PRIMITIVES["swish"], self, _as_float(beta, "swish beta"))
+
+    def gelu(self, approximate: str = "none") -> Value:
+        """x * Φ(x). ``approximate``: ``"none"`` (exact, erf), ``"tanh"``
+        (0.5x(1 + tanh(√(2/π)(x + 0.044715x³)))) or ``"sigmoid"`` (x * σ(1.702x))."""
+        if approximate == "none":
+            return _unary(PRIMITIVES["gelu"], self)
+        if approximate == "tanh":
+            return _unary(PRIMITIVES["gelu_tanh"], self)
+        if approximate == "sigmoid":
+            return _unary(PRIMITIVES["swish"], self, 1.702)
+        raise ValueError(f"gelu approximate must be 'none', 'tanh' or 'sigmoid', not {approximate!r}")
+
+
+# ---------------------------------------------------------------- node making
+
+def _init_node(v: Value, data: float, parents: tuple, local: tuple,
+               prim: Primitive | None, param: Any) -> None:
+    v._data = data
+    v.grad = 0.0
+    v.label = ""
+    v._parents = parents
+    v._local = local
+    v._prim = prim
+    v._param = param
+
+
+def _node(data: float, parents: tuple, local: tuple, prim: Primitive, param: Any) -> Value:
+    v = _new(Value)
+    v._data = data
+    v.grad = 0.0
+    v.label = ""
+    if _grad_get():
+        v._parents = parents
+        v._local = local
+        v._prim = prim
+        v._param = param
+    else:
+        v._parents = ()
+        v._local = ()
+        v._prim = None
+        v._param = None
+    return v
+
+
+def _operand(x: Any, where: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    return Value(_as_float(x, where))
+
+
+def _unary(prim: Primitive, x: Value, param: Any = None) -> Value:
+    d = x._data
+    if param is None and not prim.has_param:
+        if prim.check is not None:
+            err = prim.check(d)
+            if err is not None:
+                raise err
+        out, local = prim.rule(d)
+    else:
+        if prim.check is not None:
+            err = prim.check(d, param)
+            if err is not None:
+                raise err
+        out, local = prim.rule(d, param)
+    return _node(out, (x,), local, prim, param)
+
+
+def _const_op(prim: Primitive, x: Value, c: Any) -> Value:
+    t = type(c)
+    if t is float:
+        pass
+    elif t is int:
+        c = float(c)
+    elif _is_number(c):
+        c = float(c)
+    else:
+        return NotImplemented  # type: ignore[return-value]  # Python raises TypeError naming the types
+    return _unary(prim, x, c)
+
+
+def apply(prim: Primitive | str, *operands: Any, param: Any = None) -> Value:
+    """Apply a primitive (or its name) to operands (Values or numbers).
+
+    The general entry point; the operators and methods of :class:`Value` are
+    shortcuts to it. Numbers given as operands become constant leaves."""
+    if isinstance(prim, str):
+        try:
+            prim = PRIMITIVES[prim]
+        except KeyError:
+            raise ValueError(f"unknown primitive {prim!r}; known: {', '.join(sorted(PRIMITIVES))}") from None
+    if prim.arity is not None and len(operands) != prim.arity:
+        raise TypeError(f"{prim.name} takes {prim.arity} operand(s), got {len(operands)}")
+    if not operands:
+        raise ValueError(f"{prim.name} needs at least one operand")
+    if prim.has_param and param is None:
+        raise TypeError(f"{prim.name} needs its parameter {prim.param!r}")
+    args = tuple(_operand(x, f"operand {i} of {prim.name}") for i, x in enumerate(operands))
+    datas = [a._data for a in args]
+    extra = (param,) if prim.has_param else ()
+    if prim.check is not None:
+        err = prim.check(*datas, *extra)
+        if err is not None:
+            raise err
+    out, local = prim.rule(*datas, *extra)
+    return _node(out, args, tuple(local), prim, param)
+
+
+_ADD = PRIMITIVES["add"]
+_SUB = PRIMITIVES["sub"]
+_MUL = PRIMITIVES["mul"]
+_ADD_RULE, _SUB_RULE, _MUL_RULE = _ADD.rule, _SUB.rule, _MUL.rule
+_ADD_CONST = PRIMITIVES["add_const"]
+_SUB_CONST = PRIMITIVES["sub_const"]
+_RSUB_CONST = PRIMITIVES["rsub_const"]
+_MUL_CONST = PRIMITIVES["mul_const"]
+_DIV_CONST = PRIMITIVES["div_const"]
+_RDIV_CONST = PRIMITIVES["rdiv_const"]
+_POW_CONST = PRIMITIVES["pow_const"]
+_RPOW_CONST = PRIMITIVES["rpow_const"]
+_NEG = PRIMITIVES["neg"]
+_SIGMOID = PRIMITIVES["sigmoid"]
+_RELU = PRIMITIVES["relu"]
+_SUM = PRIMITIVES["sum"]
+_DOT = PRIMITIVES["dot"]
+_DOT_CONST = PRIMITIVES["dot_const"]
+
+
+# ------------------------------------------------------------ n-ary functions
+
+def prelu(x: Any, alpha: Any) -> Value:
+    """x if x > 0 else alpha * x. With ``alpha`` a Value (a learnable slope)
+    both operands get gradients; with a number it is ``leaky_relu(alpha)``."""
+    x = _operand(x, "prelu x")
+    if isinstance(alpha, Value):
+        return apply(PRIMITIVES["prelu"], x, alpha)
+    return x.leaky_relu(_as_float(alpha, "prelu alpha"))
+
+
+def sum(values: Iterable[Any]) -> Value:  # noqa: A001 - mirrors the builtin on purpose
+    """One n-ary node for v1 + v2 + ... + vn (left to right); numbers become
+    constant leaves. An empty iterable gives a leaf 0.0."""
+    vals = tuple(values)
+    if not vals:
+        return Value(0.0)
+    args = tuple(_operand(v, f"element {i} of sum") for i, v in enumerate(vals))
+    out, local = _SUM.rule(*[a._data for a in args])
+    return _node(out, args, local, _SUM, None)
+
+
+def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
+    """One n-ary node for w1*x1 + ... + wn*xn, exact local derivatives per
+    operand (∂/∂w_i = x_i, ∂/∂x_i = w_i).
+
+    When all of one side are plain numbers (input data), they are kept as a
+    constant parameter of the node instead of becoming leaves."""
+    ws = tuple(ws)
+    xs = tuple(xs)
+    if len(ws) != len(xs):
+        raise ValueError(f"dot needs two sequences of the same length, got {len(ws)} and {len(xs)}")
+    if not ws:
+        return Value(0.0)
+    ws_values = all(type(w) is Value for w in ws)
+    if ws_values and not any(isinstance(x, Value) for x in xs):
+        consts = tuple(x if type(x) is float else _as_float(x, f"element {i} of dot xs")
+                       for i, x in enumerate(xs))
+        out, local = _DOT_CONST.rule(*[w._data for w in ws], consts)
+        return _node(out, ws, local, _DOT_CONST, consts)
+    if not ws_values and not any(isinstance(w, Value) for w in ws) and all(
+            type(x) is Value for x in xs):
+        return dot(xs, ws)
+    args = tuple(_operand(v, f"element {i} of dot") for i, v in enumerate(ws + xs))
+    out, local = _DOT.rule(*[a._data for a in args])
+    return _node(out, args, local, _DOT, None)
+
+
+# ------------------------------------------------------------ grad mode
+
+@contextlib.contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside, results record no parents (they are leaves). Thread- and
+    asyncio-safe (a context variable). Usable as a decorator."""
+    token = _grad_enabled.set(False)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+
+
+@contextlib.contextmanager
+def enable_grad() -> Iterator[None]:
+    """Record graphs again inside a ``no_grad`` block."""
+    token = _grad_enabled.set(True)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+
+
+def is_grad_enabled() -> bool:
+    return _grad_get()
+
+
+def zero_grad(values: Iterable[Value]) -> None:
+    """Reset ``.grad`` of each Value to 0.0."""
+    for v in values:
+        if not isinstance(v, Value):
+            raise TypeError(f"zero_grad needs Values, got {type(v).__name__}")
+        v.grad = 0.0
+
+
+# ------------------------------------------------------------ graph walking
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node reachable from ``root`` (leaves included), each once,
+    parents before children. Iterative: works for graphs of any depth."""
+    if not isinstance(root, Value):
+        raise TypeError(f"expected a Value, got {type(root).__name__}")
+    order: list[Value] = []
+    emit = order.append
+    expanded: set[Value] = set()
+    done: set[Value] = set()
+    stack = [root]
+    push, pop = stack.append, stack.pop
+    while stack:
+        n = pop()
+        if n in done:
+            continue
+        if n in expanded or not n._parents:
+            done.add(n)
+            emit(n)
+            continue
+        expanded.add(n)
+        push(n)
+        for p in reversed(n._parents):  # first operand first: evaluation order
+            if p not in expanded:
+                push(p)
+    return order
+
+
+def _backprop(root: Value, seed: Any, create_graph: bool) -> list[Value]:
+    """Fill ``node._g`` with seed * ∂root/∂node for every node; return the order.
+
+    The one backward driver: ``Value.backward`` and :func:`gradients` call it.
+    Callers read ``_g`` and must set it back to 0.0."""
+    order = topological_order(root)
+    for n in order:
+        n._g = 0.0
+    root._g = seed
+    try:
+        if not create_graph:
+            for n in reversed(order):
+                parents = n._parents
+                if parents:
+                    g = n._g
+                    for p, l in zip(parents, n._local):
+                        p._g += l * g
+        else:
+            with enable_grad():
+                for n in reversed(order):
+                    parents = n._parents
+                    g = n._g
+                    if not parents or (type(g) is float and g == 0.0):
+                        continue
+                    extra = (n._param,) if n._prim.has_param else ()
+                    locals_ = n._prim.rule(*parents, *extra)[1]
+                    for p, l in zip(parents, locals_):
+                        if type(l) is float:
+                            if l == 0.0 and type(g) is not float:
+                                continue
+                            c = g if l == 1.0 else l * g
+                        else:
+                            c = l * g
+                        old = p._g
+                        p._g = c if (type(old) is float and old == 0.0) else old + c
+    except BaseException:
+        for n in order:
+            n._g = 0.0
+        raise
+    return order
+
+
+def gradients(output: Value, inputs: Sequence[Value], *, grad: Any = 1.0,
+              create_graph: bool = False) -> list[Any]:
+    """∂output/∂input for each input, without touching any ``.grad``.
+
+    Like ``torch.autograd.grad``: composable, for higher derivatives use
+    ``create_graph=True`` (results are Values). An input the output does not
+    depend on gets 0.0."""
+    if not isinstance(output, Value):
+        raise TypeError(f"output must be a Value, got {type(output).__name__}")
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value):
+            raise TypeError(f"input {i} must be a Value, got {type(x).__name__}")
+    seed = grad if (create_graph and isinstance(grad, Value)) else _as_float(grad, "grad")
+    order = _backprop(output, seed, create_graph)
+    try:
+        return [x._g if hasattr(x, "_g") else 0.0 for x in inputs]
+    finally:
+        for n in order:
+            n._g = 0.0

@@ -1,0 +1,1 @@
+"""nn: a small neural-net library on the autograd_core engine."""

@@ -1,0 +1,1 @@
+"""visualize: Graphviz pictures of computation graphs, and plots."""
