@@ -22,6 +22,7 @@ from .engine import (  # noqa: E402
     is_grad_enabled,
     no_grad,
     prelu,
+    push_tangents,
     sum,
     topological_order,
     zero_grad,
@@ -30,5 +31,5 @@ from .primitives import PRIMITIVES, Primitive  # noqa: E402
 
 __all__ = [
     "__version__", "Value", "apply", "dot", "enable_grad", "gradients", "is_grad_enabled",
-    "no_grad", "prelu", "sum", "topological_order", "zero_grad", "PRIMITIVES", "Primitive",
+    "no_grad", "prelu", "push_tangents", "sum", "topological_order", "zero_grad", "PRIMITIVES", "Primitive",
 ]

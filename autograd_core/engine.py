@@ -24,7 +24,7 @@ from .primitives import PRIMITIVES, Primitive
 
 __all__ = [
     "Value", "no_grad", "enable_grad", "is_grad_enabled", "zero_grad",
-    "topological_order", "gradients", "prelu", "dot", "sum", "apply",
+    "topological_order", "gradients", "push_tangents", "prelu", "dot", "sum", "apply",
 ]
 
 _grad_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -571,6 +571,32 @@ def _backprop(root: Value, seed: Any, create_graph: bool) -> list[Value]:
             n._g = 0.0
         raise
     return order
+
+
+def push_tangents(root: Value, seeds: dict[Value, Any],
+                  order: list[Value] | None = None) -> dict[Value, Any]:
+    """Forward mode: the tangent of every node reachable from ``root``.
+
+    ``seeds`` maps input nodes to their tangents (others start at 0). Tangents
+    are pushed in topological order, each node's tangent being
+    Σ local_grad_i × tangent(parent_i): the same local derivatives backward
+    uses, read the other way round. The one forward-mode driver."""
+    if order is None:
+        order = topological_order(root)
+    tan: dict[Value, Any] = {}
+    get = tan.get
+    for n in order:
+        parents = n._parents
+        if not parents:
+            tan[n] = seeds.get(n, 0.0)
+            continue
+        t = 0.0
+        for p, l in zip(parents, n._local):
+            tp = get(p, 0.0)
+            if type(tp) is not float or tp != 0.0:  # a zero tangent adds nothing
+                t = t + l * tp
+        tan[n] = t if n not in seeds else t + seeds[n]
+    return tan
 
 
 def gradients(output: Value, inputs: Sequence[Value], *, grad: Any = 1.0,
