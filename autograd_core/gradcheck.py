@@ -1,0 +1,360 @@
+"""Check the engine's derivatives against finite differences, input by input.
+
+``gradcheck(f, inputs)`` computes ∂f/∂x_i for *every* input (not a random
+projection) in reverse mode (``"rev"``, :func:`~autograd_core.gradients`)
+and in forward mode (``"fwd"``, :func:`~autograd_core.push_tangents`), and
+compares each one with a Richardson-extrapolated finite difference
+(:mod:`autograd_core.numerical`). With ``order=2`` it also checks every
+entry of the Hessian: ∂²f/∂x_j∂x_i from reverse-over-reverse (``"rev"``) or
+forward-over-reverse (``"fwd"``) against finite differences of the analytic
+gradient.
+
+A row passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
+
+Kinks: for each input the one-sided (left and right) derivatives are also
+estimated. Where they disagree, or do not converge because the function or
+its gradient jumps there, the point is not differentiable: the row is
+marked as a kink, is not held to the tolerance and the report says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .engine import Value, enable_grad, gradients, push_tangents, topological_order
+from .numerical import (
+    METHODS,
+    _as_number,
+    _check_inputs,
+    _jacobian,
+    _one_sided,
+    _steps,
+)
+
+__all__ = ["gradcheck", "GradcheckReport", "GradcheckRow", "MODES"]
+
+MODES = ("rev", "fwd")
+_DIVERGED_RTOL = 1e-3   # a one-sided estimate this uncertain has no limit: a jump
+
+
+@dataclass(frozen=True)
+class GradcheckRow:
+    """One checked derivative.
+
+    ``input`` is the input's index (``i`` for ∂f/∂x_i at order 1, ``(i, j)``
+    for ∂²f/∂x_i∂x_j at order 2) and ``name`` how the table shows it.
+    ``one_sided`` holds the (left, right) numerical derivatives."""
+
+    input: int | tuple[int, int]
+    name: str
+    mode: str
+    order: int
+    analytic: float
+    numeric: float
+    abs_error: float
+    rel_error: float
+    ok: bool
+    kink: bool
+    one_sided: tuple[float, float] = (math.nan, math.nan)
+    note: str = ""
+
+
+@dataclass
+class GradcheckReport:
+    """The result of :func:`gradcheck`: truthy when every row passes.
+
+    ``rows`` lists every checked derivative; ``failures`` and ``kinks`` the
+    rows that failed or sit on a kink. ``str(report)`` is an aligned table."""
+
+    rows: list[GradcheckRow]
+    inputs: list[float]
+    names: list[str]
+    method: str
+    atol: float
+    rtol: float
+    order: int
+    modes: tuple[str, ...]
+    value: float = math.nan
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def failures(self) -> list[GradcheckRow]:
+        return [r for r in self.rows if not r.ok]
+
+    @property
+    def kinks(self) -> list[GradcheckRow]:
+        return [r for r in self.rows if r.kink]
+
+    def summary(self) -> str:
+        """The one-line verdict at the top of the table."""
+        n = len(self.rows)
+        bad = len(self.failures)
+        verdict = "PASSED" if bad == 0 else "FAILED"
+        head = (f"gradcheck {verdict}: {n - bad} of {n} derivatives match "
+                f"(method={self.method}, atol={self.atol:g}, rtol={self.rtol:g}, "
+                f"order={self.order}, modes={','.join(self.modes)})")
+        return head
+
+    def __str__(self) -> str:
+        point = ", ".join(f"{nm} = {x!r}" for nm, x in zip(self.names, self.inputs))
+        lines = [self.summary(), f"at {point}; f = {_fmt(self.value)}"]
+        kinks = self.kinks
+        if kinks:
+            lines.append(f"{len(kinks)} row(s) at a kink: the one-sided derivatives disagree "
+                         "(or the gradient jumps), so those rows are marked 'kink' and not "
+                         "held to the tolerance")
+        if self.failures:
+            lines.append("a row passes when |analytic - numeric| <= atol + rtol * |numeric|")
+        header = ("input", "mode", "order", "analytic", "numeric", "abs err", "rel err",
+                  "ok", "kink", "note")
+        body = [(r.name, r.mode, str(r.order), _fmt(r.analytic), _fmt(r.numeric),
+                 _efmt(r.abs_error), _efmt(r.rel_error), "ok" if r.ok else "FAIL",
+                 "kink" if r.kink else "", r.note) for r in self.rows]
+        right = {2, 3, 4, 5, 6}
+        widths = [max(len(h), *(len(b[c]) for b in body)) if body else len(h)
+                  for c, h in enumerate(header)]
+
+        def line(cells: Sequence[str]) -> str:
+            out = [c.rjust(w) if k in right else c.ljust(w)
+                   for k, (c, w) in enumerate(zip(cells, widths))]
+            return "  ".join(out).rstrip()
+
+        lines.append(line(header))
+        lines.append(line(["-" * w for w in widths]))
+        lines.extend(line(b) for b in body)
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<GradcheckReport {'ok' if self.ok else 'FAILED'}: {len(self.rows)} rows, "
+                f"{len(self.failures)} failed, {len(self.kinks)} at kinks>")
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.12g}"
+
+
+def _efmt(x: float) -> str:
+    return f"{x:.2e}" if x != 0.0 else "0"
+
+
+# ------------------------------------------------------------------ helpers
+
+def _call(f: Callable[..., Any], args: Sequence[Value]) -> Any:
+    """``f(*args)`` with graph recording on; the result must be a Value or a number."""
+    with enable_grad():
+        out = f(*args)
+    if isinstance(out, Value):
+        return out
+    _as_number(out, "gradcheck: f")  # TypeError for anything that is not a number
+    return float(getattr(out, "data", out))
+
+
+def _leaves(xs: Sequence[float], names: Sequence[str]) -> list[Value]:
+    return [Value(x, nm) for x, nm in zip(xs, names)]
+
+
+def _rev_grad(f: Callable[..., Any], xs: Sequence[float], names: Sequence[str]) -> list[float]:
+    leaves = _leaves(xs, names)
+    out = _call(f, leaves)
+    if not isinstance(out, Value):
+        return [0.0] * len(xs)
+    return [float(g) for g in gradients(out, leaves)]
+
+
+def _compare(analytic: float, numeric: float, atol: float, rtol: float) -> tuple[float, float, bool]:
+    if math.isnan(analytic) or math.isnan(numeric):
+        return math.nan, math.nan, False
+    if math.isinf(analytic) or math.isinf(numeric):
+        same = analytic == numeric
+        return (0.0, 0.0, True) if same else (math.inf, math.inf, False)
+    err = abs(analytic - numeric)
+    scale = max(abs(analytic), abs(numeric))
+    rel = err / scale if scale > 0.0 else 0.0
+    return err, rel, err <= atol + rtol * abs(numeric)
+
+
+def _kinks(F: Callable[[list[float]], np.ndarray], xs: list[float], m: int,
+           atol: float, rtol: float, steps: list[float | None], J: np.ndarray,
+           E: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per output (m) and input (n): (is_kink, left, right) from extrapolated
+    one-sided derivatives.
+
+    Also refines ``J`` in place: where the central estimate's error estimate
+    ``E`` is worse than that of the mean of agreeing one-sided derivatives
+    (a point where f is differentiable but not smooth, like elu(alpha=1) at
+    0), the mean is the better estimate and replaces it."""
+    n = len(xs)
+    kink = np.zeros((m, n), dtype=bool)
+    left = np.full((m, n), np.nan)
+    right = np.full((m, n), np.nan)
+    f0 = F(list(xs))
+    for i in range(n):
+        L, eL = _one_sided(F, xs, i, -1, m, f0, steps[i])
+        R, eR = _one_sided(F, xs, i, +1, m, f0, steps[i])
+        left[:, i], right[:, i] = L, R
+        for k in range(m):
+            lk, rk, el, er = L[k], R[k], eL[k], eR[k]
+            if math.isnan(lk) or math.isnan(rk):
+                continue  # one side is outside the domain: cannot tell
+            scale = max(abs(lk), abs(rk))
+            tol = atol + rtol * scale
+            disagree = abs(lk - rk) > max(tol, el + er)
+            diverged = max(el, er) > _DIVERGED_RTOL * scale + 1e3 * atol
+            kink[k, i] = bool(disagree or diverged)
+            if not kink[k, i]:
+                mean_err = max(el, er) + 0.5 * abs(lk - rk)
+                if mean_err < E[k, i]:
+                    J[k, i] = 0.5 * (lk + rk)
+                    E[k, i] = mean_err
+    return kink, left, right
+
+
+def _names(inputs: Sequence[Any]) -> list[str]:
+    names = []
+    for i, x in enumerate(inputs):
+        lab = x.label if isinstance(x, Value) else ""
+        names.append(lab or f"x{i}")
+    return names
+
+
+def _kink_note(left: float, right: float, analytic: float, tol: float) -> str:
+    lo, hi = min(left, right), max(left, right)
+    note = f"one-sided {_fmt(left)} | {_fmt(right)}"
+    if not (lo - tol <= analytic <= hi + tol):
+        note += "; analytic is outside them"
+    return note
+
+
+# ------------------------------------------------------------------ gradcheck
+
+def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
+              modes: Sequence[str] = MODES, method: str = "richardson",
+              atol: float = 1e-8, rtol: float = 1e-6,
+              eps: float | Sequence[float] | None = None) -> GradcheckReport:
+    """Check every first (and with ``order=2`` every second) derivative of ``f``.
+
+    ``f`` takes one Value per input and returns a Value; ``inputs`` are
+    numbers (or Values: their data and labels are used, they are not
+    modified). ``modes``: ``"rev"`` (reverse mode) and/or ``"fwd"`` (forward
+    mode). ``method``/``eps``: see :func:`~autograd_core.numerical_grad`.
+    Returns a :class:`GradcheckReport`, truthy when every row passes."""
+    if not callable(f):
+        raise TypeError(f"f must be callable, not {type(f).__name__}")
+    if isinstance(order, bool) or order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, not {order!r}")
+    if isinstance(modes, str):
+        modes = (modes,)
+    modes = tuple(modes)
+    if not modes or any(md not in MODES for md in modes):
+        raise ValueError(f"modes must be a non-empty selection of {MODES}, not {modes!r}")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, not {method!r}")
+    for nm, tol in (("atol", atol), ("rtol", rtol)):
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0.0 <= tol < math.inf):
+            raise ValueError(f"{nm} must be a non-negative finite number, not {tol!r}")
+    xs = _check_inputs(inputs)
+    if not xs:
+        raise ValueError("gradcheck needs at least one input")
+    names = _names(inputs)
+    steps = _steps(eps, xs, method)
+    n = len(xs)
+
+    # analytic, order 1
+    leaves = _leaves(xs, names)
+    out = _call(f, leaves)
+    value = out.data if isinstance(out, Value) else out
+    analytic1: dict[str, list[float]] = {}
+    if "rev" in modes:
+        analytic1["rev"] = ([float(g) for g in gradients(out, leaves)]
+                            if isinstance(out, Value) else [0.0] * n)
+    if "fwd" in modes:
+        if isinstance(out, Value):
+            topo = topological_order(out)
+            analytic1["fwd"] = [float(push_tangents(out, {leaf: 1.0}, topo)[out])
+                                for leaf in leaves]
+        else:
+            analytic1["fwd"] = [0.0] * n
+
+    # numeric, order 1
+    def F(args: list[float]) -> np.ndarray:
+        r = _call(f, _leaves(args, names))
+        return np.array([r.data if isinstance(r, Value) else r])
+
+    J, E = _jacobian(F, xs, method, steps, 1)
+    kink1, left1, right1 = _kinks(F, xs, 1, atol, rtol, steps, J, E)
+
+    rows: list[GradcheckRow] = []
+    for i in range(n):
+        for md in modes:
+            rows.append(_row(i, names[i], md, 1, analytic1[md][i], J[0, i], kink1[0, i],
+                             left1[0, i], right1[0, i], atol, rtol))
+
+    if order == 2:
+        hess = _analytic_hessians(f, xs, names, modes)
+
+        def G(args: list[float]) -> np.ndarray:
+            return np.array(_rev_grad(f, args, names))
+
+        H, EH = _jacobian(G, xs, method, steps, n)     # H[i, j] = ∂(∂f/∂x_i)/∂x_j
+        kink2, left2, right2 = _kinks(G, xs, n, atol, rtol, steps, H, EH)
+        for i in range(n):
+            for j in range(n):
+                for md in modes:
+                    rows.append(_row((i, j), f"{names[i]},{names[j]}", md, 2, hess[md][i][j],
+                                     H[i, j], kink2[i, j], left2[i, j], right2[i, j], atol, rtol))
+    return GradcheckReport(rows=rows, inputs=xs, names=names, method=method, atol=float(atol),
+                           rtol=float(rtol), order=order, modes=modes, value=float(value))
+
+
+def _row(index: Any, name: str, mode: str, order: int, analytic: float, numeric: float,
+         kink: bool, left: float, right: float, atol: float, rtol: float) -> GradcheckRow:
+    analytic, numeric = float(analytic), float(numeric)
+    err, rel, ok = _compare(analytic, numeric, atol, rtol)
+    note = ""
+    if kink:
+        ok = True
+        note = _kink_note(left, right, analytic, atol + rtol * max(abs(left), abs(right)))
+    elif not ok and math.isnan(numeric):
+        note = "no finite difference (f fails or is not finite near this point)"
+    return GradcheckRow(input=index, name=name, mode=mode, order=order, analytic=analytic,
+                        numeric=numeric, abs_error=err, rel_error=rel, ok=ok, kink=bool(kink),
+                        one_sided=(float(left), float(right)), note=note)
+
+
+def _analytic_hessians(f: Callable[..., Any], xs: list[float], names: list[str],
+                       modes: Sequence[str]) -> dict[str, list[list[float]]]:
+    """Hessian by reverse-over-reverse ("rev") and forward-over-reverse ("fwd").
+
+    Both differentiate the gradient graph that ``gradients(create_graph=True)``
+    builds from the primitives' rules evaluated on Values."""
+    n = len(xs)
+    leaves = _leaves(xs, names)
+    out = _call(f, leaves)
+    result: dict[str, list[list[float]]] = {}
+    if not isinstance(out, Value):
+        return {md: [[0.0] * n for _ in range(n)] for md in modes}
+    gs = gradients(out, leaves, create_graph=True)
+    if "rev" in modes:
+        result["rev"] = [[float(h) for h in gradients(g, leaves)] if isinstance(g, Value)
+                         else [0.0] * n for g in gs]
+    if "fwd" in modes:
+        rows = []
+        for g in gs:
+            if not isinstance(g, Value):
+                rows.append([0.0] * n)
+                continue
+            topo = topological_order(g)
+            rows.append([float(push_tangents(g, {leaf: 1.0}, topo)[g]) for leaf in leaves])
+        result["fwd"] = rows
+    return result
