@@ -18,6 +18,7 @@ from . import __version__
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES: list[str] = [
+    "autograd_core.commands.explain",
 ]
 
 

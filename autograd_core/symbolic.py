@@ -1,0 +1,365 @@
+"""Symbols that carry a text and a value, to print derivatives from the rules.
+
+A :class:`Sym` behaves like a number for the primitive rules of
+:mod:`autograd_core.primitives`: it supports ``+ - * / **`` (with Syms or
+plain numbers on either side), unary ``-``, the comparisons ``< <= > >=``
+(answered from its value, so a kink rule such as ``relu`` picks the same
+branch it picked in the forward pass) and the functions of
+:mod:`autograd_core._math` (``exp``, ``log``, ``sigmoid``, ...). Each result is
+a new Sym whose ``text`` is the formula and whose ``value`` is the number.
+
+Evaluating a rule on Syms named after a node's parents gives its local
+derivatives as formulas::
+
+    >>> from autograd_core.primitives import PRIMITIVES
+    >>> h5 = Sym("h5", 2.0)
+    >>> value, (d,) = PRIMITIVES["rdiv_const"].rule(h5, 1.0)
+    >>> value.text, d.text, d.value
+    ('1/h5', '-1/h5^2', -0.25)
+
+No formula is written here: the derivative comes from the same rule that
+fills ``Value.local_grads``. This module only prints, with the obvious
+simplifications (``1·x`` is ``x``, ``x^1`` is ``x``, ``0 + x`` is ``x``,
+``-1·x`` is ``-x``, numbers fold). Simplification can be switched off with
+:func:`literal` (used to print what a node computes, ``x·1`` as written).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import math
+import numbers
+from collections.abc import Iterator
+from typing import Any
+
+from . import _math as m
+
+__all__ = ["Sym", "fmt_number", "literal"]
+
+# Binding strength, loosest first.
+ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
+
+_simplify: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "autograd_core_sym_simplify", default=True)
+
+
+@contextlib.contextmanager
+def literal() -> Iterator[None]:
+    """Inside, Sym arithmetic keeps every operand (``x·1`` stays ``x·1``);
+    only numbers with numbers still fold."""
+    token = _simplify.set(False)
+    try:
+        yield
+    finally:
+        _simplify.reset(token)
+
+
+def fmt_number(x: float) -> str:
+    """A number as a formula shows it: ``1``, ``-1``, ``0.25``, ``1e-10``, ``inf``."""
+    x = float(x)
+    if x != x:
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0.0:
+        return "0"
+    if x == math.floor(x) and abs(x) < 1e15:
+        return str(int(x))
+    s = repr(x)
+    if len(s) > 9:
+        s = f"{x:.6g}"
+    return s
+
+
+def _is_real(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+
+class Sym:
+    """A formula ``text`` with its numeric ``value``.
+
+    ``Sym(text, value)`` makes a named symbol (a node's name); :meth:`number`
+    makes a constant. ``prec`` is how tightly the text binds (for
+    parentheses); ``num`` is the value when the Sym is a plain number.
+    """
+
+    __slots__ = ("text", "value", "prec", "num", "inner", "coef")
+
+    def __init__(self, text: str, value: Any, prec: int | None = None, *,
+                 num: float | None = None, inner: Sym | None = None) -> None:
+        if type(text) is not str:
+            raise TypeError(f"Sym text must be a str, not {type(text).__name__}")
+        if not _is_real(value):
+            raise TypeError(f"Sym value must be a real number, not {type(value).__name__}")
+        self.text = text
+        self.value = float(value)
+        if prec is None:
+            prec = NEG if text.startswith("-") else ATOM
+        self.prec = prec
+        self.num = num
+        self.inner = inner  # for -a: the a (so a + -b prints a - b)
+        self.coef: tuple[float, Sym] | None = None  # for c·a: (c, a) (so 2·(3·x) is 6·x)
+
+    @classmethod
+    def number(cls, x: Any) -> Sym:
+        """A constant: its text is the number."""
+        x = float(x)
+        text = fmt_number(x)
+        return cls(text, x, NEG if text.startswith("-") else ATOM, num=x)
+
+    # ------------------------------------------------------------ basics
+    @property
+    def data(self) -> float:
+        """The value (so ``_math.value_of`` works on a Sym)."""
+        return self.value
+
+    @property
+    def is_number(self) -> bool:
+        return self.num is not None
+
+    def __repr__(self) -> str:
+        return f"Sym({self.text!r}, {self.value!r})"
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __float__(self) -> float:
+        return self.value
+
+    def wrap(self, prec: int) -> str:
+        """The text, in parentheses if it binds looser than ``prec``."""
+        return f"({self.text})" if self.prec < prec else self.text
+
+    def _wrap_right(self, prec: int) -> str:
+        if self.prec < prec or self.text.startswith("-"):
+            return f"({self.text})"
+        return self.text
+
+    # ------------------------------------------------------------ comparisons
+    def _other_value(self, other: Any) -> float:
+        if isinstance(other, Sym):
+            return other.value
+        if _is_real(other):
+            return float(other)
+        raise TypeError(f"cannot compare a Sym with {type(other).__name__}")
+
+    def __lt__(self, other: Any) -> bool:
+        return self.value < self._other_value(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.value <= self._other_value(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.value > self._other_value(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.value >= self._other_value(other)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sym) or _is_real(other):
+            return self.value == self._other_value(other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------ arithmetic
+    def __add__(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _add(self, o)
+
+    def __radd__(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _add(o, self)
+
+    def __sub__(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _sub(self, o)
+
+    def __rsub__(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _sub(o, self)
+
+    def __mul__(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _mul(self, o)
+
+    def __rmul__(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _mul(o, self)
+
+    def __truediv__(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _div(self, o)
+
+    def __rtruediv__(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _div(o, self)
+
+    def __pow__(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _pow(self, o)
+
+    def __rpow__(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _pow(o, self)
+
+    def __neg__(self) -> Sym:
+        return _neg(self)
+
+    def __pos__(self) -> Sym:
+        return self
+
+    def __abs__(self) -> Sym:
+        return _call("abs", self, abs(self.value))
+
+    # ------------------------------------------------------------ functions
+    def exp(self) -> Sym:
+        return _call("exp", self, m.exp(self.value))
+
+    def expm1(self) -> Sym:
+        return _call("expm1", self, m.expm1(self.value))
+
+    def log(self) -> Sym:
+        return _call("log", self, m.log(self.value))
+
+    def log1p(self) -> Sym:
+        return _call("log1p", self, m.log1p(self.value))
+
+    def sqrt(self) -> Sym:
+        return _call("sqrt", self, m.sqrt(self.value))
+
+    def sin(self) -> Sym:
+        return _call("sin", self, m.sin(self.value))
+
+    def cos(self) -> Sym:
+        return _call("cos", self, m.cos(self.value))
+
+    def tanh(self) -> Sym:
+        return _call("tanh", self, m.tanh(self.value))
+
+    def sigmoid(self) -> Sym:
+        return _call("σ", self, m.sigmoid(self.value))
+
+    def softplus(self) -> Sym:
+        return _call("softplus", self, m.softplus(self.value))
+
+    def erf(self) -> Sym:
+        return _call("erf", self, m.erf(self.value))
+
+    def erfc(self) -> Sym:
+        return _call("erfc", self, m.erfc(self.value))
+
+
+# ---------------------------------------------------------------- helpers
+
+def _sym(x: Any) -> Sym | None:
+    if isinstance(x, Sym):
+        return x
+    if _is_real(x):
+        return Sym.number(x)
+    return None
+
+
+def _call(name: str, a: Sym, value: float) -> Sym:
+    return Sym(f"{name}({a.text})", value, ATOM)
+
+
+def _add(a: Sym, b: Sym) -> Sym:
+    value = a.value + b.value
+    if a.num is not None and b.num is not None:
+        return Sym.number(value)
+    if _simplify.get():
+        if a.num == 0.0:
+            return b
+        if b.num == 0.0:
+            return a
+        if b.num is not None and b.num < 0.0:
+            return _sub(a, Sym.number(-b.num))
+        if b.inner is not None:
+            return _sub(a, b.inner)
+    return Sym(f"{a.wrap(ADD)} + {b._wrap_right(ADD)}", value, ADD)
+
+
+def _sub(a: Sym, b: Sym) -> Sym:
+    value = a.value - b.value
+    if a.num is not None and b.num is not None:
+        return Sym.number(value)
+    if _simplify.get():
+        if b.num == 0.0:
+            return a
+        if a.num == 0.0:
+            return _neg(b)
+        if b.num is not None and b.num < 0.0:
+            return _add(a, Sym.number(-b.num))
+        if b.inner is not None:
+            return _add(a, b.inner)
+    return Sym(f"{a.wrap(ADD)} - {b._wrap_right(MUL)}", value, ADD)
+
+
+def _mul(a: Sym, b: Sym) -> Sym:
+    value = a.value * b.value
+    if a.num is not None and b.num is not None:
+        return Sym.number(value)
+    if _simplify.get():
+        if b.num is not None:  # numbers first: 3·x
+            a, b = b, a
+        if a.num == 1.0:
+            return b
+        if a.num == -1.0:
+            return _neg(b)
+        if a.num == 0.0:
+            return Sym("0", value, ATOM, num=0.0)
+        if a.inner is not None:
+            return _neg(_mul(a.inner, b))
+        if b.inner is not None:
+            return _neg(_mul(a, b.inner))
+        if a.num is not None and b.coef is not None:
+            return _mul(Sym.number(a.num * b.coef[0]), b.coef[1])
+        if a.text == b.text:
+            return _pow(a, Sym.number(2.0))
+    out = Sym(f"{a.wrap(MUL)}·{b._wrap_right(MUL)}", value, MUL)
+    if a.num is not None:
+        out.coef = (a.num, b)
+    return out
+
+
+def _div(a: Sym, b: Sym) -> Sym:
+    value = m.div(a.value, b.value)
+    if a.num is not None and b.num is not None:
+        return Sym.number(value)
+    if _simplify.get():
+        if b.num == 1.0:
+            return a
+        if b.num == -1.0:
+            return _neg(a)
+        if a.num == 0.0:
+            return Sym("0", value, ATOM, num=0.0)
+    return Sym(f"{a.wrap(MUL)}/{b._wrap_right(NEG)}", value, MUL)
+
+
+def _pow(a: Sym, b: Sym) -> Sym:
+    value = m.pow(a.value, b.value)
+    if a.num is not None and b.num is not None:
+        return Sym.number(value)
+    if _simplify.get():
+        if b.num == 1.0:
+            return a
+        if b.num == 0.0:
+            return Sym.number(value)
+    exponent = b.text if (b.prec == ATOM and not b.text.startswith("-")) else f"({b.text})"
+    base = a.text if a.prec > POW else f"({a.text})"
+    return Sym(f"{base}^{exponent}", value, POW)
+
+
+def _neg(a: Sym) -> Sym:
+    value = -a.value
+    if a.num is not None:
+        return Sym.number(value)
+    if _simplify.get() and a.inner is not None:
+        return a.inner
+    return Sym(f"-{a.wrap(MUL)}", value, NEG, inner=a)
