@@ -142,6 +142,15 @@ class Value:
     def __float__(self) -> float:
         return self._data
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter shows a Value as its graph (SVG via :mod:`visualize`), or as
+        text when Graphviz is missing."""
+        try:
+            from visualize.graph import mimebundle
+        except ImportError:
+            return {"text/plain": repr(self)}
+        return mimebundle(self)
+
     # ------------------------------------------------------------ backward
     def backward(self, grad: Any = 1.0, *, create_graph: bool = False) -> None:
         """Accumulate ∂self/∂node * grad into ``.grad`` of every node of the graph.
@@ -497,17 +506,45 @@ def is_grad_enabled() -> bool:
 def zero_grad(values: Iterable[Value]) -> None:
     """Reset ``.grad`` of each Value to 0.0."""
     for v in values:
-        if not isinstance(v, Value):
+        if not isinstance(v, NODE_TYPES):
             raise TypeError(f"zero_grad needs Values, got {type(v).__name__}")
         v.grad = 0.0
 
 
 # ------------------------------------------------------------ graph walking
 
+class LocalMap:
+    """Base of local derivatives that are linear maps rather than numbers
+    (array operations of :class:`autograd_core.Tensor`: matmul, reshape,
+    broadcasting, ...). ``l * g`` applies the map's transpose to a gradient
+    (the backward driver's vector-Jacobian product); ``l.jvp(t)`` applies the
+    map to a tangent (forward mode, :func:`push_tangents`)."""
+
+    __slots__ = ()
+
+    def __mul__(self, g: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def jvp(self, t: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+#: Classes whose instances are graph nodes (same slots as Value); the tensor
+#: module adds its ``Tensor`` with :func:`register_node_type`.
+NODE_TYPES: tuple[type, ...] = (Value,)
+
+
+def register_node_type(cls: type) -> None:
+    """Let ``topological_order``/``zero_grad`` accept nodes of class ``cls``."""
+    global NODE_TYPES
+    if cls not in NODE_TYPES:
+        NODE_TYPES = NODE_TYPES + (cls,)
+
+
 def topological_order(root: Value) -> list[Value]:
     """Every node reachable from ``root`` (leaves included), each once,
     parents before children. Iterative: works for graphs of any depth."""
-    if not isinstance(root, Value):
+    if not isinstance(root, NODE_TYPES):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
     order: list[Value] = []
     emit = order.append
@@ -594,7 +631,7 @@ def push_tangents(root: Value, seeds: dict[Value, Any],
         for p, l in zip(parents, n._local):
             tp = get(p, 0.0)
             if type(tp) is not float or tp != 0.0:  # a zero tangent adds nothing
-                t = t + l * tp
+                t = t + (l.jvp(tp) if isinstance(l, LocalMap) else l * tp)
         tan[n] = t if n not in seeds else t + seeds[n]
     return tan
 

@@ -12,6 +12,11 @@ from .engine import Value, topological_order
 
 
 def _number(x: float) -> str:
+    if type(x) is not float:  # a Tensor's array: its shape (one element: its number)
+        size = getattr(x, "size", 1)
+        if size == 1:
+            return f"{float(x.reshape(())) if hasattr(x, 'reshape') else float(x):.6g}"
+        return "[" + "×".join(map(str, getattr(x, "shape", ()))) + "]"
     return f"{x:.6g}"
 
 

@@ -1,0 +1,233 @@
+"""visualize.step_frames / write_stepper, and the viewer driven in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+from _dotparse import parse
+from autograd_core import Value
+from autograd_core.trace import explain
+from visualize import GraphvizNotFoundError, draw_graph, step_frames, write_stepper
+from visualize.graph import mimebundle
+from visualize.stepper import _svg_documents
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed (apt-get install graphviz)")
+
+
+def seed_trace():
+    x, w, b = Value(1.0, "x"), Value(0.0, "w"), Value(0.0, "b")
+    f = 1 / ((-(x * w + b)).exp() + 1)
+    return explain(f), (x, w, b, f)
+
+
+def by_class(dot, cls):
+    return sorted(n.name for n in dot.nodes.values() if cls in n.attrs.get("class", "").split())
+
+
+# ------------------------------------------------------------------ frames
+
+def test_one_frame_per_backward_step_with_the_current_node_highlighted():
+    trace, (x, w, b, f) = seed_trace()
+    frames = step_frames(trace)
+    assert len(frames) == len(trace.backward_steps) == 6
+    dots = [parse(fr.source) for fr in frames]
+    assert [by_class(d, "current") for d in dots] == [["h6"], ["h5"], ["h4"], ["h3"], ["h2"], ["h1"]]
+    assert [by_class(d, "updated") for d in dots] == [["h5"], ["h4"], ["h3"], ["h2"], ["b", "h1"],
+                                                      ["w", "x"]]
+    # the edges used in a step: each operand edge of the current node (and its op -> result)
+    for d in dots:
+        cur = next(n for n in d.nodes.values() if "current" in n.attrs.get("class", ""))
+        active = [(s, t) for s, t, a in d.edges if a.get("class") == "active"]
+        op = "o" + cur.id[1:]
+        assert sorted(active) == sorted([(s, op) for s, _ in d.operand_edges(cur.id)] + [(op, cur.id)])
+    # gradients known so far; the rest greyed with "?"
+    first, fifth, last = dots[0], dots[4], dots[5]
+    assert {n.name: n.row("grad") for n in first.nodes.values() if n.name} == {
+        "h6": "1", "h5": "-0.25", "h4": "?", "h3": "?", "h2": "?", "h1": "?",
+        "x": "?", "w": "?", "b": "?"}
+    assert by_class(first, "unknown") == ["b", "h1", "h2", "h3", "h4", "w", "x"]
+    assert first.by_name("h4").attrs["fillcolor"] == "#f5f5f5"
+    assert fifth.by_name("b").row("grad") == "0.25" and fifth.by_name("x").row("grad") == "?"
+    assert {n.name: n.row("grad") for n in last.nodes.values() if n.name} == {
+        "h6": "1", "h5": "-0.25", "h4": "-0.25", "h3": "-0.25", "h2": "0.25", "h1": "0.25",
+        "x": "0", "w": "0.25", "b": "0.25"}
+    assert by_class(last, "unknown") == []
+    assert x.grad == 0.0 and w.grad == 0.0  # stepping touches no .grad
+
+
+def test_partial_sums_are_marked_so_far():
+    x = Value(2.0, "x")
+    f = x * 3 + x.exp()          # x gets two contributions, in two steps
+    frames = [parse(fr.source) for fr in step_frames(explain(f))]
+    assert [by_class(d, "current") for d in frames] == [["h3"], ["h2"], ["h1"]]
+    assert frames[0].by_name("x").row("grad") == "?"
+    assert frames[1].by_name("x").row("grad") == "7.389 (so far)"   # e² from exp
+    assert frames[2].by_name("x").row("grad") == "10.39"            # + 3 from x*3
+
+
+@needs_dot
+def test_frames_share_one_layout():
+    trace, _ = seed_trace()
+    svgs = _svg_documents(step_frames(trace))
+    def positions(svg):
+        return re.findall(r"<title>(v\d+|o\d+)</title>\s*<(?:polygon|ellipse)[^>]*?(?:points|cx)=\"([^\"]+)\"", svg)
+    first = positions(svgs[0])
+    assert len(first) == 9 + 6
+    for svg in svgs[1:]:
+        assert positions(svg) == first
+
+
+def test_options_and_bad_input():
+    trace, (x, w, b, f) = seed_trace()
+    frames = step_frames(f, rankdir="TB", local_grads=False)  # a Value is explained first
+    assert len(frames) == 6 and "rankdir=TB" in frames[0].source
+    with pytest.raises(TypeError, match="collapse"):
+        step_frames(trace, collapse=True)
+    with pytest.raises(TypeError, match="Trace"):
+        step_frames("h6")
+    assert step_frames(explain(Value(3.0, "c"))) == []   # a leaf: nothing to step through
+
+
+def test_trace_pictures_use_the_trace_gradients():
+    trace, (x, w, b, f) = seed_trace()
+    dot = parse(draw_graph(trace).source)
+    assert dot.by_name("w").row("grad") == "0.25" and dot.by_name("h5").row("grad") == "-0.25"
+    assert w.grad == 0.0
+
+
+@needs_dot
+def test_trace_displays_in_jupyter():
+    from IPython.core.formatters import DisplayFormatter
+    trace, _ = seed_trace()
+    data, _ = DisplayFormatter().format(trace)
+    assert "<svg" in data["image/svg+xml"] and "grad 0.25" in data["image/svg+xml"]
+    assert mimebundle(trace)["text/plain"] == repr(trace)
+
+
+# ------------------------------------------------------------------ the HTML file
+
+@needs_dot
+def test_write_stepper_is_one_self_contained_file(tmp_path):
+    trace, _ = seed_trace()
+    out = write_stepper(trace, tmp_path / "steps.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.html"]
+    page = out.read_text(encoding="utf-8")
+    assert page.count('<template id="frame-') == 6 and page.count("<svg") == 6
+    assert page.count('<template id="panel-') == 6
+    # nothing is fetched: no external scripts, styles, fonts or images
+    assert not re.search(r"<script[^>]+src|<link|@import|@font-face|url\(|<img|<iframe", page)
+    urls = set(re.findall(r"https?://[^\s\"'<>)]+", page))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    # the arithmetic of step 1: -1/h5^2 = -0.25, times the seed 1
+    assert "-1/h5^2 = -0.25" in page and "× 1" in page
+    assert "Done. Gradients: ∂h6/∂x = 0, ∂h6/∂w = 0.25, ∂h6/∂b = 0.25" in page
+
+
+@needs_dot
+def test_write_stepper_for_a_leaf_and_limits(tmp_path):
+    page = write_stepper(explain(Value(3.0, "c")), tmp_path / "leaf.html").read_text()
+    assert "c is a leaf" in page and page.count("<svg") == 1
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(30):
+        y = y.tanh()
+    with pytest.raises(ValueError, match="max_frames=10"):
+        write_stepper(explain(y), tmp_path / "big.html", max_frames=10)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        write_stepper(explain(y), tmp_path / "no" / "steps.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["leaf.html"]
+
+
+def test_write_stepper_without_dot(tmp_path, monkeypatch):
+    trace, _ = seed_trace()
+    monkeypatch.setenv("PATH", "")
+    assert len(step_frames(trace)) == 6        # frames are DOT; no layout needed
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
+        write_stepper(trace, tmp_path / "steps.html")
+    assert not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------ the browser
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def browser(tmp_path):
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+    if missing:
+        pytest.skip(f"headless browser test needs Debian's chromium and chromium-driver "
+                    f"(apt-get install chromium chromium-driver); missing: {', '.join(missing)}")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,900"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    # the Debian chromedriver, given explicitly: selenium-manager never downloads anything
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@needs_dot
+def test_stepper_in_headless_chromium(tmp_path, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    trace, _ = seed_trace()
+    page = write_stepper(trace, tmp_path / "steps.html")
+    browser.get(page.resolve().as_uri())
+
+    def current():
+        g = browser.find_element(By.CSS_SELECTOR, "#stage svg g.node.current")
+        return g.find_element(By.TAG_NAME, "title").get_attribute("textContent")
+
+    def panel():
+        return browser.find_element(By.ID, "panel").text
+
+    def counter():
+        return browser.find_element(By.ID, "counter").text
+
+    prev, nxt = browser.find_element(By.ID, "prev"), browser.find_element(By.ID, "next")
+    assert current() == "v8" and counter() == "step 1 / 6"            # h6, the output
+    assert "Step 1 of 6: node h6" in panel() and "-1/h5^2 = -0.25" in panel()
+    assert not prev.is_enabled() and nxt.is_enabled()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#stage svg")) == 1
+
+    nxt.click()
+    assert current() == "v7" and counter() == "step 2 / 6"            # h5
+    assert "Step 2 of 6: node h5" in panel() and "= -0.25" in panel()
+    assert "-1/h5^2" not in panel()
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#stage svg g.edge.active")) == 2
+
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.ARROW_RIGHT)
+    assert current() == "v6" and "exp(h3) = 1" in panel()             # h4 = exp(h3)
+    body.send_keys(Keys.ARROW_LEFT)
+    assert current() == "v7"
+    slider = browser.find_element(By.ID, "slider")
+    browser.execute_script("arguments[0].value = 6; arguments[0].dispatchEvent(new Event('input'))",
+                           slider)
+    assert current() == "v2" and counter() == "step 6 / 6"            # h1 = x*w
+    assert "Done. Gradients" in panel() and not nxt.is_enabled()
+    prev.click()
+    assert current() == "v4" and slider.get_attribute("value") == "5"
+
+    shot = tmp_path / "stepper.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+    # no network: the page fetched no resource at all; no console errors
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []
