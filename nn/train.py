@@ -1,0 +1,340 @@
+"""The training loop ``nn.fit``, its ``History`` and the callback protocol.
+
+Callback protocol
+-----------------
+A callback is any object with some of these methods (missing ones are
+skipped; :class:`Callback` has them all as no-ops to subclass). ``epoch`` and
+``batch`` count from 0.
+
+``on_train_begin(model, history)``
+    once, before the first epoch.
+``on_epoch_begin(epoch, model, history)``
+    before each epoch's first mini-batch.
+``on_after_backward(epoch, batch, model, history)``
+    after the mini-batch's ``backward()`` (and clipping), **before** the
+    optimizer step: every parameter's ``.grad`` holds the gradient of this
+    batch's objective at the current parameters. (A gradient monitor
+    measuring per-layer speeds hooks in here.)
+``on_batch_end(epoch, batch, model, history, logs)``
+    after the optimizer step. ``.grad`` still holds this batch's gradients
+    (they are zeroed at the start of the next batch). ``logs`` is a dict with
+    ``loss`` (the batch objective incl. regularisation), ``size`` and,
+    when clipping by norm, ``grad_norm`` (before clipping).
+``on_epoch_end(epoch, model, history)``
+    after the epoch's numbers (and validation) are appended to ``history``.
+``on_train_end(model, history)``
+    once, at the end (also after an early stop).
+
+Setting ``history.stop_training = True`` in any hook ends training after the
+current epoch. A plain function is taken as ``on_epoch_end``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+import autograd_core as ag
+
+from . import losses as _losses
+from . import optim as _optim
+from .init import make_rng
+from .module import Module
+
+__all__ = ["fit", "History", "Callback", "evaluate", "predict"]
+
+
+class Callback:
+    """Base class with every hook of the protocol as a no-op."""
+
+    def on_train_begin(self, model: Module, history: History) -> None: ...
+    def on_epoch_begin(self, epoch: int, model: Module, history: History) -> None: ...
+    def on_after_backward(self, epoch: int, batch: int, model: Module, history: History) -> None: ...
+    def on_batch_end(self, epoch: int, batch: int, model: Module, history: History,
+                     logs: dict[str, Any]) -> None: ...
+    def on_epoch_end(self, epoch: int, model: Module, history: History) -> None: ...
+    def on_train_end(self, model: Module, history: History) -> None: ...
+
+
+class History:
+    """Per-epoch numbers of a ``fit`` run.
+
+    ``loss`` (mean training objective over the epoch's mini-batches, weighted
+    by batch size, incl. regularisation), ``accuracy`` (training accuracy of
+    the predictions made during the epoch; ``None`` for non-class targets),
+    ``val_loss``/``val_accuracy`` (after each epoch, eval mode, no
+    regularisation) when ``validation`` is given, ``batch_loss`` (every
+    mini-batch), and ``epochs`` run. ``history["loss"]`` works too."""
+
+    def __init__(self) -> None:
+        self.epochs = 0
+        self.loss: list[float] = []
+        self.accuracy: list[float | None] = []
+        self.val_loss: list[float] = []
+        self.val_accuracy: list[float | None] = []
+        self.batch_loss: list[float] = []
+        self.stop_training = False
+
+    def __getitem__(self, key: str) -> list[Any]:
+        if key not in ("loss", "accuracy", "val_loss", "val_accuracy", "batch_loss"):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"epochs": self.epochs, "loss": list(self.loss), "accuracy": list(self.accuracy),
+                "val_loss": list(self.val_loss), "val_accuracy": list(self.val_accuracy)}
+
+    def __repr__(self) -> str:
+        last = f", loss={self.loss[-1]:.4g}" if self.loss else ""
+        acc = f", accuracy={self.accuracy[-1]:.4g}" if self.accuracy and self.accuracy[-1] is not None else ""
+        return f"History(epochs={self.epochs}{last}{acc})"
+
+
+_HOOKS = ("on_train_begin", "on_epoch_begin", "on_after_backward", "on_batch_end",
+          "on_epoch_end", "on_train_end")
+
+
+def _hooks(callbacks: Sequence[Any]) -> dict[str, list[Callable[..., Any]]]:
+    table: dict[str, list[Callable[..., Any]]] = {h: [] for h in _HOOKS}
+    for i, cb in enumerate(callbacks):
+        found = False
+        for h in _HOOKS:
+            f = getattr(cb, h, None)
+            if callable(f):
+                table[h].append(f)
+                found = True
+        if not found:
+            if callable(cb):
+                table["on_epoch_end"].append(cb)
+            else:
+                raise TypeError(f"callback {i} ({type(cb).__name__}) has none of the hooks "
+                                f"{', '.join(_HOOKS)} and is not callable")
+    return table
+
+
+def _rows(X: Any, who: str) -> list[Any]:
+    if isinstance(X, np.ndarray):
+        if X.ndim == 1:
+            X = X.reshape(-1, 1)
+        if X.dtype.kind not in "iuf":
+            raise TypeError(f"{who}: X must be numeric, not dtype {X.dtype}")
+        return [tuple(r) for r in X.reshape(len(X), -1).astype(float).tolist()]
+    if not isinstance(X, (list, tuple)):
+        raise TypeError(f"{who}: X must be an array or a list of samples, not {type(X).__name__}")
+    return list(X)
+
+
+def _targets(y: Any, n: int, who: str) -> list[Any]:
+    if isinstance(y, np.ndarray):
+        y = [int(v) if y.dtype.kind in "iu" else v for v in (y.tolist() if y.ndim == 1 else list(y))]
+    if not isinstance(y, (list, tuple)):
+        raise TypeError(f"{who}: y must be an array or a list, not {type(y).__name__}")
+    if len(y) != n:
+        raise ValueError(f"{who}: X has {n} samples but y has {len(y)}")
+    return list(y)
+
+
+def _is_class_target(t: Any) -> bool:
+    """An int label, a single 0/1 target, or a one-hot vector."""
+    if isinstance(t, (int, np.integer)) and not isinstance(t, bool):
+        return True
+    try:
+        arr = np.asarray(t, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return False
+    if arr.size == 1:
+        return bool(arr[0] in (0.0, 1.0))
+    return bool(np.all((arr == 0.0) | (arr == 1.0)) and arr.sum() == 1.0)
+
+
+def _threshold(loss: Any) -> float:
+    return 0.0 if loss in ("binary_cross_entropy_with_logits",
+                           _losses.binary_cross_entropy_with_logits) else 0.5
+
+
+def _batch_objective(model: Module, xb: list[Any], yb: list[Any], loss_fn: Callable[..., Any],
+                     l2: float, l1: float, n_total: int) -> tuple[Any, list[Any]]:
+    outs = model.forward_batch(xb)
+    terms = [loss_fn(o, t) for o, t in zip(outs, yb)]
+    obj = ag.sum(terms) * (1.0 / len(xb))
+    if l2:
+        obj = obj + _losses.l2_penalty(model, l2, n_total)
+    if l1:
+        obj = obj + _losses.l1_penalty(model, l1, n_total)
+    return obj, outs
+
+
+def evaluate(model: Module, X: Any, y: Any, loss: Any = "quadratic", *, batch_size: int = 256,
+             threshold: float | None = None) -> tuple[float, float | None]:
+    """(mean loss, accuracy) of ``model`` on ``(X, y)`` in eval mode; accuracy
+    is ``None`` when the targets are not classes. (Graphs are built per batch
+    and dropped at once: the stable cross-entropy of a saturated sigmoid
+    output needs to see the sigmoid's logit.)"""
+    if getattr(model, "_tensor_backend", False):
+        from .tensor_train import evaluate as _tensor_evaluate
+        return _tensor_evaluate(model, X, y, loss, batch_size=batch_size, threshold=threshold)
+    loss_fn = _losses.get(loss)
+    rows = _rows(X, "evaluate")
+    ys = _targets(y, len(rows), "evaluate")
+    if not rows:
+        raise ValueError("evaluate: no samples")
+    was = model.training
+    model.eval()
+    try:
+        total = 0.0
+        outs: list[Any] = []
+        for s in range(0, len(rows), batch_size):
+            ob = model.forward_batch(rows[s:s + batch_size])
+            total += math.fsum(float(loss_fn(o, t).data) for o, t in zip(ob, ys[s:s + batch_size]))
+            outs.extend([float(v) for v in (o if isinstance(o, (list, tuple)) else [o])] for o in ob)
+    finally:
+        model.train(was)
+    acc = None
+    if all(_is_class_target(t) for t in ys):
+        acc = _losses.accuracy(outs, ys, _threshold(loss) if threshold is None else threshold)
+    return total / len(rows), acc
+
+
+def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
+    """Model outputs as a float array (n, n_outputs), eval mode, no graphs."""
+    if getattr(model, "_tensor_backend", False):
+        from .tensor_train import predict as _tensor_predict
+        return _tensor_predict(model, X, batch_size=batch_size)
+    rows = _rows(X, "predict")
+    was = model.training
+    model.eval()
+    try:
+        out = []
+        with ag.no_grad():
+            for s in range(0, len(rows), batch_size):
+                for o in model.forward_batch(rows[s:s + batch_size]):
+                    o = o if isinstance(o, (list, tuple)) else [o]
+                    out.append([float(v) for v in o])
+    finally:
+        model.train(was)
+    return np.asarray(out, dtype=float)
+
+
+def fit(model: Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, batch_size: int,
+        l2: float = 0.0, l1: float = 0.0, clip: Any = None, validation: Any = None,
+        callbacks: Sequence[Any] = (), progress: bool = True, seed: int | None = None) -> History:
+    """Train ``model`` with mini-batch gradient descent; returns a :class:`History`.
+
+    Each epoch shuffles the samples (``RandomState(seed)``, reproducible),
+    and for each mini-batch of ``batch_size``: zero the gradients, build the
+    objective R = (1/m) Σ C(model(x), y) + (λ₂/2N)‖W‖² + (λ₁/N)Σ|w| (N =
+    ``len(X)``, W the weights only), ``backward()``, clip (``clip`` a number:
+    :func:`clip_grad_norm` with that max norm; ``{"norm": c}`` or
+    ``{"value": c}``), then ``optimizer.step()``. ``loss`` is a name
+    (``"quadratic"``, ``"binary_cross_entropy"``, ``"cross_entropy"``, ...) or
+    a callable ``f(output, target) -> Value``; ``optimizer`` an instance from
+    :mod:`nn.optim` or a name (default hyper-parameters). ``validation`` is
+    ``(X_val, y_val)``. A tqdm bar is shown only when ``progress`` and stderr
+    is a terminal. See the module docstring for the callback protocol."""
+    if not isinstance(model, Module):
+        raise TypeError(f"fit: model must be an nn.Module, not {type(model).__name__}")
+    for name, v in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"fit: {name} must be a positive int, got {v!r}")
+    for name, v in (("l2", l2), ("l1", l1)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+            raise ValueError(f"fit: {name} must be a number >= 0, got {v!r}")
+    clip_norm = clip_value = None
+    if clip is not None:
+        if isinstance(clip, dict) and len(clip) == 1 and next(iter(clip)) in ("norm", "value"):
+            (kind, c), = clip.items()
+            clip_norm, clip_value = (c, None) if kind == "norm" else (None, c)
+        elif isinstance(clip, (int, float)) and not isinstance(clip, bool):
+            clip_norm = clip
+        else:
+            raise ValueError(f"fit: clip must be a number (max norm), {{'norm': c}} or {{'value': c}}, got {clip!r}")
+        c = clip_norm if clip_norm is not None else clip_value
+        if isinstance(c, bool) or not isinstance(c, (int, float)) or not c > 0:
+            raise ValueError(f"fit: clip threshold must be a positive number, got {c!r}")
+    if getattr(model, "_tensor_backend", False):  # nn.MLP(..., backend="tensor")
+        from .tensor_train import fit as _tensor_fit
+        return _tensor_fit(model, X, y, loss=loss, optimizer=optimizer, epochs=int(epochs),
+                           batch_size=int(batch_size), l2=l2, l1=l1, clip=clip,
+                           validation=validation, callbacks=callbacks, progress=progress, seed=seed)
+    loss_fn = _losses.get(loss)
+    rows = _rows(X, "fit")
+    ys = _targets(y, len(rows), "fit")
+    if not rows:
+        raise ValueError("fit: no training samples")
+    params = model.parameters()
+    opt = _optim.get(optimizer, params)
+    if validation is not None:
+        if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+            raise ValueError("fit: validation must be a pair (X_val, y_val)")
+        val_rows = _rows(validation[0], "fit validation")
+        val_ys = _targets(validation[1], len(val_rows), "fit validation")
+    hooks = _hooks(callbacks)
+    classes = all(_is_class_target(t) for t in ys)
+    thr = _threshold(loss)
+    rng = make_rng(seed)
+    n = len(rows)
+    history = History()
+    bar = None
+    if progress and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
+        from tqdm import tqdm
+        bar = tqdm(total=epochs * math.ceil(n / batch_size), unit="batch", leave=False)
+    model.train()
+    for f in hooks["on_train_begin"]:
+        f(model, history)
+    try:
+        for epoch in range(epochs):
+            for f in hooks["on_epoch_begin"]:
+                f(epoch, model, history)
+            order = rng.permutation(n)
+            total, correct = 0.0, 0
+            for bi, start in enumerate(range(0, n, batch_size)):
+                idx = order[start:start + batch_size]
+                xb = [rows[i] for i in idx]
+                yb = [ys[i] for i in idx]
+                for p in params:
+                    p.grad = 0.0
+                obj, outs = _batch_objective(model, xb, yb, loss_fn, l2, l1, n)
+                obj.backward()
+                logs: dict[str, Any] = {"loss": obj.data, "size": len(idx)}
+                if clip_norm is not None:
+                    logs["grad_norm"] = _optim.clip_grad_norm(params, clip_norm)
+                elif clip_value is not None:
+                    _optim.clip_grad_value(params, clip_value)
+                for f in hooks["on_after_backward"]:
+                    f(epoch, bi, model, history)
+                opt.step()
+                total += obj.data * len(idx)
+                history.batch_loss.append(obj.data)
+                if classes:
+                    pred = _losses.predictions(outs, thr)
+                    lab = [int(np.argmax(np.ravel(t))) if np.size(t) > 1 else int(np.ravel(t)[0])
+                           for t in yb]
+                    correct += int(np.sum(pred == np.asarray(lab)))
+                for f in hooks["on_batch_end"]:
+                    f(epoch, bi, model, history, logs)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(epoch=epoch + 1, loss=f"{obj.data:.4g}")
+                del obj, outs
+            history.epochs = epoch + 1
+            history.loss.append(total / n)
+            history.accuracy.append(correct / n if classes else None)
+            if validation is not None:
+                vl, va = evaluate(model, val_rows, val_ys, loss_fn, threshold=thr)
+                history.val_loss.append(vl)
+                history.val_accuracy.append(va)
+                model.train()
+            for f in hooks["on_epoch_end"]:
+                f(epoch, model, history)
+            if history.stop_training:
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+    for f in hooks["on_train_end"]:
+        f(model, history)
+    return history
