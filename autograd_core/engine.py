@@ -548,22 +548,23 @@ def topological_order(root: Value) -> list[Value]:
         raise TypeError(f"expected a Value, got {type(root).__name__}")
     order: list[Value] = []
     emit = order.append
-    expanded: set[Value] = set()
-    done: set[Value] = set()
+    state: dict[Value, bool] = {}  # False: parents being visited; True: emitted
+    get = state.get
     stack = [root]
     push, pop = stack.append, stack.pop
     while stack:
         n = pop()
-        if n in done:
+        s = get(n)
+        if s:  # emitted already (pushed twice before it was reached)
             continue
-        if n in expanded or not n._parents:
-            done.add(n)
+        if s is not None or not n._parents:  # its parents are done, or a leaf
+            state[n] = True
             emit(n)
             continue
-        expanded.add(n)
+        state[n] = False
         push(n)
         for p in reversed(n._parents):  # first operand first: evaluation order
-            if p not in expanded:
+            if p not in state:  # a node in state is emitted or (in a DAG) on this path
                 push(p)
     return order
 
