@@ -21,11 +21,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from autograd_core import Value
+from autograd_core._io import write_json_atomic
 
 __all__ = ["Module", "Sequential", "load", "FORMAT"]
 
@@ -211,7 +211,7 @@ class Module:
         for n, v in doc["state"].items():
             if not math.isfinite(v):
                 raise ValueError(f"cannot save: {n} is {v} (JSON has no inf/nan)")
-        _atomic_write_json(os.fspath(path), doc)
+        write_json_atomic(os.fspath(path), doc)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.num_parameters()} parameters)"
@@ -220,23 +220,6 @@ class Module:
 def _preview(names: list[str], k: int = 5) -> str:
     shown = ", ".join(repr(n) for n in names[:k])
     return shown + (f", ... ({len(names) - k} more)" if len(names) > k else "")
-
-
-def _atomic_write_json(path: str, doc: Any) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, allow_nan=False)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 class Sequential(Module):

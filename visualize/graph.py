@@ -37,12 +37,13 @@ import html
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import graphviz
+
+from autograd_core._io import write_atomic  # noqa: F401  (re-exported for stepper/plots)
 
 from autograd_core.engine import Value, topological_order
 from autograd_core.naming import node_names
@@ -647,29 +648,6 @@ def pipe(graph: graphviz.Digraph | graphviz.Source, fmt: str) -> bytes:
         return graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(install_hint(f"render {fmt}")) from None
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    try:
-        mode = path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        mode = 0o666 & ~mask
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def render(root: Any, path: str | os.PathLike[str], **options: Any) -> Path:
