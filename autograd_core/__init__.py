@@ -35,6 +35,7 @@ from .gradcheck import GradcheckReport, gradcheck  # noqa: E402
 from .functional import grad, hessian, jvp, value_and_grad  # noqa: E402
 from . import testing  # noqa: E402,F401
 from .static import StaticGraph, StaticGraphBranchError, static  # noqa: E402
+from .tensor import Tensor  # noqa: E402
 
 __all__ = [
     "__version__", "Value", "apply", "dot", "enable_grad", "gradients", "is_grad_enabled",
@@ -42,4 +43,5 @@ __all__ = [
     "explain", "Trace", "parse",
     "numerical_grad", "gradcheck", "GradcheckReport", "jvp", "grad", "hessian", "value_and_grad",
     "static", "StaticGraph", "StaticGraphBranchError",
+    "Tensor",
 ]

@@ -29,6 +29,8 @@ from .module import Module, Sequential, load
 from .optim import SGD, AdaGrad, Adam, RMSProp, clip_grad_norm, clip_grad_value
 from .train import Callback, History, evaluate, fit, predict
 from .tensor_layers import Linear, TensorMLP  # noqa: E402  (Tensor backend)
+from . import diagnostics, experiments  # noqa: E402  (vanishing/exploding gradients)
+from .diagnostics import GradientMonitor, gradient_norms, learning_speeds  # noqa: E402
 
 __all__ = [
     "Module", "Sequential", "Neuron", "Layer", "MLP", "Linear", "TensorMLP", "BatchNorm", "Residual", "ACTIVATIONS",
@@ -38,4 +40,5 @@ __all__ = [
     "quadratic", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
     "softmax", "l2_penalty", "l1_penalty", "accuracy",
     "make_moons", "make_circles", "make_spirals", "make_xor", "load_mnist",
+    "diagnostics", "experiments", "GradientMonitor", "learning_speeds", "gradient_norms",
 ]

@@ -1,0 +1,336 @@
+"""Run the scalar primitives' rules on whole arrays.
+
+The rules of :mod:`autograd_core.primitives` are written with
+:mod:`autograd_core._math`, whose functions call the method of the same name
+on anything that is not a float. A :class:`Lane` wraps an array (an
+``ndarray`` in the forward pass, a ``Tensor`` when ``backward(create_graph=True)``
+re-runs a rule) and provides those methods, so a rule evaluates elementwise on
+the array without a second copy of its formulas.
+
+Some rules branch in Python (``if x > 0.0:`` for relu, abs, leaky_relu, prelu,
+elu; ``value_of(out) != 0.0`` for pow). A comparison of Lanes returns a
+:class:`Cond` whose truth value is decided by a :class:`Controller`:
+:func:`run_rule` runs the rule once per branch path that some element takes
+(depth first; a branch no element takes is never run), remembers which
+elements follow each path, and stitches the paths' results together with
+``where``. Every element therefore gets exactly the value and derivative the
+scalar rule gives it, kink conventions included, and a rule without branches
+runs once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["Lane", "Cond", "Controller", "run_rule", "run_check", "NotVectorisable"]
+
+_ndarray = np.ndarray
+
+
+class NotVectorisable(TypeError):
+    """A rule or check asked for a Python float of an array (``math.isfinite``)."""
+
+
+class Controller:
+    """Answers the branch decisions of one run of a rule (see module doc)."""
+
+    __slots__ = ("script", "i", "live", "pending", "taken")
+
+    def __init__(self, script: tuple[bool, ...]) -> None:
+        self.script = script
+        self.i = 0
+        self.live: Any = True
+        self.pending: list[tuple[bool, ...]] = []
+        self.taken: list[bool] = []
+
+    def decide(self, mask: Any) -> bool:
+        mask = np.asarray(mask, dtype=bool)
+        i = self.i
+        self.i = i + 1
+        if i < len(self.script):
+            taken = self.script[i]
+        else:
+            yes = np.any(self.live & mask)
+            no = np.any(self.live & ~mask)
+            taken = bool(yes) or not bool(no)
+            if yes and no:
+                self.pending.append(tuple(self.taken) + (False,))
+        self.taken.append(taken)
+        self.live = self.live & (mask if taken else ~mask)
+        return taken
+
+
+class Cond:
+    """The result of comparing Lanes: its truth value is a branch decision."""
+
+    __slots__ = ("mask", "ctl")
+
+    def __init__(self, mask: Any, ctl: Controller) -> None:
+        self.mask = mask
+        self.ctl = ctl
+
+    def __bool__(self) -> bool:
+        return self.ctl.decide(self.mask)
+
+
+def _raw(x: Any) -> Any:
+    return x.a if type(x) is Lane else x
+
+
+def _mask_data(x: Any) -> Any:
+    """Numbers behind ``x`` for a comparison (Tensor payloads compare by data)."""
+    x = _raw(x)
+    if type(x) is _ndarray or isinstance(x, (float, int)):
+        return x
+    return x._data
+
+
+def _wrap(a: Any, ctl: Controller) -> Lane:
+    v = Lane.__new__(Lane)
+    v.a = a
+    v.ctl = ctl
+    return v
+
+
+class Lane:
+    """An array seen by a scalar rule: arithmetic and the ``_math`` methods
+    act elementwise; comparisons give :class:`Cond` branch decisions."""
+
+    __slots__ = ("a", "ctl")
+    __array_ufunc__ = None
+
+    def __init__(self, a: Any, ctl: Controller) -> None:
+        self.a = a
+        self.ctl = ctl
+
+    # value_of(x) reads .data: a Lane is its own data so comparisons stay Lanes
+    @property
+    def data(self) -> Lane:
+        return self
+
+    def __float__(self) -> float:
+        raise NotVectorisable("a rule needs a Python float of an array")
+
+    def __format__(self, spec: str) -> str:
+        return "<array>"
+
+    # arithmetic
+    def __add__(self, o: Any) -> Lane:
+        return _wrap(self.a + _raw(o), self.ctl)
+
+    def __radd__(self, o: Any) -> Lane:
+        return _wrap(_raw(o) + self.a, self.ctl)
+
+    def __sub__(self, o: Any) -> Lane:
+        return _wrap(self.a - _raw(o), self.ctl)
+
+    def __rsub__(self, o: Any) -> Lane:
+        return _wrap(_raw(o) - self.a, self.ctl)
+
+    def __mul__(self, o: Any) -> Lane:
+        return _wrap(self.a * _raw(o), self.ctl)
+
+    def __rmul__(self, o: Any) -> Lane:
+        return _wrap(_raw(o) * self.a, self.ctl)
+
+    def __truediv__(self, o: Any) -> Lane:
+        return _wrap(self.a / _raw(o), self.ctl)
+
+    def __rtruediv__(self, o: Any) -> Lane:
+        return _wrap(_raw(o) / self.a, self.ctl)
+
+    def __pow__(self, o: Any) -> Lane:
+        return _wrap(self.a ** _raw(o), self.ctl)
+
+    def __rpow__(self, o: Any) -> Lane:
+        return _wrap(_raw(o) ** self.a, self.ctl)
+
+    def __neg__(self) -> Lane:
+        return _wrap(-self.a, self.ctl)
+
+    def __pos__(self) -> Lane:
+        return self
+
+    # comparisons -> branch decisions
+    def __gt__(self, o: Any) -> Cond:
+        return Cond(_mask_data(self) > _mask_data(o), self.ctl)
+
+    def __ge__(self, o: Any) -> Cond:
+        return Cond(_mask_data(self) >= _mask_data(o), self.ctl)
+
+    def __lt__(self, o: Any) -> Cond:
+        return Cond(_mask_data(self) < _mask_data(o), self.ctl)
+
+    def __le__(self, o: Any) -> Cond:
+        return Cond(_mask_data(self) <= _mask_data(o), self.ctl)
+
+    def __eq__(self, o: Any) -> Cond:  # type: ignore[override]
+        return Cond(_mask_data(self) == _mask_data(o), self.ctl)
+
+    def __ne__(self, o: Any) -> Cond:  # type: ignore[override]
+        return Cond(_mask_data(self) != _mask_data(o), self.ctl)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # the _math methods
+    def _f(self, np_func: Callable[[Any], Any], name: str) -> Lane:
+        a = self.a
+        if type(a) is _ndarray:
+            return _wrap(np_func(a), self.ctl)
+        return _wrap(getattr(a, name)(), self.ctl)
+
+    def exp(self) -> Lane:
+        return self._f(np.exp, "exp")
+
+    def expm1(self) -> Lane:
+        return self._f(np.expm1, "expm1")
+
+    def log(self) -> Lane:
+        return self._f(np.log, "log")
+
+    def log1p(self) -> Lane:
+        return self._f(np.log1p, "log1p")
+
+    def sqrt(self) -> Lane:
+        return self._f(np.sqrt, "sqrt")
+
+    def sin(self) -> Lane:
+        return self._f(np.sin, "sin")
+
+    def cos(self) -> Lane:
+        return self._f(np.cos, "cos")
+
+    def tanh(self) -> Lane:
+        return self._f(np.tanh, "tanh")
+
+    def erf(self) -> Lane:
+        return self._f(np_erf, "erf")
+
+    def erfc(self) -> Lane:
+        return self._f(np_erfc, "erfc")
+
+    def sigmoid(self) -> Lane:
+        return self._f(np_sigmoid, "sigmoid")
+
+    def softplus(self) -> Lane:
+        return self._f(np_softplus, "softplus")
+
+
+# ------------------------------------------------------------ numpy kernels
+
+_erf_u = np.frompyfunc(math.erf, 1, 1)
+_erfc_u = np.frompyfunc(math.erfc, 1, 1)
+
+
+def np_erf(x: np.ndarray) -> np.ndarray:
+    """erf elementwise (math.erf per element: exact to the last bit, slower)."""
+    return np.asarray(_erf_u(x), dtype=x.dtype) if x.size else x.copy()
+
+
+def np_erfc(x: np.ndarray) -> np.ndarray:
+    return np.asarray(_erfc_u(x), dtype=x.dtype) if x.size else x.copy()
+
+
+def np_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-x)), stable for any x (the formula of ``_math.sigmoid``)."""
+    e = np.exp(-np.abs(x))
+    r = 1.0 / (1.0 + e)
+    return np.where(x >= 0.0, r, e * r)
+
+
+def np_softplus(x: np.ndarray) -> np.ndarray:
+    """max(x, 0) + log1p(exp(-|x|)), as ``_math.softplus``."""
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+# ------------------------------------------------------------ running rules
+
+def _paths(call: Callable[[Controller], Any]) -> list[tuple[Any, Any]]:
+    """Run ``call(ctl)`` once per branch path some element takes:
+    a list of ``(live mask or True, result)``."""
+    out = []
+    pending: list[tuple[bool, ...]] = [()]
+    while pending:
+        ctl = Controller(pending.pop())
+        res = call(ctl)
+        out.append((ctl.live, res))
+        pending.extend(ctl.pending)
+    return out
+
+
+def run_rule(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[Any, ...],
+             where: Callable[[Any, Any, Any], Any]) -> tuple[Any, tuple[Any, ...]]:
+    """``rule`` evaluated elementwise on array (or Tensor) operands.
+
+    Returns ``(value, locals)`` where each is an array/Tensor or a number
+    (a number that is the same for every element stays a number);
+    ``where(mask, a, b)`` joins two paths' results."""
+
+    def call(ctl: Controller) -> Any:
+        value, local = rule(*[_wrap(o, ctl) for o in operands],
+                            *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
+        return _raw(value), tuple(_raw(d) for d in local)
+
+    with np.errstate(all="ignore"):
+        ctl = Controller(())
+        first = call(ctl)
+        if not ctl.taken:  # no branch: the common case
+            return first
+        paths = [(ctl.live, first)]
+        pending = ctl.pending
+        while pending:
+            ctl = Controller(pending.pop())
+            res = call(ctl)
+            paths.append((ctl.live, res))
+            pending.extend(ctl.pending)
+        if len(paths) == 1:
+            return first
+        # join: later paths are the else-branches; fold from the last one
+        live, (value, local) = paths[-1]
+        for mask, (v, loc) in reversed(paths[:-1]):
+            value = _join(mask, v, value, where)
+            local = tuple(_join(mask, a, b, where) for a, b in zip(loc, local))
+        return value, local
+
+
+def _join(mask: Any, a: Any, b: Any, where: Callable[[Any, Any, Any], Any]) -> Any:
+    if isinstance(a, float) and isinstance(b, float) and (a == b or (a != a and b != b)):
+        return a
+    return where(mask, a, b)
+
+
+def run_check(check: Callable[..., Any], datas: tuple[Any, ...], extra: tuple[Any, ...]) -> Any:
+    """The primitive's domain check over all elements: ``None`` or
+    ``(exception_from_the_scalar_check, index)`` for the first bad element."""
+    shape = np.broadcast_shapes(*[np.shape(d) for d in datas],
+                                *[e.shape for e in extra if type(e) is _ndarray])
+
+    def call(ctl: Controller) -> Any:
+        return check(*[_wrap(d, ctl) for d in datas],
+                     *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
+
+    try:
+        with np.errstate(all="ignore"):
+            paths = _paths(call)
+        bad = [np.broadcast_to(m, shape) for m, r in paths if r is not None]
+        if not bad:
+            return None
+        anybad = bad[0]
+        for b in bad[1:]:
+            anybad = anybad | b
+        flat = np.flatnonzero(anybad)
+    except NotVectorisable:
+        flat = None
+    arrays = [np.broadcast_to(d, shape) for d in datas]
+    extras = [np.broadcast_to(e, shape) if type(e) is _ndarray else e for e in extra]
+    candidates = flat if flat is not None else range(int(np.prod(shape, dtype=np.int64)))
+    for k in candidates:
+        idx = np.unravel_index(int(k), shape) if shape else ()
+        err = check(*[float(a[idx]) for a in arrays],
+                    *[float(e[idx]) if type(e) is _ndarray else e for e in extras])
+        if err is not None:
+            return err, tuple(int(i) for i in idx)
+    return None
