@@ -241,16 +241,27 @@ def _kink_note(left: float, right: float, analytic: float, tol: float) -> str:
 def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
               modes: Sequence[str] = MODES, method: str = "richardson",
               atol: float = 1e-8, rtol: float = 1e-6,
-              eps: float | Sequence[float] | None = None) -> GradcheckReport:
+              eps: float | Sequence[float] | None = None,
+              samples: int | None = None) -> GradcheckReport:
     """Check every first (and with ``order=2`` every second) derivative of ``f``.
 
     ``f`` takes one Value per input and returns a Value; ``inputs`` are
     numbers (or Values: their data and labels are used, they are not
     modified). ``modes``: ``"rev"`` (reverse mode) and/or ``"fwd"`` (forward
     mode). ``method``/``eps``: see :func:`~autograd_core.numerical_grad`.
-    Returns a :class:`GradcheckReport`, truthy when every row passes."""
+    Returns a :class:`GradcheckReport`, truthy when every row passes.
+
+    Array inputs (numpy arrays or Tensors; ``f`` then takes Tensors and
+    returns a Tensor) are checked element by element in both modes by
+    :func:`~autograd_core.tensor_check.tensor_gradcheck` (central differences;
+    ``samples=k`` checks k random elements per input of a large array)."""
     if not callable(f):
         raise TypeError(f"f must be callable, not {type(f).__name__}")
+    if any(isinstance(x, np.ndarray) or type(x).__name__ == "Tensor" for x in inputs):
+        from .tensor_check import tensor_gradcheck
+        if order != 1:
+            raise ValueError("gradcheck of array inputs supports order=1 only")
+        return tensor_gradcheck(f, inputs, samples=samples)  # type: ignore[return-value]
     if isinstance(order, bool) or order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, not {order!r}")
     if isinstance(modes, str):

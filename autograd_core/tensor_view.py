@@ -19,7 +19,7 @@ from .engine import LocalMap, topological_order
 from .naming import node_names
 from .tensor import Tensor, describe
 
-__all__ = ["tensor_rows", "format_rows", "draw_tensor_graph"]
+__all__ = ["tensor_rows", "format_rows", "draw_tensor_graph", "TensorTrace"]
 
 
 def _norm(a: Any) -> float:
@@ -38,12 +38,15 @@ def _local_kind(l: Any) -> str:
     return f"{float(l):g}"
 
 
-def tensor_rows(root: Tensor) -> list[dict[str, Any]]:
+def tensor_rows(root: Tensor, order: list[Any] | None = None,
+                names: dict[Any, str] | None = None) -> list[dict[str, Any]]:
     """One dict per node: name, op, parents, shape, dtype, norm, grad_norm, local."""
     if not isinstance(root, Tensor):
         raise TypeError(f"tensor_rows needs a Tensor, got {type(root).__name__}")
-    order = topological_order(root)
-    names = node_names(root, order)
+    if order is None:
+        order = topological_order(root)
+    if names is None:
+        names = node_names(root, order)
     rows = []
     for n in order:
         rows.append({"name": names[n], "op": n.op or ("leaf" if n.label else "const"),
@@ -65,13 +68,15 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
 
 
-def draw_tensor_graph(root: Tensor) -> Any:
+def draw_tensor_graph(root: Tensor, *, rankdir: str = "LR", max_nodes: int = 2000) -> Any:
     """A ``graphviz.Digraph``: one box per node with name, op, shape and ‖grad‖."""
     import graphviz
 
     order = topological_order(root)
+    if len(order) > max_nodes:
+        raise ValueError(f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}")
     names = node_names(root, order)
-    g = graphviz.Digraph("tensor_graph", graph_attr={"rankdir": "LR"},
+    g = graphviz.Digraph("tensor_graph", graph_attr={"rankdir": rankdir},
                          node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"})
     ids = {n: f"n{i}" for i, n in enumerate(order)}
     for n in order:
@@ -86,3 +91,71 @@ def draw_tensor_graph(root: Tensor) -> Any:
         for p in n.parents:
             g.edge(ids[p], ids[n])
     return g
+
+
+class TensorTrace:
+    """What :func:`autograd_core.explain` returns for a Tensor output: the
+    forward rows (shapes and norms instead of numbers) and the backward steps
+    (norms of the upstream gradient, of each contribution ``local × upstream``
+    and of the parent's gradient so far), in reverse topological order.
+
+    The contributions are the same ``l * g`` products the engine's backward
+    driver forms (linear maps apply their transpose). Touches no ``.grad``."""
+
+    def __init__(self, output: Tensor, wrt: Any = None) -> None:
+        if not isinstance(output, Tensor):
+            raise TypeError(f"TensorTrace needs a Tensor, got {type(output).__name__}")
+        self.output = output
+        order = topological_order(output)
+        self.names = node_names(output, order)
+        self.forward_rows = tensor_rows(output, order, self.names)
+        adj: dict[Any, Any] = {output: np.ones_like(np.asarray(output.data))}
+        steps = []
+        for n in reversed(order):
+            if not n._parents or n not in adj:
+                continue
+            g = adj[n]
+            parts = []
+            for p, l in zip(n._parents, n._local):
+                c = l * g
+                adj[p] = c if p not in adj else adj[p] + c
+                parts.append({"parent": self.names[p], "local": _local_kind(l),
+                              "contribution_norm": _norm(c), "grad_so_far_norm": _norm(adj[p])})
+            steps.append({"node": self.names[n], "op": n.op, "upstream_norm": _norm(g),
+                          "parents": parts})
+        self.backward_steps = steps
+        leaves = [n for n in order if not n._parents]
+        if wrt is not None:
+            wanted = set(wrt if isinstance(wrt, (list, tuple, set)) else [wrt])
+            leaves = [n for n in leaves if n in wanted or self.names[n] in wanted]
+        self.gradients = {self.names[n]: adj.get(n, 0.0 * np.asarray(n.data)) for n in leaves}
+
+    def to_text(self) -> str:
+        """Forward table, then one line per backward contribution."""
+        lines = [format_rows(self.forward_rows), "", "backward (norms)"]
+        for st in self.backward_steps:
+            for part in st["parents"]:
+                lines.append(f"  {st['node']:>6} -> {part['parent']:<8} ‖upstream‖ {st['upstream_norm']:.4g}"
+                             f"  local {part['local']:<18} ‖contribution‖ {part['contribution_norm']:.4g}"
+                             f"  ‖grad so far‖ {part['grad_so_far_norm']:.4g}")
+        return "\n".join(lines)
+
+    def to_markdown(self) -> str:
+        head = "| node | op | operands | shape | ‖value‖ | ‖grad‖ | local derivatives |\n|---|---|---|---|---|---|---|"
+        body = [f"| {r['name']} | {r['op']} | {', '.join(r['parents'])} | {'×'.join(map(str, r['shape'])) or '()'} "
+                f"| {r['norm']:.4g} | {'' if r['grad_norm'] is None else format(r['grad_norm'], '.4g')} "
+                f"| {', '.join(r['local'])} |" for r in self.forward_rows]
+        return "\n".join([head, *body])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (gradients as nested lists)."""
+        return {"output": self.names[self.output],
+                "forward_rows": [dict(r, shape=list(r["shape"])) for r in self.forward_rows],
+                "backward_steps": self.backward_steps,
+                "gradients": {k: np.asarray(v).tolist() for k, v in self.gradients.items()}}
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        return {"text/plain": self.to_text()}

@@ -753,5 +753,10 @@ def explain(output: Value, wrt: Iterable[Value | str] | Value | str | None = Non
     """Step through the chain rule on the graph behind ``output``.
 
     ``wrt``: the inputs whose gradients to report (Values or node names; by
-    default every leaf of the graph). Touches no ``.grad``."""
+    default every leaf of the graph). Touches no ``.grad``. For a
+    :class:`~autograd_core.Tensor` output it returns a
+    :class:`~autograd_core.tensor_view.TensorTrace` (shapes and norms)."""
+    if type(output).__name__ == "Tensor":
+        from .tensor_view import TensorTrace
+        return TensorTrace(output, wrt)  # type: ignore[return-value]
     return Trace(output, wrt)

@@ -372,6 +372,9 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
     parameters (default: leaves with module-path labels). ``root`` may also
     be a Trace (its output is drawn).
     """
+    if type(root).__name__ in ("Tensor", "TensorTrace"):  # array nodes: shape and ‖grad‖
+        from autograd_core.tensor_view import draw_tensor_graph
+        return draw_tensor_graph(getattr(root, "output", root), rankdir=rankdir, max_nodes=max_nodes)
     troot = trace_root(root)
     if troot is not None:  # a Trace: its output's graph, with the trace's gradients
         if _overlay is None:
