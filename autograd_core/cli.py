@@ -19,6 +19,8 @@ from . import __version__
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES: list[str] = [
     "autograd_core.commands.explain",
+    "autograd_core.commands.experiment",
+    "autograd_core.commands.demo",
 ]
 
 

@@ -1,0 +1,706 @@
+"""The seeds' vanishing/exploding-gradient experiments (``nn.experiments``).
+
+* :func:`vanishing`: per-layer learning speeds at initialisation of a deep
+  sigmoid network on the first 1000 MNIST test images, over several seeds
+  (Nielsen's chapter 5: 0.012, 0.060, 0.283 for [784,30,30,30,10]);
+* :func:`training_speed`: the speeds over training (Nielsen's script: each
+  epoch one full-batch SGD step over the same images, η = 0.1, λ = 5.0, the
+  speeds measured before each step);
+* :func:`exploding`: the seed's chain of four sigmoid neurons with w = 100 and
+  biases making every z_j = 0: each factor w_j·σ'(z_j) = 25 and
+  ∂C/∂b1 / ∂C/∂b4 = 25³ = 15625 (with w = 1: (1/4)³ = 1/64);
+* :func:`remedies`: the same deep network with ReLU/ELU, He initialisation,
+  BatchNorm, residual connections, and gradient clipping on the exploding
+  chain.
+
+Data (:func:`load_images`): an MNIST IDX folder given as ``data``, else the
+real MNIST test set in ``../shared/data/mnist`` (relative to the repository,
+then to the working directory), else Fashion-MNIST from the Debian package
+``dataset-fashion-mnist``; with neither, a seeded synthetic stand-in (and a
+message saying so). "The first N images" are t10k images 0..N-1, pixels/255.
+Library code: nothing is printed; the CLI prints the results' ``to_text()``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+import autograd_core as ag
+from autograd_core import Value
+
+from . import diagnostics as _diag
+from .data import find_mnist, load_mnist
+from .layers import MLP
+from .optim import SGD, clip_grad_norm, clip_grad_value
+from .train import fit
+
+__all__ = [
+    "DataInfo", "load_images", "synthetic_digits", "find_data", "parse_sizes", "parse_seeds",
+    "vanishing", "VanishingResult", "training_speed", "TrainingSpeedResult",
+    "exploding", "exploding_chain", "ExplodingResult", "remedies", "RemediesResult", "RemedyRow",
+    "ClipRow", "REMEDIES", "BOOK_SPEEDS", "REFERENCE_SPEEDS",
+]
+
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+MNIST_REL = os.path.join("..", "shared", "data", "mnist")
+
+#: Nielsen's published speeds (the book; other runs differ by seed)
+BOOK_SPEEDS = {
+    (784, 30, 30, 30, 10): (0.012, 0.060, 0.283),
+    (784, 30, 30, 30, 30, 10): (0.003, 0.017, 0.070, 0.285),
+}
+#: means over seeds 0..9 of an independent numpy run of network2's equations
+#: on the first 1000 t10k images (the acceptance figures)
+REFERENCE_SPEEDS = {
+    (784, 30, 30, 30, 10): (0.0136, 0.0632, 0.297),
+    (784, 30, 30, 30, 30, 10): (0.00283, 0.0138, 0.0633, 0.313),
+    (784, 30, 30, 10): (0.0574, 0.284),
+}
+
+
+# ------------------------------------------------------------------ parsing
+
+def parse_sizes(text: str | Sequence[int]) -> list[int]:
+    """``"784,30,30,10"`` (or a list) -> [784, 30, 30, 10]: at least an input
+    and an output size, all positive ints; ValueError otherwise."""
+    if isinstance(text, str):
+        parts = [p.strip() for p in text.split(",")]
+        try:
+            sizes = [int(p) for p in parts]
+        except ValueError:
+            raise ValueError(f"sizes must be comma-separated positive ints like 784,30,30,10, "
+                             f"got {text!r}") from None
+    else:
+        sizes = list(text)
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+                raise ValueError(f"sizes must be ints, got {s!r}")
+        sizes = [int(s) for s in sizes]
+    if len(sizes) < 2:
+        raise ValueError(f"sizes need at least an input and an output size, got {sizes}")
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"sizes must be positive, got {sizes}")
+    return sizes
+
+
+def parse_seeds(text: str | int | Iterable[int]) -> list[int]:
+    """``"0-9"`` -> 0..9, ``"0,3,5"``, ``"7"``, or ints; no duplicates, none negative."""
+    if isinstance(text, (int, np.integer)) and not isinstance(text, bool):
+        seeds = [int(text)]
+    elif isinstance(text, str):
+        seeds = []
+        for part in text.split(","):
+            part = part.strip()
+            lo, sep, hi = part.partition("-")
+            try:
+                if sep:
+                    a, b = int(lo), int(hi)
+                    if b < a:
+                        raise ValueError
+                    seeds.extend(range(a, b + 1))
+                else:
+                    seeds.append(int(part))
+            except ValueError:
+                raise ValueError(f"seeds must look like 0-9, 0,3,5 or 7 (non-negative ints), "
+                                 f"got {text!r}") from None
+    else:
+        seeds = []
+        for s in text:
+            if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+                raise ValueError(f"seeds must be ints, got {s!r}")
+            seeds.append(int(s))
+    if not seeds:
+        raise ValueError("no seeds given")
+    if any(s < 0 or s >= 2 ** 32 for s in seeds):
+        raise ValueError(f"seeds must be in 0 .. 2**32-1, got {seeds}")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"duplicate seeds in {text!r}")
+    return seeds
+
+
+def _check_count(n: Any, what: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{what} must be a positive int, got {n!r}")
+    return int(n)
+
+
+# ------------------------------------------------------------------ data
+
+@dataclass
+class DataInfo:
+    """Where the images came from: ``source`` is ``"mnist"``, ``"fashion-mnist"``,
+    ``"idx"`` (a folder given by the caller), ``"synthetic"`` or ``"arrays"``;
+    ``message`` explains a fallback (None when the real MNIST was found)."""
+
+    source: str
+    path: str | None
+    images: int
+    message: str | None = None
+
+    def describe(self) -> str:
+        if self.source == "synthetic":
+            return f"synthetic stand-in, {self.images} images (seeded)"
+        if self.source == "arrays":
+            return f"{self.images} given examples"
+        name = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "idx": "IDX"}[self.source]
+        return f"{name} t10k images 0..{self.images - 1} /255 ({self.path})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "path": self.path, "images": self.images,
+                "message": self.message}
+
+
+def find_data() -> tuple[str, str] | None:
+    """(source, folder) of the default data: ``../shared/data/mnist`` relative
+    to the repository, then to the working directory, then Fashion-MNIST."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    candidates = [("mnist", os.path.normpath(os.path.join(repo, MNIST_REL))),
+                  ("mnist", os.path.abspath(MNIST_REL)),
+                  ("fashion-mnist", FASHION_DIR)]
+    for source, folder in candidates:
+        if find_mnist((folder,)) == folder:
+            return source, folder
+    return None
+
+
+def synthetic_digits(n: int, seed: int = 0, size: int = 784,
+                     classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded stand-in for MNIST: ``classes`` random blurred prototypes on a
+    28×28 grid, each example a prototype with noise, pixels in [0, 1]."""
+    n = _check_count(n, "n")
+    rng = np.random.RandomState(seed)
+    side = int(round(math.sqrt(size)))
+    protos = rng.rand(classes, size) ** 3
+    if side * side == size:  # blur a little so the images have strokes, not speckle
+        p = protos.reshape(classes, side, side)
+        p = (p + np.roll(p, 1, 1) + np.roll(p, 1, 2) + np.roll(p, -1, 1) + np.roll(p, -1, 2)) / 5
+        protos = p.reshape(classes, size)
+    y = rng.randint(0, classes, size=n).astype(np.int64)
+    X = np.clip(protos[y] + 0.1 * rng.randn(n, size), 0.0, 1.0)
+    return X, y
+
+
+def load_images(images: int = 1000, data: str | os.PathLike[str] | None = None, *,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray, DataInfo]:
+    """The first ``images`` t10k images (pixels/255) and labels, and where they
+    came from. ``data`` a folder (or images file) of IDX files; without it the
+    default search (:func:`find_data`), else :func:`synthetic_digits`."""
+    images = _check_count(images, "images")
+    if data is not None:
+        X, y = load_mnist(data, "test", limit=images)
+        src, path, msg = "idx", os.fspath(data), None
+    else:
+        found = find_data()
+        if found is None:
+            X, y = synthetic_digits(images, seed)
+            return X, y, DataInfo(
+                "synthetic", None, images,
+                f"no MNIST found ({MNIST_REL} from the repository or the working directory) and "
+                f"no Fashion-MNIST ({FASHION_DIR}, Debian package dataset-fashion-mnist); "
+                "using a seeded synthetic stand-in: the numbers will not match the book")
+        src, path = found
+        X, y = load_mnist(path, "test", limit=images)
+        msg = None if src == "mnist" else (
+            f"MNIST not found ({MNIST_REL}); using Fashion-MNIST from {path}: "
+            "the numbers will not match the book")
+    if len(X) < images:
+        raise ValueError(f"asked for {images} images but {path} holds only {len(X)}")
+    return X, y, DataInfo(src, path, len(X), msg)
+
+
+def _data(images: int, data: Any, X: Any, y: Any, seed: int = 0
+          ) -> tuple[np.ndarray, np.ndarray, DataInfo]:
+    if X is not None or y is not None:
+        if X is None or y is None:
+            raise ValueError("give both X and y, or neither")
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2:
+            raise ValueError(f"X must be a 2-D array (examples × inputs), got shape {X.shape}")
+        y = np.asarray(y)
+        if len(y) != len(X):
+            raise ValueError(f"X has {len(X)} examples but y has {len(y)}")
+        return X, y, DataInfo("arrays", None, len(X))
+    return load_images(images, data, seed=seed)
+
+
+def _check_width(sizes: list[int], X: np.ndarray) -> None:
+    if X.shape[1] != sizes[0]:
+        raise ValueError(f"the network's input size is {sizes[0]} but the images have "
+                         f"{X.shape[1]} pixels")
+    if sizes[-1] < 2:
+        raise ValueError(f"the output layer needs one neuron per class (>= 2), got {sizes[-1]}")
+
+
+def _fmt(x: float, digits: int = 4) -> str:
+    if x != x:
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == 0.0:
+        return "0"
+    return f"{x:.{digits}g}" if 1e-4 <= abs(x) < 1e7 else f"{x:.{digits - 1}e}"
+
+
+def _fmt6(x: float) -> str:
+    return _fmt(x, 6)
+
+
+def _table(headers: list[str], rows: list[list[str]], markdown: bool = False) -> str:
+    if markdown:
+        out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+        out += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(out)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+    line = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w)  # noqa: E731
+                                   for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _json_float(x: float) -> Any:
+    return x if math.isfinite(x) else str(x)
+
+
+# ------------------------------------------------------------------ vanishing
+
+@dataclass
+class VanishingResult:
+    """Speeds at initialisation: ``speeds[i][l]`` for seed ``seeds[i]`` and
+    hidden layer l; per layer ``mean``, ``min``, ``max``; ``ratios[i]`` =
+    last/first speed of seed i; ``increasing[i]``: speeds strictly increase
+    with depth; ``book`` and ``reference`` speeds for these sizes, if known."""
+
+    sizes: list[int]
+    seeds: list[int]
+    activation: str
+    init: str
+    loss: str
+    data: DataInfo
+    speeds: list[list[float]]
+
+    @property
+    def mean(self) -> list[float]:
+        return np.mean(np.asarray(self.speeds), axis=0).tolist()
+
+    @property
+    def min(self) -> list[float]:
+        return np.min(np.asarray(self.speeds), axis=0).tolist()
+
+    @property
+    def max(self) -> list[float]:
+        return np.max(np.asarray(self.speeds), axis=0).tolist()
+
+    @property
+    def ratios(self) -> list[float]:
+        return [s[-1] / s[0] if s[0] else math.inf for s in self.speeds]
+
+    @property
+    def increasing(self) -> list[bool]:
+        return [all(a < b for a, b in zip(s, s[1:])) for s in self.speeds]
+
+    @property
+    def book(self) -> tuple[float, ...] | None:
+        return BOOK_SPEEDS.get(tuple(self.sizes)) if self._default_setup() else None
+
+    @property
+    def reference(self) -> tuple[float, ...] | None:
+        return REFERENCE_SPEEDS.get(tuple(self.sizes)) if self._default_setup() else None
+
+    def _default_setup(self) -> bool:
+        return (self.activation == "sigmoid" and self.init == "nielsen"
+                and self.loss == "binary_cross_entropy")
+
+    def to_text(self, markdown: bool = False, per_seed: bool = False) -> str:
+        lines = [f"Learning speeds ‖∂C/∂b‖ at initialisation: {self.sizes}, {self.activation}, "
+                 f"init={self.init}, {self.loss}",
+                 f"data: {self.data.describe()}; seeds {_seed_text(self.seeds)}", ""]
+        headers = ["layer", "mean", "min", "max"]
+        ref, book = self.reference, self.book
+        if ref:
+            headers.append("reference (numpy)")
+        if book:
+            headers.append("book")
+        rows = []
+        for k in range(len(self.mean)):
+            row = [f"hidden {k + 1}", f"{self.mean[k]:.5f}", f"{self.min[k]:.5f}", f"{self.max[k]:.5f}"]
+            if ref:
+                row.append(str(ref[k]))
+            if book:
+                row.append(str(book[k]))
+            rows.append(row)
+        lines.append(_table(headers, rows, markdown))
+        r = self.ratios
+        lines.append("")
+        if len(self.mean) > 1:
+            lines.append(f"last/first ratio: mean {np.mean(r):.1f} (min {min(r):.1f}, max {max(r):.1f})")
+            lines.append(f"speeds strictly increase with depth in {sum(self.increasing)} of "
+                         f"{len(self.seeds)} seeds")
+        if per_seed:
+            lines.append("")
+            rows = [[str(s)] + [f"{v:.5f}" for v in sp] + [f"{sp[-1] / sp[0]:.1f}" if sp[0] else "inf"]
+                    for s, sp in zip(self.seeds, self.speeds)]
+            lines.append(_table(["seed"] + [f"hidden {k + 1}" for k in range(len(self.mean))]
+                                + ["last/first"], rows, markdown))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"experiment": "vanishing", "sizes": self.sizes, "seeds": self.seeds,
+                "activation": self.activation, "init": self.init, "loss": self.loss,
+                "data": self.data.to_dict(), "speeds": self.speeds, "mean": self.mean,
+                "min": self.min, "max": self.max, "ratios": [_json_float(x) for x in self.ratios],
+                "increasing": self.increasing, "reference": self.reference, "book": self.book}
+
+
+def _seed_text(seeds: list[int]) -> str:
+    if len(seeds) > 1 and seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ",".join(map(str, seeds))
+
+
+def vanishing(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), images: int = 1000,
+              seeds: Iterable[int] | str = range(10), data: str | os.PathLike[str] | None = None, *,
+              X: Any = None, y: Any = None, activation: str = "sigmoid",
+              output_activation: str = "sigmoid", init: str = "nielsen",
+              loss: str = "binary_cross_entropy") -> VanishingResult:
+    """Per-layer learning speeds at initialisation, one network per seed
+    (``nn.MLP(sizes[0], sizes[1:], activation, output_activation, init, seed=s)``),
+    C the ``loss`` averaged over the first ``images`` images (or ``X, y``)."""
+    sizes = parse_sizes(sizes)
+    seeds = parse_seeds(seeds if not isinstance(seeds, range) else list(seeds))
+    if len(sizes) < 3:
+        raise ValueError(f"need at least one hidden layer, got sizes {sizes}")
+    Xa, ya, info = _data(images, data, X, y)
+    _check_width(sizes, Xa)
+    speeds = []
+    for s in seeds:
+        model = MLP(sizes[0], sizes[1:], activation=activation, output_activation=output_activation,
+                    init=init, seed=s)
+        speeds.append(_diag.learning_speeds(model, Xa, ya, loss))
+    return VanishingResult(sizes, seeds, activation, init, loss, info, speeds)
+
+
+# ------------------------------------------------------------------ training speed
+
+@dataclass
+class TrainingSpeedResult:
+    """``speeds[e][l]``: hidden layer l's speed before epoch e's step (e = 0
+    is the initial network); ``cost[e]``: the training objective at that step
+    (incl. the L2 term); ``verdicts[e]``; ``accuracy[e]`` on the images."""
+
+    sizes: list[int]
+    seed: int
+    epochs: int
+    eta: float
+    lmbda: float
+    data: DataInfo
+    speeds: list[list[float]]
+    cost: list[float]
+    accuracy: list[float | None]
+    verdicts: list[str]
+
+    def to_text(self, markdown: bool = False) -> str:
+        n = len(self.speeds[0]) if self.speeds else 0
+        lines = [f"Learning speeds during training: {self.sizes}, seed {self.seed}, full-batch SGD "
+                 f"eta={self.eta}, lambda={self.lmbda}, {self.epochs} epochs",
+                 f"data: {self.data.describe()}", ""]
+        rows = [[str(e)] + [_fmt(v) for v in sp] + [_fmt(c), _fmt(sp[-1] / sp[0]) if sp[0] else "inf", vd]
+                for e, (sp, c, vd) in enumerate(zip(self.speeds, self.cost, self.verdicts))]
+        lines.append(_table(["epoch"] + [f"hidden {k + 1}" for k in range(n)]
+                            + ["cost", "last/first", "verdict"], rows, markdown))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"experiment": "training-speed", "sizes": self.sizes, "seed": self.seed,
+                "epochs": self.epochs, "eta": self.eta, "lmbda": self.lmbda,
+                "data": self.data.to_dict(), "speeds": self.speeds, "cost": self.cost,
+                "accuracy": self.accuracy, "verdicts": self.verdicts}
+
+
+def training_speed(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), epochs: int = 30,
+                   images: int = 1000, seed: int = 0, data: str | os.PathLike[str] | None = None, *,
+                   X: Any = None, y: Any = None, eta: float = 0.1, lmbda: float = 5.0,
+                   activation: str = "sigmoid", init: str = "nielsen",
+                   loss: str = "binary_cross_entropy") -> TrainingSpeedResult:
+    """Nielsen's training-speed script: each epoch is ONE full-batch SGD step
+    over the same images (w ← (1 − ηλ/n) w − η ∂C/∂w, b ← b − η ∂C/∂b), and
+    the per-layer speeds are measured on that batch's gradient just before
+    the step (``nn.fit`` with ``batch_size = images`` and a
+    :class:`~nn.diagnostics.GradientMonitor` every mini-batch)."""
+    sizes = parse_sizes(sizes)
+    if len(sizes) < 3:
+        raise ValueError(f"need at least one hidden layer, got sizes {sizes}")
+    epochs = _check_count(epochs, "epochs")
+    for name, v, lo in (("eta", eta, 0.0), ("lmbda", lmbda, None)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or (
+                v <= 0 if lo is not None else v < 0):
+            raise ValueError(f"{name} must be a {'positive' if lo is not None else 'non-negative'} "
+                             f"number, got {v!r}")
+    Xa, ya, info = _data(images, data, X, y)
+    _check_width(sizes, Xa)
+    model = MLP(sizes[0], sizes[1:], activation=activation, output_activation="sigmoid",
+                init=init, seed=seed)
+    monitor = _diag.GradientMonitor(every=1)
+    hist = fit(model, Xa, ya, loss=loss, optimizer=SGD(model.parameters(), lr=eta), epochs=epochs,
+               batch_size=len(Xa), l2=lmbda, callbacks=[monitor], progress=False, seed=seed)
+    speeds = [r.speeds for r in monitor.records]
+    return TrainingSpeedResult(sizes, seed, epochs, float(eta), float(lmbda), info, speeds,
+                               list(hist.batch_loss), list(hist.accuracy), monitor.verdicts)
+
+
+# ------------------------------------------------------------------ exploding
+
+def exploding_chain(weight: float = 100.0, a0: float = 1.0, target: float = 0.0
+                    ) -> dict[str, Value]:
+    """The seed's chain of four sigmoid neurons a_j = σ(z_j), z_j = w_j·a_{j−1} + b_j,
+    every w_j = ``weight`` and b_j = −w_j·a_{j−1} so that every z_j = 0; cost
+    C = ½(a4 − target)². Returns the labelled nodes (``a0 w1..w4 b1..b4
+    z1..z4 a1..a4 C``) after ``C.backward()``."""
+    for name, v in (("weight", weight), ("a0", a0), ("target", target)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"{name} must be a finite number, got {v!r}")
+    nodes: dict[str, Value] = {}
+    a = Value(float(a0), "a0")
+    nodes["a0"] = a
+    for j in range(1, 5):
+        w = Value(float(weight), f"w{j}")
+        b = Value(-float(weight) * a.data, f"b{j}")
+        z = w * a + b
+        z.label = f"z{j}"
+        a = z.sigmoid()
+        a.label = f"a{j}"
+        nodes.update({f"w{j}": w, f"b{j}": b, f"z{j}": z, f"a{j}": a})
+    d = a - float(target)
+    c = d * d * 0.5
+    c.label = "C"
+    nodes["C"] = c
+    c.backward()
+    return nodes
+
+
+@dataclass
+class ExplodingResult:
+    """One chain: its weight, the factors w_j·σ'(z_j) (j = 2..4), ∂C/∂b_j for
+    j = 1..4, the ratio ∂C/∂b1 / ∂C/∂b4, the path sum of ∂C/∂b1 through a4
+    (:meth:`autograd_core.Trace.paths`), the chain's output node ``C`` and
+    all its labelled ``nodes``."""
+
+    weight: float
+    a0: float
+    z: list[float]
+    sigma_prime: list[float]
+    factors: list[float]
+    bias_grads: list[float]
+    ratio: float
+    paths_text: str
+    formula: str
+    output: Value = field(repr=False)
+    nodes: dict[str, Value] = field(repr=False, default_factory=dict)
+
+    @property
+    def parameters(self) -> list[Value]:
+        """w1..w4 and b1..b4 (to mark them as parameters in a drawing)."""
+        return [self.nodes[f"{k}{j}"] for j in range(1, 5) for k in ("w", "b")]
+
+    def to_text(self) -> str:
+        lines = [f"Chain of four sigmoid neurons, w1..w4 = {_fmt6(self.weight)}, a0 = {_fmt6(self.a0)}, "
+                 "biases b_j = -w_j·a_(j-1) so every z_j = 0; C = ½(a4 - 0)²"]
+        rows = [[f"{j}", _fmt6(self.weight), _fmt6(self.z[j - 1]), _fmt6(self.sigma_prime[j - 1]),
+                 _fmt6(self.factors[j - 2]) if j > 1 else "", _fmt6(self.bias_grads[j - 1])]
+                for j in range(1, 5)]
+        lines.append(_table(["j", "w_j", "z_j", "σ'(z_j)", "w_j·σ'(z_j)", "∂C/∂b_j"], rows))
+        lines.append("")
+        lines.append(self.paths_text)
+        prod = " × ".join(_fmt6(f) for f in self.factors)
+        lines.append("")
+        lines.append(f"∂C/∂b1 / ∂C/∂b4 = w2σ'(z2) · w3σ'(z3) · w4σ'(z4) = {prod} = {_fmt6(self.ratio)}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"weight": self.weight, "a0": self.a0, "z": self.z, "sigma_prime": self.sigma_prime,
+                "factors": self.factors, "bias_grads": self.bias_grads,
+                "ratio": _json_float(self.ratio), "formula": self.formula}
+
+
+def exploding(weight: float = 100.0, a0: float = 1.0) -> ExplodingResult:
+    """The seed's exploding-gradient chain (see :func:`exploding_chain`),
+    explained: every number is read from the engine's graph (the σ'(z_j) are
+    the sigmoid nodes' recorded local derivatives, the ∂C/∂b_j the gradients
+    from ``backward``), ∂C/∂b1 is listed factor by factor with
+    ``explain(C).paths("b1", through="a4")``."""
+    nodes = exploding_chain(weight, a0)
+    trace = ag.explain(nodes["C"], wrt=[nodes[f"b{j}"] for j in range(1, 5)])
+    ps = trace.paths("b1", through="a4")
+    sp = [nodes[f"a{j}"].local_grads[0] for j in range(1, 5)]
+    # w_j·σ'(z_j) as the engine records it: ∂(w_j·a_{j−1})/∂a_{j−1} = w_j times σ'(z_j)
+    factors = []
+    for j in range(2, 5):
+        prod = nodes[f"z{j}"].parents[0]  # the node w_j·a_{j−1}
+        factors.append(prod.local_grads[1] * sp[j - 1])
+    grads = [nodes[f"b{j}"].grad for j in range(1, 5)]
+    ratio = grads[0] / grads[3] if grads[3] else math.inf
+    return ExplodingResult(float(weight), float(a0), [nodes[f"z{j}"].data for j in range(1, 5)],
+                           sp, factors, grads, ratio, ps.to_text(), ps.formula(), nodes["C"], nodes)
+
+
+# ------------------------------------------------------------------ remedies
+
+#: (name, hidden activation, init, batchnorm, residual)
+REMEDIES: list[tuple[str, str, str, bool, bool]] = [
+    ("sigmoid, Nielsen init", "sigmoid", "nielsen", False, False),
+    ("sigmoid, He init", "sigmoid", "he_normal", False, False),
+    ("ReLU, Nielsen init", "relu", "nielsen", False, False),
+    ("ReLU, He init", "relu", "he_normal", False, False),
+    ("ELU, Nielsen init", "elu", "nielsen", False, False),
+    ("ELU, He init", "elu", "he_normal", False, False),
+    ("sigmoid + BatchNorm", "sigmoid", "nielsen", True, False),
+    ("ReLU + He + BatchNorm", "relu", "he_normal", True, False),
+    ("sigmoid + residual", "sigmoid", "nielsen", False, True),
+    ("ReLU + He + residual", "relu", "he_normal", False, True),
+]
+
+
+@dataclass
+class RemedyRow:
+    """One configuration: mean speeds per hidden layer over the seeds, the
+    mean first/last ratio and its verdict."""
+
+    name: str
+    activation: str
+    init: str
+    batchnorm: bool
+    residual: bool
+    speeds: list[list[float]]
+    weight_norms: list[list[float]] = field(default_factory=list)
+
+    @property
+    def mean(self) -> list[float]:
+        return np.mean(np.asarray(self.speeds), axis=0).tolist()
+
+    @property
+    def weight_ratio(self) -> float:
+        """Mean over seeds of first/last hidden-layer ‖∂C/∂W‖."""
+        if not self.weight_norms:
+            return math.nan
+        return float(np.mean([_diag.speed_ratio(w) for w in self.weight_norms]))
+
+    @property
+    def ratio(self) -> float:
+        return float(np.mean([_diag.speed_ratio(s) for s in self.speeds]))
+
+    @property
+    def verdict(self) -> str:
+        return _diag.verdict(self.mean)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "activation": self.activation, "init": self.init,
+                "batchnorm": self.batchnorm, "residual": self.residual, "speeds": self.speeds,
+                "mean": self.mean, "first_over_last": _json_float(self.ratio),
+                "verdict": self.verdict, "weight_norms": self.weight_norms,
+                "weight_first_over_last": _json_float(self.weight_ratio)}
+
+
+@dataclass
+class ClipRow:
+    """Gradient clipping on the exploding chain: the gradients of b1 and b4,
+    the global gradient norm and ∂C/∂b1 / ∂C/∂b4 after clipping."""
+
+    name: str
+    grad_b1: float
+    grad_b4: float
+    norm: float
+    ratio: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "grad_b1": self.grad_b1, "grad_b4": self.grad_b4,
+                "norm": self.norm, "ratio": _json_float(self.ratio)}
+
+
+@dataclass
+class RemediesResult:
+    sizes: list[int]
+    seeds: list[int]
+    data: DataInfo
+    rows: list[RemedyRow]
+    clipping: list[ClipRow]
+    clip: float
+
+    def to_text(self, markdown: bool = False) -> str:
+        n = len(self.rows[0].mean) if self.rows else 0
+        lines = [f"Remedies for vanishing gradients: {self.sizes} (hidden activation varies; sigmoid "
+                 f"output, binary cross-entropy), seeds {_seed_text(self.seeds)}",
+                 f"data: {self.data.describe()}; speeds ‖∂C/∂b‖ per hidden layer at initialisation "
+                 "(β for BatchNorm layers), mean over seeds", ""]
+        rows = [[r.name] + [_fmt(v) for v in r.mean] + [_fmt(r.ratio), r.verdict, _fmt(r.weight_ratio)]
+                for r in self.rows]
+        lines.append(_table(["network"] + [f"hidden {k + 1}" for k in range(n)]
+                            + ["first/last", "verdict", "‖∂C/∂W‖ first/last"], rows, markdown))
+        lines += ["", f"Gradient clipping on the exploding chain (w = 100; threshold {_fmt(self.clip)}):"]
+        rows = [[c.name, _fmt6(c.grad_b1), _fmt6(c.grad_b4), _fmt6(c.norm), _fmt6(c.ratio)]
+                for c in self.clipping]
+        lines.append(_table(["gradients", "∂C/∂b1", "∂C/∂b4", "‖g‖", "b1/b4"], rows, markdown))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"experiment": "remedies", "sizes": self.sizes, "seeds": self.seeds,
+                "data": self.data.to_dict(), "rows": [r.to_dict() for r in self.rows],
+                "clip": self.clip, "clipping": [c.to_dict() for c in self.clipping]}
+
+
+def _clip_rows(clip: float) -> list[ClipRow]:
+    out = []
+    for name in ("none", "clip_grad_norm", "clip_grad_value"):
+        nodes = exploding_chain(100.0)
+        params = [nodes[f"{k}{j}"] for j in range(1, 5) for k in ("w", "b")]
+        if name == "clip_grad_norm":
+            clip_grad_norm(params, clip)
+        elif name == "clip_grad_value":
+            clip_grad_value(params, clip)
+        g1, g4 = nodes["b1"].grad, nodes["b4"].grad
+        norm = math.sqrt(math.fsum(p.grad ** 2 for p in params))
+        label = {"none": "not clipped", "clip_grad_norm": f"clip_grad_norm({_fmt(clip)})",
+                 "clip_grad_value": f"clip_grad_value({_fmt(clip)})"}[name]
+        out.append(ClipRow(label, g1, g4, norm, g1 / g4 if g4 else math.inf))
+    return out
+
+
+def remedies(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), images: int = 1000,
+             seeds: Iterable[int] | str = (0,), data: str | os.PathLike[str] | None = None, *,
+             X: Any = None, y: Any = None, configs: Sequence[str] | None = None,
+             clip: float = 1.0, loss: str = "binary_cross_entropy") -> RemediesResult:
+    """Speeds at initialisation for each configuration of :data:`REMEDIES`
+    (or those whose names are in ``configs``), plus gradient clipping (by
+    norm and by value, threshold ``clip``) on the exploding chain."""
+    sizes = parse_sizes(sizes)
+    if len(sizes) < 3:
+        raise ValueError(f"need at least one hidden layer, got sizes {sizes}")
+    seeds = parse_seeds(seeds if not isinstance(seeds, range) else list(seeds))
+    if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not (clip > 0 and math.isfinite(clip)):
+        raise ValueError(f"clip must be a positive number, got {clip!r}")
+    chosen = REMEDIES
+    if configs is not None:
+        names = [r[0] for r in REMEDIES]
+        unknown = [c for c in configs if c not in names]
+        if unknown:
+            raise ValueError(f"unknown remedies {unknown}; known: {names}")
+        chosen = [r for r in REMEDIES if r[0] in configs]
+    Xa, ya, info = _data(images, data, X, y)
+    _check_width(sizes, Xa)
+    if any(r[3] for r in chosen) and len(Xa) < 2:
+        raise ValueError("BatchNorm needs at least 2 images")
+    rows = []
+    for name, act, init, bn, res in chosen:
+        speeds, wnorms = [], []
+        for s in seeds:
+            model = MLP(sizes[0], sizes[1:], activation=act, output_activation="sigmoid", init=init,
+                        seed=s, batchnorm=bn, residual=res)
+            g = _diag.layer_gradients(model, Xa, ya, loss)
+            speeds.append(g.bias_norms()[:-1])
+            wnorms.append(g.weight_norms()[:-1])
+        rows.append(RemedyRow(name, act, init, bn, res, speeds, wnorms))
+    return RemediesResult(sizes, seeds, info, rows, _clip_rows(float(clip)), float(clip))
