@@ -18,7 +18,6 @@ array (B, n_out))`` and returns the batch mean as a one-element Tensor.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,8 +29,7 @@ from autograd_core import tensor as T
 
 from . import losses as _losses
 from . import optim as _optim
-from .init import make_rng
-from .train import History, _hooks, _is_class_target
+from .train import History, _is_class_target, train_loop
 
 __all__ = ["fit", "evaluate", "predict", "batch_loss", "LearningSpeed", "encode_targets"]
 
@@ -212,9 +210,11 @@ def predict(model: Any, X: Any, *, batch_size: int = 1000) -> np.ndarray:
 
 
 def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, batch_size: int,
-        l2: float = 0.0, l1: float = 0.0, clip: Any = None, validation: Any = None,
-        callbacks: Sequence[Any] = (), progress: bool = True, seed: int | None = None) -> History:
-    """:func:`nn.fit` for Tensor models (arguments already checked by nn.fit)."""
+        l2: float = 0.0, l1: float = 0.0, clip: tuple[float | None, float | None] = (None, None),
+        validation: Any = None, callbacks: Sequence[Any] = (), progress: bool = True,
+        seed: int | None = None) -> History:
+    """:func:`nn.fit` for Tensor models (arguments already checked by nn.fit;
+    ``clip`` is its parsed ``(max_norm, max_value)``)."""
     name = _loss_name(loss)
     dtype = model.layers[0].weight.dtype
     Xa = _X(X, model.sizes[0], "fit", dtype)
@@ -222,84 +222,32 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, b
     if not n:
         raise ValueError("fit: no training samples")
     Y, labels = encode_targets(y, n, model.sizes[-1], "fit")
-    clip_norm = clip_value = None
-    if clip is not None:
-        if isinstance(clip, dict):
-            (kind, c), = clip.items()
-            clip_norm, clip_value = (c, None) if kind == "norm" else (None, c)
-        else:
-            clip_norm = clip
     params = model.parameters()
     weights = model.weights()
     opt = _optim.get(optimizer, params)
     if validation is not None:
         val_X, val_y = validation
-    hooks = _hooks(callbacks)
     thr = _threshold(name)
     if _uses_logits(model, name):  # batch outputs are logits: σ(z) > 0.5 ⇔ z > 0
         thr = 0.0
-    rng = make_rng(seed)
-    history = History()
-    bar = None
-    if progress and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
-        from tqdm import tqdm
-        bar = tqdm(total=epochs * math.ceil(n / batch_size), unit="batch", leave=False)
-    model.train()
-    for f in hooks["on_train_begin"]:
-        f(model, history)
-    try:
-        for epoch in range(epochs):
-            for f in hooks["on_epoch_begin"]:
-                f(epoch, model, history)
-            order = rng.permutation(n)
-            total, correct = 0.0, 0
-            for bi, start in enumerate(range(0, n, batch_size)):
-                idx = order[start:start + batch_size]
-                xb, yb = Xa[idx], Y[idx]
-                for p in params:
-                    p._grad = None
-                out, obj = _output_and_loss(model, xb, yb, name)
-                pen = _penalties(weights, l2, l1, n) if (l2 or l1) else None
-                if pen is not None:
-                    obj = obj + pen
-                obj.backward()
-                value = float(obj.data)
-                logs: dict[str, Any] = {"loss": value, "size": len(idx)}
-                if clip_norm is not None:
-                    logs["grad_norm"] = _optim.clip_grad_norm(params, clip_norm)
-                elif clip_value is not None:
-                    _optim.clip_grad_value(params, clip_value)
-                for f in hooks["on_after_backward"]:
-                    f(epoch, bi, model, history)
-                opt.step()
-                total += value * len(idx)
-                history.batch_loss.append(value)
-                if labels is not None:
-                    correct += int(np.sum(_predict_classes(out.data, thr) == labels[idx]))
-                for f in hooks["on_batch_end"]:
-                    f(epoch, bi, model, history, logs)
-                if bar is not None:
-                    bar.update(1)
-                    bar.set_postfix(epoch=epoch + 1, loss=f"{value:.4g}")
-                del obj, out
-            history.epochs = epoch + 1
-            history.loss.append(total / n)
-            history.accuracy.append(correct / n if labels is not None else None)
-            if validation is not None:
-                vl, va = evaluate(model, val_X, val_y, name, threshold=_threshold(name))
-                history.val_loss.append(vl)
-                history.val_accuracy.append(va)
-                model.train()
-            for f in hooks["on_epoch_end"]:
-                f(epoch, model, history)
-            if history.stop_training:
-                break
-    finally:
-        if bar is not None:
-            bar.close()
-    for f in hooks["on_train_end"]:
-        f(model, history)
-    return history
+
+    def batch(idx: np.ndarray) -> tuple[float, int | None]:
+        xb, yb = Xa[idx], Y[idx]
+        for p in params:
+            p._grad = None
+        out, obj = _output_and_loss(model, xb, yb, name)
+        pen = _penalties(weights, l2, l1, n) if (l2 or l1) else None
+        if pen is not None:
+            obj = obj + pen
+        obj.backward()
+        right = None if labels is None else int(np.sum(_predict_classes(out.data, thr) == labels[idx]))
+        return float(obj.data), right
+
+    validate = None if validation is None else (
+        lambda: evaluate(model, val_X, val_y, name, threshold=_threshold(name)))
+    return train_loop(model, n, batch, params=params, optimizer=opt, epochs=epochs,
+                      batch_size=batch_size, clip=clip, callbacks=callbacks,
+                      progress=progress, seed=seed, validate=validate)
 
 
 class LearningSpeed:

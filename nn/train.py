@@ -258,7 +258,7 @@ def fit(model: Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int
     if getattr(model, "_tensor_backend", False):  # nn.MLP(..., backend="tensor")
         from .tensor_train import fit as _tensor_fit
         return _tensor_fit(model, X, y, loss=loss, optimizer=optimizer, epochs=int(epochs),
-                           batch_size=int(batch_size), l2=l2, l1=l1, clip=clip,
+                           batch_size=int(batch_size), l2=l2, l1=l1, clip=(clip_norm, clip_value),
                            validation=validation, callbacks=callbacks, progress=progress, seed=seed)
     loss_fn = _losses.get(loss)
     rows = _rows(X, "fit")
@@ -272,11 +272,44 @@ def fit(model: Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int
             raise ValueError("fit: validation must be a pair (X_val, y_val)")
         val_rows = _rows(validation[0], "fit validation")
         val_ys = _targets(validation[1], len(val_rows), "fit validation")
-    hooks = _hooks(callbacks)
     classes = all(_is_class_target(t) for t in ys)
     thr = _threshold(loss)
+
+    def batch(idx: np.ndarray) -> tuple[float, int | None]:
+        xb = [rows[i] for i in idx]
+        yb = [ys[i] for i in idx]
+        for p in params:
+            p.grad = 0.0
+        obj, outs = _batch_objective(model, xb, yb, loss_fn, l2, l1, len(rows))
+        obj.backward()
+        if not classes:
+            return obj.data, None
+        pred = _losses.predictions(outs, thr)
+        lab = [int(np.argmax(np.ravel(t))) if np.size(t) > 1 else int(np.ravel(t)[0]) for t in yb]
+        return obj.data, int(np.sum(pred == np.asarray(lab)))
+
+    validate = None if validation is None else (
+        lambda: evaluate(model, val_rows, val_ys, loss_fn, threshold=thr))
+    return train_loop(model, len(rows), batch, params=params, optimizer=opt, epochs=epochs,
+                      batch_size=batch_size, clip=(clip_norm, clip_value), callbacks=callbacks,
+                      progress=progress, seed=seed, validate=validate)
+
+
+def train_loop(model: Any, n: int, batch: Callable[[np.ndarray], tuple[float, int | None]], *,
+               params: list[Any], optimizer: Any, epochs: int, batch_size: int,
+               clip: tuple[float | None, float | None], callbacks: Sequence[Any], progress: bool,
+               seed: Any, validate: Callable[[], tuple[float, float | None]] | None) -> History:
+    """The one training loop behind :func:`fit` (scalar and Tensor models).
+
+    Each epoch shuffles ``range(n)`` with the seeded generator and walks it in
+    mini-batches; ``batch(indices)`` zeroes the gradients, runs the forward
+    pass and ``backward`` and returns (batch loss, number classified right or
+    None). The loop then clips (``clip = (max_norm, max_value)``), calls the
+    ``on_after_backward`` hooks, steps the optimizer, and keeps the history,
+    the callbacks and the progress bar."""
+    clip_norm, clip_value = clip
+    hooks = _hooks(callbacks)
     rng = make_rng(seed)
-    n = len(rows)
     history = History()
     bar = None
     if progress and hasattr(sys.stderr, "isatty") and sys.stderr.isatty():
@@ -290,41 +323,34 @@ def fit(model: Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int
             for f in hooks["on_epoch_begin"]:
                 f(epoch, model, history)
             order = rng.permutation(n)
-            total, correct = 0.0, 0
+            total, correct, counted = 0.0, 0, True
             for bi, start in enumerate(range(0, n, batch_size)):
                 idx = order[start:start + batch_size]
-                xb = [rows[i] for i in idx]
-                yb = [ys[i] for i in idx]
-                for p in params:
-                    p.grad = 0.0
-                obj, outs = _batch_objective(model, xb, yb, loss_fn, l2, l1, n)
-                obj.backward()
-                logs: dict[str, Any] = {"loss": obj.data, "size": len(idx)}
+                value, right = batch(idx)
+                logs: dict[str, Any] = {"loss": value, "size": len(idx)}
                 if clip_norm is not None:
                     logs["grad_norm"] = _optim.clip_grad_norm(params, clip_norm)
                 elif clip_value is not None:
                     _optim.clip_grad_value(params, clip_value)
                 for f in hooks["on_after_backward"]:
                     f(epoch, bi, model, history)
-                opt.step()
-                total += obj.data * len(idx)
-                history.batch_loss.append(obj.data)
-                if classes:
-                    pred = _losses.predictions(outs, thr)
-                    lab = [int(np.argmax(np.ravel(t))) if np.size(t) > 1 else int(np.ravel(t)[0])
-                           for t in yb]
-                    correct += int(np.sum(pred == np.asarray(lab)))
+                optimizer.step()
+                total += value * len(idx)
+                history.batch_loss.append(value)
+                if right is None:
+                    counted = False
+                else:
+                    correct += right
                 for f in hooks["on_batch_end"]:
                     f(epoch, bi, model, history, logs)
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(epoch=epoch + 1, loss=f"{obj.data:.4g}")
-                del obj, outs
+                    bar.set_postfix(epoch=epoch + 1, loss=f"{value:.4g}")
             history.epochs = epoch + 1
             history.loss.append(total / n)
-            history.accuracy.append(correct / n if classes else None)
-            if validation is not None:
-                vl, va = evaluate(model, val_rows, val_ys, loss_fn, threshold=thr)
+            history.accuracy.append(correct / n if counted else None)
+            if validate is not None:
+                vl, va = validate()
                 history.val_loss.append(vl)
                 history.val_accuracy.append(va)
                 model.train()
