@@ -301,20 +301,27 @@ class MLP(Module):
         if isinstance(nouts, (int, np.integer)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, got {nouts!r}")
         nouts = [_check_size(n, "MLP layer size") for n in nouts]
-        activation = activation_fn(activation)
-        output_activation = activation if output_activation is None else activation_fn(output_activation)
+        activation = self._activation(activation)
+        output_activation = activation if output_activation is None else self._activation(output_activation)
         sizes = [nin] + nouts
         params = _init.draw(init, sizes, _init.make_rng(seed))
         self.sizes = sizes
         self.activation, self.output_activation = activation, output_activation
         last = len(nouts) - 1
         self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < last else output_activation,
-                  weights=W, biases=b,
-                  batchnorm=batchnorm and i < last,
-                  residual=residual and i < last and sizes[i] == sizes[i + 1])
+            self._make_layer(sizes[i], sizes[i + 1], activation if i < last else output_activation,
+                             W, b, batchnorm and i < last,
+                             residual and i < last and sizes[i] == sizes[i + 1])
             for i, (W, b) in enumerate(params)]
         self._assign_paths()
+
+    # the two things the Tensor backend (nn.tensor_layers.TensorMLP) does differently
+    _activation = staticmethod(activation_fn)
+
+    def _make_layer(self, nin: int, nout: int, activation: Any, W: Any, b: Any,
+                    batchnorm: bool, residual: bool) -> Module:
+        return Layer(nin, nout, activation, weights=W, biases=b, batchnorm=batchnorm,
+                     residual=residual)
 
     def __call__(self, x: Any) -> list[Value]:
         if any(layer.batchnorm for layer in self.layers):

@@ -155,6 +155,20 @@ class Module:
         d.update(self.named_buffers())
         return d
 
+    def _check_state_keys(self, names: list[str], state: dict[str, Any], strict: bool) -> None:
+        """With ``strict``, a ValueError listing missing and unexpected names."""
+        expected = set(names)
+        missing = [n for n in names if n not in state]
+        unexpected = [n for n in state if n not in expected]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing {len(missing)} key(s): {_preview(missing)}")
+            if unexpected:
+                parts.append(f"unexpected {len(unexpected)} key(s): {_preview(unexpected)}")
+            raise ValueError(f"{type(self).__name__}.load_state_dict: " + "; ".join(parts)
+                             + f" (model has {len(expected)} entries, state has {len(state)})")
+
     def load_state_dict(self, state: dict[str, Any], strict: bool = True) -> None:
         """Set parameters (with ``Value.assign``) and buffers from ``state``.
 
@@ -165,20 +179,10 @@ class Module:
             raise TypeError(f"state must be a dict of name -> float, not {type(state).__name__}")
         params = dict(self.named_parameters())
         buffers = dict(self.named_buffers())
-        expected = set(params) | set(buffers)
-        missing = [n for n in list(params) + list(buffers) if n not in state]
-        unexpected = [n for n in state if n not in expected]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append(f"missing {len(missing)} key(s): {_preview(missing)}")
-            if unexpected:
-                parts.append(f"unexpected {len(unexpected)} key(s): {_preview(unexpected)}")
-            raise ValueError(f"{type(self).__name__}.load_state_dict: " + "; ".join(parts)
-                             + f" (model has {len(expected)} entries, state has {len(state)})")
+        self._check_state_keys(list(params) + list(buffers), state, strict)
         values: dict[str, float] = {}
         for n, v in state.items():
-            if n not in expected:
+            if n not in params and n not in buffers:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise TypeError(f"load_state_dict: {n!r} must be a number, not {type(v).__name__}")

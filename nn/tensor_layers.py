@@ -26,7 +26,7 @@ from autograd_core import tensor as T
 
 from . import init as _init
 from .layers import ACTIVATIONS, MLP, PRELU_INIT, _check_size, activation_fn
-from .module import Module, _preview
+from .module import Module
 
 __all__ = ["TensorModule", "Linear", "TensorBatchNorm", "TensorMLP", "tensor_activation"]
 
@@ -52,7 +52,6 @@ class TensorModule(Module):
     lists every element under the scalar module's name."""
 
     _tensor_backend = True
-    _dtype: Any = np.float64
 
     def _own_parameters(self) -> Iterator[tuple[str, Any, bool]]:
         for name, value in self._members():
@@ -102,17 +101,7 @@ class TensorModule(Module):
         params = self._entries(False)
         bufs = self._entries(True)
         names = [n for n, _, _ in params] + [n for n, _, _ in bufs]
-        expected = set(names)
-        missing = [n for n in names if n not in state]
-        unexpected = [n for n in state if n not in expected]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append(f"missing {len(missing)} key(s): {_preview(missing)}")
-            if unexpected:
-                parts.append(f"unexpected {len(unexpected)} key(s): {_preview(unexpected)}")
-            raise ValueError(f"{type(self).__name__}.load_state_dict: " + "; ".join(parts)
-                             + f" (model has {len(expected)} entries, state has {len(state)})")
+        self._check_state_keys(names, state, strict)
         for n in names:
             if n in state:
                 v = state[n]
@@ -367,23 +356,16 @@ class TensorMLP(TensorModule, MLP):
                  output_activation: Any = None, init: _init.InitScheme = "nielsen",
                  seed: Any = None, *, batchnorm: bool = False, residual: bool = False,
                  backend: str = "tensor", dtype: Any = None) -> None:
-        nin = _check_size(nin, "MLP nin")
-        if isinstance(nouts, (int, np.integer)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"MLP nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        nouts = [_check_size(n, "MLP layer size") for n in nouts]
-        activation = tensor_activation(activation)
-        output_activation = activation if output_activation is None else tensor_activation(output_activation)
-        sizes = [nin] + nouts
-        params = _init.draw(init, sizes, _init.make_rng(seed))
-        self.sizes = sizes
-        self.activation, self.output_activation = activation, output_activation
-        last = len(nouts) - 1
-        self.layers = [
-            Linear(sizes[i], sizes[i + 1], activation if i < last else output_activation,
-                   weights=W, biases=b, batchnorm=batchnorm and i < last,
-                   residual=residual and i < last and sizes[i] == sizes[i + 1], dtype=dtype)
-            for i, (W, b) in enumerate(params)]
-        self._assign_paths()
+        self._layer_dtype = dtype
+        MLP.__init__(self, nin, nouts, activation, output_activation, init, seed,
+                     batchnorm=batchnorm, residual=residual, backend=backend)
+
+    _activation = staticmethod(tensor_activation)
+
+    def _make_layer(self, nin: int, nout: int, activation: Any, W: Any, b: Any,
+                    batchnorm: bool, residual: bool) -> Linear:
+        return Linear(nin, nout, activation, weights=W, biases=b, batchnorm=batchnorm,
+                      residual=residual, dtype=self._layer_dtype)
 
     def state_dict(self) -> dict[str, float]:
         d: dict[str, float] = {}
