@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 
@@ -154,29 +153,7 @@ def test_write_stepper_without_dot(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ the browser
 
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-
-
-@pytest.fixture
-def browser(tmp_path):
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-    if missing:
-        pytest.skip(f"headless browser test needs Debian's chromium and chromium-driver "
-                    f"(apt-get install chromium chromium-driver); missing: {', '.join(missing)}")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1400,900"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    # the Debian chromedriver, given explicitly: selenium-manager never downloads anything
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+# the `browser` fixture (headless Chromium) is in tests/conftest.py
 
 
 @pytest.mark.browser
