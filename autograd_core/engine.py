@@ -19,11 +19,11 @@ import numbers
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Callable
 
-from . import primitives as _p
+
 from .primitives import PRIMITIVES, Primitive
 
 __all__ = [
-    "Value", "no_grad", "enable_grad", "is_grad_enabled", "zero_grad",
+    "Node", "Value", "no_grad", "enable_grad", "is_grad_enabled", "zero_grad",
     "topological_order", "gradients", "push_tangents", "prelu", "dot", "sum", "apply",
 ]
 
@@ -63,32 +63,18 @@ def _is_number(x: Any) -> bool:
 _new = object.__new__
 
 
-class Value:
-    """A scalar node of the computation graph.
+class Node:
+    """What every graph node has, scalar :class:`Value` or array
+    :class:`~autograd_core.Tensor`: the number(s) it holds, its label, and, when
+    a primitive made it, its parents, the primitive, its parameter and the
+    local derivatives. The backward and forward-mode drivers, the topological
+    order, naming, explain and drawing read only these."""
 
-    ``Value(data, label="")``: ``data`` is a real number (stored as a float).
-    Read-only: ``data``, ``op``, ``parents``, ``local_grads``, ``param``.
-    Writable: ``grad`` (0.0 at creation) and ``label``.
-    """
+    __slots__ = ("_data", "label", "_parents", "_local", "_prim", "_param", "_g")
 
-    __slots__ = ("_data", "grad", "label", "_parents", "_local", "_prim", "_param", "_g")
-    __array_ufunc__ = None  # numpy defers to our reflected operators
-
-    def __init__(self, data: Any, label: str = "") -> None:
-        if type(label) is not str:
-            raise TypeError(f"Value label must be a str, not {type(label).__name__}")
-        self._data = _as_float(data, "Value data")
-        self.grad: Any = 0.0
-        self.label = label
-        self._parents: tuple[Value, ...] = ()
-        self._local: tuple[Any, ...] = ()
-        self._prim: Primitive | None = None
-        self._param: Any = None
-
-    # ------------------------------------------------------------ structure
     @property
-    def data(self) -> float:
-        """The number this node holds (read-only; see :meth:`assign`)."""
+    def data(self) -> Any:
+        """What this node holds (read-only; see ``assign``)."""
         return self._data
 
     @property
@@ -108,18 +94,46 @@ class Value:
         return self._param
 
     @property
-    def parents(self) -> tuple[Value, ...]:
+    def parents(self) -> tuple[Any, ...]:
         """Operands in order, repeated when used twice (``x*x`` -> ``(x, x)``)."""
         return self._parents
 
     @property
-    def local_grads(self) -> tuple[float, ...]:
+    def local_grads(self) -> tuple[Any, ...]:
         """∂self/∂parent for each parent, evaluated in the forward pass."""
         return self._local
 
     @property
     def is_leaf(self) -> bool:
         return not self._parents
+
+
+class Value(Node):
+    """A scalar node of the computation graph.
+
+    ``Value(data, label="")``: ``data`` is a real number (stored as a float).
+    Read-only: ``data``, ``op``, ``parents``, ``local_grads``, ``param``.
+    Writable: ``grad`` (0.0 at creation) and ``label``.
+    """
+
+    __slots__ = ("grad",)
+    __array_ufunc__ = None  # numpy defers to our reflected operators
+
+    def __init__(self, data: Any, label: str = "") -> None:
+        if type(label) is not str:
+            raise TypeError(f"Value label must be a str, not {type(label).__name__}")
+        self._data = _as_float(data, "Value data")
+        self.grad: Any = 0.0
+        self.label = label
+        self._parents: tuple[Value, ...] = ()
+        self._local: tuple[Any, ...] = ()
+        self._prim: Primitive | None = None
+        self._param: Any = None
+
+    @property
+    def data(self) -> float:
+        """The number this node holds (read-only; see :meth:`assign`)."""
+        return self._data
 
     def assign(self, data: Any) -> None:
         """Replace a leaf's number in place (what optimizers do to parameters)."""
@@ -506,7 +520,7 @@ def is_grad_enabled() -> bool:
 def zero_grad(values: Iterable[Value]) -> None:
     """Reset ``.grad`` of each Value to 0.0."""
     for v in values:
-        if not isinstance(v, NODE_TYPES):
+        if not isinstance(v, Node):
             raise TypeError(f"zero_grad needs Values, got {type(v).__name__}")
         v.grad = 0.0
 
@@ -529,22 +543,10 @@ class LocalMap:
         raise NotImplementedError
 
 
-#: Classes whose instances are graph nodes (same slots as Value); the tensor
-#: module adds its ``Tensor`` with :func:`register_node_type`.
-NODE_TYPES: tuple[type, ...] = (Value,)
-
-
-def register_node_type(cls: type) -> None:
-    """Let ``topological_order``/``zero_grad`` accept nodes of class ``cls``."""
-    global NODE_TYPES
-    if cls not in NODE_TYPES:
-        NODE_TYPES = NODE_TYPES + (cls,)
-
-
 def topological_order(root: Value) -> list[Value]:
     """Every node reachable from ``root`` (leaves included), each once,
     parents before children. Iterative: works for graphs of any depth."""
-    if not isinstance(root, NODE_TYPES):
+    if not isinstance(root, Node):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
     order: list[Value] = []
     emit = order.append

@@ -375,7 +375,7 @@ def _apply(name: str, col: int, args: list[tuple[Operand, int]],
             raise _fail(f"{name}() takes x and at most one {pname}", col)
         if len(args) == 2:
             if pname == "approximate":
-                raise _fail(f"gelu() takes approximate= as a keyword", args[1][1])
+                raise _fail("gelu() takes approximate= as a keyword", args[1][1])
             kwargs = {pname: args[1]}
             args = args[:1]
         params = tuple(_constant(name, f"{pname}=", v, c) if pname != "approximate" else v

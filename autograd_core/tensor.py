@@ -32,7 +32,7 @@ import numpy as np
 
 from . import engine as _engine
 from ._vectorize import run_check, run_rule
-from .engine import LocalMap, Value, _backprop, _grad_get, push_tangents, register_node_type
+from .engine import LocalMap, Node, Value, _backprop, _grad_get, push_tangents
 from .primitives import PRIMITIVES, Primitive
 
 __all__ = [
@@ -793,7 +793,7 @@ def _opname(prim: Primitive) -> str:
 
 # ------------------------------------------------------------------ the Tensor
 
-class Tensor:
+class Tensor(Node):
     """A node of the computation graph holding a numpy array.
 
     ``Tensor(data, label="", dtype=None)``: ``data`` an array-like of real
@@ -803,8 +803,7 @@ class Tensor:
     shape until a backward pass writes it) and ``label``.
     """
 
-    __slots__ = ("_data", "_grad", "label", "_parents", "_local", "_prim", "_param", "_g",
-                 "__weakref__")
+    __slots__ = ("_grad", "__weakref__")
     __array_ufunc__ = None  # numpy defers to our reflected operators
     __array_priority__ = 1000
 
@@ -865,31 +864,6 @@ class Tensor:
             raise ValueError(f"grad of shape {gs} does not match the tensor's shape "
                              f"{self._data.shape}")
         self._grad = g
-
-    @property
-    def op(self) -> str:
-        return self._prim.name if self._prim is not None else ""
-
-    @property
-    def primitive(self) -> Primitive | None:
-        return self._prim
-
-    @property
-    def param(self) -> Any:
-        return self._param
-
-    @property
-    def parents(self) -> tuple[Tensor, ...]:
-        return self._parents
-
-    @property
-    def local_grads(self) -> tuple[Any, ...]:
-        """Local derivatives: numbers/arrays (elementwise) or linear maps."""
-        return self._local
-
-    @property
-    def is_leaf(self) -> bool:
-        return not self._parents
 
     @property
     def T(self) -> Tensor:
@@ -1196,7 +1170,6 @@ class Tensor:
         return self.log_softmax(axis).exp()
 
 
-register_node_type(Tensor)
 
 
 def _data_of(x: Any) -> Any:
