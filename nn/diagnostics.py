@@ -61,12 +61,19 @@ _DYING = {"relu"}
 
 # ------------------------------------------------------------------ layers
 
-def model_layers(model: Module) -> list[tuple[str, Layer]]:
-    """The model's :class:`~nn.Layer` modules with their paths, in order
-    (a single Layer is its own only layer)."""
-    if getattr(model, "_tensor_backend", False):
-        raise TypeError("the gradient diagnostics work on scalar-engine models; build the model "
-                        "with backend='scalar' (the default)")
+def _is_tensor(model: Any) -> bool:
+    return bool(getattr(model, "_tensor_backend", False))
+
+
+def model_layers(model: Module) -> list[tuple[str, Any]]:
+    """The model's layers with their paths, in order: :class:`~nn.Layer`
+    modules (a single Layer is its own only layer), or the
+    :class:`~nn.Linear` layers of a ``backend="tensor"`` MLP."""
+    if _is_tensor(model):
+        layers = getattr(model, "layers", None)
+        if not layers:
+            raise ValueError(f"{type(model).__name__} has no layers to diagnose")
+        return [(f"layers.{i}", layer) for i, layer in enumerate(layers)]
     if not isinstance(model, Module):
         raise TypeError(f"model must be an nn.Module, not {type(model).__name__}")
     layers = [(name, m) for name, m in model.named_modules() if isinstance(m, Layer)]
@@ -80,14 +87,33 @@ def hidden_layers(model: Module) -> list[tuple[str, Layer]]:
     return model_layers(model)[:-1]
 
 
-def _bias_params(layer: Layer) -> list[Value]:
+def _bias_params(layer: Any) -> list[Any]:
+    """The layer's biases (BatchNorm's shift β when it has one): Values, or
+    one Tensor for a Tensor layer."""
+    if getattr(layer, "weight", None) is not None:  # a Tensor layer (nn.Linear)
+        return [layer.bn.beta if layer.batchnorm else layer.bias]
     if layer.batchnorm:
         return list(layer.bn.beta)
     return [n.b for n in layer.neurons]
 
 
-def _weight_params(layer: Layer) -> list[Value]:
+def _weight_params(layer: Any) -> list[Any]:
+    """The layer's weights, neuron by neuron (row j of a Tensor layer's weight)."""
+    if getattr(layer, "weight", None) is not None:
+        return [layer.weight]
     return [w for n in layer.neurons for w in n.w]
+
+
+def _grad_list(params: list[Any]) -> list[float]:
+    """The gradients of ``params`` (Values or Tensors) as one flat list."""
+    out: list[float] = []
+    for p in params:
+        g = p.grad
+        if isinstance(g, (int, float)):
+            out.append(float(g))
+        else:
+            out.extend(np.ravel(getattr(g, "data", g)).astype(float).tolist())
+    return out
 
 
 # ------------------------------------------------------------------ data
@@ -146,8 +172,11 @@ def layer_gradients(model: Module, X: Any, y: Any, loss: Any, *,
 
     The graph is built ``chunk_size`` examples at a time (all at once when the
     model has BatchNorm, whose statistics are over the whole batch) and
-    differentiated with :func:`autograd_core.gradients`; no ``.grad`` changes."""
+    differentiated with :func:`autograd_core.gradients`; no ``.grad`` changes.
+    A ``backend="tensor"`` MLP is measured on one batched Tensor graph."""
     layers = model_layers(model)
+    if _is_tensor(model):
+        return _tensor_layer_gradients(model, layers, X, y, loss)
     loss_fn = _losses.get(loss)
     rows = _rows(X)
     ys = _targets(y, len(rows))
@@ -192,6 +221,35 @@ def layer_gradients(model: Module, X: Any, y: Any, loss: Any, *,
             k += neuron.nin
         weights.append(rows_w)
     return LayerGradients([name for name, _ in layers], biases, weights, cost)
+
+
+def _tensor_layer_gradients(model: Any, layers: list[tuple[str, Any]], X: Any, y: Any,
+                            loss: Any) -> LayerGradients:
+    """:func:`layer_gradients` of a Tensor MLP: the same C, the mean over the
+    examples of the loss, differentiated on one batch graph."""
+    from autograd_core import tensor as T
+
+    from .tensor_train import _X, _loss_name, _output_and_loss, encode_targets
+    Xa = _X(X, model.sizes[0], "layer_gradients", model.layers[0].weight.dtype)
+    if len(Xa) == 0:
+        raise ValueError("need at least one example")
+    Y, _ = encode_targets(y, len(Xa), model.sizes[-1], "layer_gradients")
+    bparams = [_bias_params(layer)[0] for _, layer in layers]
+    wparams = [_weight_params(layer)[0] for _, layer in layers]
+    saved = [(m, m._running_mean.copy(), m._running_var.copy())
+             for _, m in model.named_modules() if hasattr(m, "_running_mean")]
+    try:
+        with ag.enable_grad():
+            _, obj = _output_and_loss(model, Xa, Y, _loss_name(loss))
+            grads = T.gradients(obj, bparams + wparams)
+    finally:
+        for m, mean, var in saved:  # measuring must not move BatchNorm's running averages
+            m._running_mean, m._running_var = mean, var
+    k = len(bparams)
+    return LayerGradients([name for name, _ in layers],
+                          [np.ravel(g).astype(float).tolist() for g in grads[:k]],
+                          [np.asarray(g, dtype=float).tolist() for g in grads[k:]],
+                          float(obj.data))
 
 
 def bias_gradients(model: Module, X: Any, y: Any, loss: Any) -> list[list[float]]:
@@ -284,6 +342,9 @@ def activation_stats(model: Module, X: Any, *, threshold: float = SATURATION,
     BatchNorm, when the layer has one)."""
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not threshold > 0:
         raise ValueError(f"saturation threshold must be a positive number, got {threshold!r}")
+    if _is_tensor(model):
+        raise TypeError("activation_stats reads each unit's z from the scalar engine's graph: "
+                        "use a backend='scalar' model (the same state_dict loads into one)")
     layers = model_layers(model)
     if not include_output:
         layers = layers[:-1]
@@ -424,7 +485,7 @@ class GradientMonitor:
         speeds = [_norm(b) for b in bias[:-1]]
         sat: list[float | None] = []
         dead: list[float | None] = []
-        if self.probe is not None:
+        if self.probe is not None and not _is_tensor(model):  # z per unit: scalar models
             acts = activation_stats(model, self.probe[0][:self.max_activation_examples],
                                     threshold=self.saturation)
             sat = [a.saturated for a in acts]
@@ -443,8 +504,8 @@ class GradientMonitor:
     @staticmethod
     def _grads(model: Module) -> tuple[list[list[float]], list[list[float]]]:
         layers = model_layers(model)
-        bias = [[float(p.grad) for p in _bias_params(layer)] for _, layer in layers]
-        wts = [[float(p.grad) for p in _weight_params(layer)] for _, layer in layers]
+        bias = [_grad_list(_bias_params(layer)) for _, layer in layers]
+        wts = [_grad_list(_weight_params(layer)) for _, layer in layers]
         return bias, wts
 
     # ---- fit hooks

@@ -162,9 +162,11 @@ def test_bad_input():
         diag.learning_speeds("model", X, [0] * 5, "quadratic")
     with pytest.raises(ValueError, match="no nn.Layer"):
         diag.learning_speeds(nn.Sequential(nn.BatchNorm(4)), X, [0] * 5, "quadratic")
-    tensor_model = nn.MLP(4, [3, 2], backend="tensor", seed=0)
-    with pytest.raises(TypeError, match="scalar-engine"):
-        diag.learning_speeds(tensor_model, X, [0] * 5, "quadratic")
+    tensor_model = nn.MLP(4, [3, 2], backend="tensor", seed=0)  # measured, not refused
+    assert diag.learning_speeds(tensor_model, X, [0] * 5, "quadratic") == pytest.approx(
+        diag.learning_speeds(nn.MLP(4, [3, 2], seed=0), X, [0] * 5, "quadratic"), rel=1e-10)
+    with pytest.raises(ValueError, match="X has 5 samples but y has 4"):
+        diag.learning_speeds(nn.MLP(4, [3, 2], seed=0), X, [0] * 4, "quadratic")
 
 
 # ------------------------------------------------------------------ verdicts
