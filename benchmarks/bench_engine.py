@@ -225,8 +225,8 @@ def main(argv: list[str] | None = None) -> None:
             r = time_w1(build, layers, X, args.runs, gc_off)
             results[(name, gc_off)] = r
             rows.append((name, "off" if gc_off else "on", *r))
-    print(f"| engine | gc | forward s | backward s | total s | loss | micrograd total / this total |")
-    print(f"|---|---|---|---|---|---|---|")
+    print("| engine | gc | forward s | backward s | total s | loss | micrograd total / this total |")
+    print("|---|---|---|---|---|---|---|")
     for name, gcs, f, b, t, loss in rows:
         ref = results.get(("micrograd 0.1.0", gcs == "off"))
         ratio = f"{ref[2] / t:.1f}" if ref and not name.startswith("micrograd") else ""

@@ -18,7 +18,6 @@ each criterion detects (partials with |∂| >= 0.01).
 from __future__ import annotations
 
 import dataclasses
-import math
 import random
 import statistics
 import sys

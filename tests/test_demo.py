@@ -164,7 +164,7 @@ def test_cli_default_directory_progress_and_open(tmp_path, monkeypatch, capsys):
     index = tmp_path / "autograd-demo" / "index.html"
     assert index.is_file()
     lines = out.splitlines()
-    assert lines[0] == f"autograd-core demo: writing into autograd-demo/"
+    assert lines[0] == "autograd-core demo: writing into autograd-demo/"
     assert any(re.match(r"\[\s*\d+\.\d s\] chain rule", ln) for ln in lines)
     assert any("vanishing gradients" in ln for ln in lines)
     assert re.search(r"^done in \d+\.\d s: \d+ files; open autograd-demo/index.html$", out, re.M)

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import nn
-from autograd_core import Tensor
 from nn import losses as L
 from nn.tensor_layers import Linear, TensorMLP
 from nn.tensor_train import LearningSpeed, _output_and_loss, _penalties, encode_targets
