@@ -70,6 +70,28 @@ def _check_size(n: Any, what: str) -> int:
     return int(n)
 
 
+def layer_parameters(who: str, kind: str, nin: Any, nout: Any, init: Any, seed: Any,
+                     weights: Any, biases: Any, residual: bool) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """A layer's checked sizes and its (nout, nin) weights and (nout,) biases:
+    the ones given, or drawn with ``init``/``seed``. Shared by the scalar
+    :class:`Layer` and the Tensor ``nn.Linear`` (``who`` names the class in
+    messages, ``kind`` the layer in the residual one)."""
+    nin = _check_size(nin, f"{who} nin")
+    nout = _check_size(nout, f"{who} nout")
+    if residual and nin != nout:
+        raise ValueError(f"a residual {kind} needs nin == nout, got {nin} and {nout}")
+    if weights is None or biases is None:
+        (W, b), = _init.draw(init, [nin, nout], _init.make_rng(seed))
+        weights = W if weights is None else weights
+        biases = b if biases is None else biases
+    weights = np.asarray(weights, dtype=float)
+    biases = np.asarray(biases, dtype=float).reshape(-1)
+    if weights.shape != (nout, nin) or biases.shape != (nout,):
+        raise ValueError(f"{who}({nin}, {nout}) needs weights of shape ({nout}, {nin}) and "
+                         f"{nout} biases, got {weights.shape} and {biases.shape}")
+    return nin, nout, weights, biases
+
+
 def _as_inputs(x: Any, n: int, who: str) -> tuple[tuple[Any, ...], bool]:
     """(inputs as a tuple, all plain floats?); ValueError naming both sizes."""
     if isinstance(x, np.ndarray):
@@ -204,20 +226,9 @@ class Layer(Module):
                  weights: Sequence[Sequence[float]] | None = None,
                  biases: Sequence[float] | None = None,
                  batchnorm: bool = False, residual: bool = False) -> None:
-        nin = _check_size(nin, "Layer nin")
-        nout = _check_size(nout, "Layer nout")
+        nin, nout, weights, biases = layer_parameters("Layer", "Layer", nin, nout, init, seed,
+                                                      weights, biases, residual)
         activation = activation_fn(activation)
-        if residual and nin != nout:
-            raise ValueError(f"a residual Layer needs nin == nout, got {nin} and {nout}")
-        if weights is None or biases is None:
-            (W, b), = _init.draw(init, [nin, nout], _init.make_rng(seed))
-            weights = W if weights is None else weights
-            biases = b if biases is None else biases
-        weights = np.asarray(weights, dtype=float)
-        biases = np.asarray(biases, dtype=float).reshape(-1)
-        if weights.shape != (nout, nin) or biases.shape != (nout,):
-            raise ValueError(f"Layer({nin}, {nout}) needs weights of shape ({nout}, {nin}) and "
-                             f"{nout} biases, got {weights.shape} and {biases.shape}")
         self.nin, self.nout = nin, nout
         self.activation = activation
         self.residual = bool(residual)

@@ -25,7 +25,7 @@ from autograd_core import Tensor, Value
 from autograd_core import tensor as T
 
 from . import init as _init
-from .layers import ACTIVATIONS, MLP, PRELU_INIT, _check_size, activation_fn
+from .layers import ACTIVATIONS, MLP, PRELU_INIT, _check_size, activation_fn, layer_parameters
 from .module import Module
 
 __all__ = ["TensorModule", "Linear", "TensorBatchNorm", "TensorMLP", "tensor_activation"]
@@ -237,20 +237,9 @@ class Linear(TensorModule):
                  init: _init.InitScheme = "nielsen", seed: Any = None, *,
                  weights: Any = None, biases: Any = None, batchnorm: bool = False,
                  residual: bool = False, dtype: Any = None) -> None:
-        nin = _check_size(nin, "Linear nin")
-        nout = _check_size(nout, "Linear nout")
+        nin, nout, weights, biases = layer_parameters("Linear", "Linear layer", nin, nout, init,
+                                                      seed, weights, biases, residual)
         self.activation = tensor_activation(activation)
-        if residual and nin != nout:
-            raise ValueError(f"a residual Linear layer needs nin == nout, got {nin} and {nout}")
-        if weights is None or biases is None:
-            (W, b), = _init.draw(init, [nin, nout], _init.make_rng(seed))
-            weights = W if weights is None else weights
-            biases = b if biases is None else biases
-        weights = np.asarray(weights, dtype=float)
-        biases = np.asarray(biases, dtype=float).reshape(-1)
-        if weights.shape != (nout, nin) or biases.shape != (nout,):
-            raise ValueError(f"Linear({nin}, {nout}) needs weights of shape ({nout}, {nin}) and "
-                             f"{nout} biases, got {weights.shape} and {biases.shape}")
         dt = T._dtype(dtype)
         self.nin, self.nout = nin, nout
         self.residual = bool(residual)
