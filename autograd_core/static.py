@@ -52,6 +52,20 @@ INPUT, PARAM, CONST, OP = "input", "param", "const", "op"
 _TERMS_PER_STATEMENT = 200
 
 
+def _numbers(xs: Sequence[Any], what: Callable[[int], str]) -> list[float]:
+    """Floats for the replay: floats as they are, a Value's data, other real
+    numbers converted (a TypeError naming ``what(i)`` for anything else)."""
+    out = []
+    for i, x in enumerate(xs):
+        if type(x) is float:
+            out.append(x)
+        elif isinstance(x, Value):
+            out.append(x._data)
+        else:
+            out.append(_as_float(x, what(i)))
+    return out
+
+
 class StaticGraphBranchError(ValueError):
     """A replay would need a different graph: a comparison of Values that
     ``f`` made at capture time comes out differently for the new numbers."""
@@ -331,15 +345,7 @@ class StaticGraph:
         if len(xs) != n:
             names = ", ".join(self._input_labels)
             raise TypeError(f"{where}: this static graph takes {n} input(s) ({names}), got {len(xs)}")
-        out = []
-        for i, x in enumerate(xs):
-            if type(x) is float:
-                out.append(x)
-            elif isinstance(x, Value):
-                out.append(x._data)
-            else:
-                out.append(_as_float(x, f"{where}: input {i} ({self._input_labels[i]})"))
-        return out
+        return _numbers(xs, lambda i: f"{where}: input {i} ({self._input_labels[i]})")
 
     def _param_data(self, params: Sequence[Any] | None, where: str) -> list[float]:
         if params is None:
@@ -350,15 +356,8 @@ class StaticGraph:
         if len(params) != n:
             raise ValueError(f"{where}: this static graph has {n} parameter(s), "
                              f"got params with {len(params)}")
-        out = []
-        for i, x in enumerate(params):
-            if type(x) is float:
-                out.append(x)
-            elif isinstance(x, Value):
-                out.append(x._data)
-            else:
-                out.append(_as_float(x, f"{where}: params[{i}] ({self._param_values[i].label or 'unlabelled'})"))
-        return out
+        return _numbers(params, lambda i: f"{where}: params[{i}] "
+                                          f"({self._param_values[i].label or 'unlabelled'})")
 
     # ------------------------------------------------------------ replay
     def __call__(self, *xs: Any, params: Sequence[Any] | None = None) -> float:
