@@ -64,8 +64,26 @@ class GradcheckRow:
     note: str = ""
 
 
+class CheckReport:
+    """What every derivative-check report has: ``rows`` with an ``ok`` flag;
+    the report is truthy when every row passes."""
+
+    rows: list[Any]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @property
+    def failures(self) -> list[Any]:
+        return [r for r in self.rows if not r.ok]
+
+
 @dataclass
-class GradcheckReport:
+class GradcheckReport(CheckReport):
     """The result of :func:`gradcheck`: truthy when every row passes.
 
     ``rows`` lists every checked derivative; ``failures`` and ``kinks`` the
@@ -80,17 +98,6 @@ class GradcheckReport:
     order: int
     modes: tuple[str, ...]
     value: float = math.nan
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.rows)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    @property
-    def failures(self) -> list[GradcheckRow]:
-        return [r for r in self.rows if not r.ok]
 
     @property
     def kinks(self) -> list[GradcheckRow]:

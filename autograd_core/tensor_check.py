@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .engine import no_grad
+from .gradcheck import CheckReport
 from .tensor import Tensor, gradients, jvp
 
 __all__ = ["tensor_gradcheck", "TensorCheckReport", "TensorCheckRow"]
@@ -38,21 +39,10 @@ class TensorCheckRow:
 
 
 @dataclass
-class TensorCheckReport:
+class TensorCheckReport(CheckReport):
     rows: list[TensorCheckRow] = field(default_factory=list)
     atol: float = 0.0
     rtol: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.rows)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    @property
-    def failures(self) -> list[TensorCheckRow]:
-        return [r for r in self.rows if not r.ok]
 
     def summary(self) -> str:
         bad = self.failures
