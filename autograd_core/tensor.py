@@ -1897,6 +1897,15 @@ def _tensor_function(name: str) -> Any:
 
 def _numpy_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     name = ufunc.__name__
+    if method == "__call__" and not kwargs and len(inputs) == 2:  # arr + t, arr @ t: fast path
+        ops = _UFUNC_BINARY.get(name)
+        if ops is not None:
+            a, b = inputs
+            res = getattr(a, ops[0])(b) if isinstance(a, Tensor) else getattr(b, ops[1])(a)
+            if res is NotImplemented:
+                raise TypeError(f"numpy.{name}: unsupported operands {type(a).__name__} and "
+                                f"{type(b).__name__}")
+            return res
     if method != "__call__":
         hint = _UFUNC_REDUCE.get(name) if method == "reduce" else None
         raise TypeError(f"numpy.{name}.{method} is not supported on a Tensor (it would give a "
@@ -1912,14 +1921,6 @@ def _numpy_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
         raise TypeError(f"numpy.{name}: cannot combine a Tensor with a Value")
     if name in _UFUNC_DATA:
         return ufunc(*[_data_of(x) for x in inputs])
-    if name in _UFUNC_BINARY and len(inputs) == 2:
-        a, b = inputs
-        meth, rmeth = _UFUNC_BINARY[name]
-        res = getattr(a, meth)(b) if isinstance(a, Tensor) else getattr(b, rmeth)(a)
-        if res is NotImplemented:
-            raise TypeError(f"numpy.{name}: unsupported operands {type(a).__name__} and "
-                            f"{type(b).__name__}")
-        return res
     if len(inputs) == 1:
         x = inputs[0]
         if name in _UFUNC_UNARY:
