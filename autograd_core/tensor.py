@@ -1935,6 +1935,10 @@ def _numpy_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
     f = _tensor_function(name)
     if f is not None:
         return f(*inputs)
+    if len(inputs) == 2 and callable(getattr(Tensor, name, None)):  # np.maximum(a, t): a.maximum(t)
+        a, b = inputs
+        first = a if isinstance(a, Tensor) else as_tensor(a, dtype=b.dtype)
+        return getattr(first, name)(b)
     alt = f"t.{name}()" if callable(getattr(Tensor, name, None)) else None
     raise TypeError(f"numpy.{name} has no Tensor version, and on a Tensor it would give a plain "
                     "array cut from the graph" + (f"; use {alt}" if alt else
@@ -2005,6 +2009,15 @@ def _np_reshape(a: Any, shape: Any = None, order: str = "C", **kw: Any) -> Tenso
     return a.reshape(shape)
 
 
+def _np_clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, **kw: Any) -> Any:
+    lo, hi = kw.pop("min", a_min), kw.pop("max", a_max)
+    _no_extras("clip", out=out, **kw)
+    if not isinstance(a, Tensor) or not callable(getattr(Tensor, "clip", None)):
+        raise TypeError("numpy.clip is not supported here: it would return a plain array cut "
+                        "from the graph; use t.clip(lo, hi) on the Tensor, or T.where")
+    return a.clip(lo, hi)
+
+
 def _on_data(func: Any) -> Any:
     """A numpy function whose result is ints or booleans (no derivative to
     lose): run it on the data."""
@@ -2028,6 +2041,7 @@ _NP_FUNCTIONS: dict[Any, Any] = {
     np.transpose: lambda a, axes=None: a.transpose(*(() if axes is None else (axes,))),
     np.swapaxes: lambda a, axis1, axis2: a.swapaxes(axis1, axis2),
     np.broadcast_to: lambda array, shape, subok=False: array.broadcast_to(shape),
+    np.clip: _np_clip,
 }
 for _f in (np.shape, np.ndim, np.size, np.allclose, np.isclose, np.array_equal,
            np.array_equiv, np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero,
@@ -2050,7 +2064,7 @@ _NP_HINTS = {
     "linalg.norm": "(t * t).sum().sqrt() or T.vdot(t, t).sqrt()", "norm": "(t * t).sum().sqrt()",
     "copy": "t.detach() (a new leaf) or t.numpy() (a plain copy)",
     "asarray": "t.data", "array": "t.data",
-    "clip": "t.clip(lo, hi) if available, or T.where", "take": "indexing t[index]",
+    "take": "indexing t[index]",
     "diagonal": "indexing t[i, i]", "trace": "indexing and sum",
     "cumsum": "sums of slices t[..., :k].sum(-1) (no Tensor cumsum)",
     "cumprod": "products of slices t[..., :k].prod(-1) (no Tensor cumprod)",

@@ -449,6 +449,31 @@ def test_numpy_ufuncs_run_through_the_graph():
     assert np.allclose(x, x.data) and np.shape(x) == (2, 3) and np.argmax(x) == np.argmax(x.data)
 
 
+def test_numpy_ufuncs_use_tensor_methods_of_the_same_name(monkeypatch):
+    # the elementwise methods of other work (t.maximum(o), t.arctan2(o), t.clip(lo, hi), t.tan())
+    # are found by name; stand-ins here keep this test independent of them
+    calls = []
+
+    def arctan2(self, other):
+        calls.append((self, other))
+        return self * 1.0
+
+    monkeypatch.setattr(Tensor, "arctan2", arctan2, raising=False)
+    monkeypatch.setattr(Tensor, "clip", lambda self, lo, hi: self * 2.0, raising=False)
+    monkeypatch.setattr(Tensor, "exp2", lambda self: self * 3.0, raising=False)
+    x = Tensor([1.0, 2.0])
+    arr = np.array([3.0, 4.0])
+    out = np.arctan2(arr, x)          # the array is the first operand: a constant leaf
+    (first, second), = calls
+    assert isinstance(first, Tensor) and not first.parents and second is x
+    np.testing.assert_array_equal(first.data, arr)
+    assert isinstance(out, Tensor)
+    np.arctan2(x, arr)
+    assert calls[1][0] is x and calls[1][1] is arr
+    np.testing.assert_array_equal(np.clip(x, 0.0, 1.0).data, [2.0, 4.0])
+    np.testing.assert_array_equal(np.exp2(x).data, [3.0, 6.0])
+
+
 def test_numpy_calls_that_would_detach_raise_naming_the_tensor_function():
     x = Tensor(RNG.standard_normal((2, 3)))
     cases = [
