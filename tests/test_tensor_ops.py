@@ -566,3 +566,15 @@ def test_against_torch_float64():
     F.binary_cross_entropy_with_logits(bu, yu, reduction="sum").backward()
     np.testing.assert_allclose(bt.grad, bu.grad.numpy(), rtol=1e-13)
     np.testing.assert_allclose(yt.grad, yu.grad.numpy(), rtol=1e-13)
+
+
+def test_explain_shows_the_new_local_maps_and_the_engine_gradients():
+    a, b = Tensor(RNG.standard_normal((2, 3)), "a"), Tensor(RNG.standard_normal((1, 3)), "b")
+    out = T.concatenate([a, b]).max(axis=1).prod() + T.stack([a, a]).std()
+    tr = ac.explain(out)
+    kinds = {k for r in tr.forward_rows for k in r["local"]}
+    assert {"PlaceMap", "ReduceAxesMap"} <= kinds
+    ga, gb = T.gradients(out, [a, b])
+    np.testing.assert_allclose(tr.gradients["a"], ga, rtol=1e-14)
+    np.testing.assert_allclose(tr.gradients["b"], gb, rtol=1e-14)
+    assert "PlaceMap" in tr.to_text()
