@@ -578,3 +578,14 @@ def test_explain_shows_the_new_local_maps_and_the_engine_gradients():
     np.testing.assert_allclose(tr.gradients["a"], ga, rtol=1e-14)
     np.testing.assert_allclose(tr.gradients["b"], gb, rtol=1e-14)
     assert "PlaceMap" in tr.to_text()
+
+
+def test_plot_decision_boundary_takes_a_callable_returning_a_tensor():
+    pytest.importorskip("matplotlib")
+    from visualize.training_plots import plot_decision_boundary
+
+    w = Tensor([1.0, -1.0])
+    X = RNG.standard_normal((20, 2))
+    y = (X[:, 0] > X[:, 1]).astype(int)
+    fig = plot_decision_boundary(lambda g: (g @ w).sigmoid(), X, y, resolution=10)
+    assert fig.axes
