@@ -39,6 +39,7 @@ __all__ = [
     "Tensor", "TENSOR_PRIMITIVES", "as_tensor", "zeros", "ones", "where", "matmul", "prelu",
     "log_softmax", "softmax", "cross_entropy", "binary_cross_entropy_with_logits",
     "gradients", "jvp", "describe", "linear", "vdot", "sum_of_vdots",
+    "concatenate", "stack", "split", "logsumexp",
 ]
 
 _ndarray = np.ndarray
@@ -576,22 +577,30 @@ def _log_softmax_rule(x: Any, axis: int) -> tuple[Any, tuple[Any, ...]]:
         return y, (LogSoftmaxMap(e / se, axis),)
 
 
-def _cross_entropy_rule(z: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
-    """-Σ y log softmax(z) over the last axis, mean (or sum) over the rest"""
-    y, scale = p
+def _ce_parts(z: Any, y: Any, scale: float, axis: int) -> tuple[Any, Any, Any]:
+    """(value, log softmax(z), ∂value/∂z) of scale · -Σ y log softmax(z) along ``axis``
+    (arrays, or Tensors when ``backward(create_graph=True)`` re-runs the rule)."""
     if isinstance(z, Tensor):
-        logp = z.log_softmax(-1)
+        logp = z.log_softmax(axis)
         value = -((logp * y).sum()) * scale
         s = logp.exp()
     else:
         with np.errstate(all="ignore"):
-            zz = z - np.max(z, axis=-1, keepdims=True)
+            zz = z - np.max(z, axis=axis, keepdims=True)
             e = np.exp(zz)
-            se = e.sum(axis=-1, keepdims=True)
+            se = e.sum(axis=axis, keepdims=True)
             logp = zz - np.log(se)
             s = e / se
             value = np.array(-np.sum(logp * y) * scale, dtype=z.dtype)
-    d = (s * y.sum(axis=-1, keepdims=True) - y) * scale
+    d = (s * y.sum(axis=axis, keepdims=True) - y) * scale
+    return value, logp, d
+
+
+def _cross_entropy_rule(z: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
+    """-Σ y log softmax(z) over the class axis, mean (or sum) over the rest
+    (y constant: class labels or probabilities given as an array)"""
+    y, scale, axis = p
+    value, _, d = _ce_parts(z, y, scale, axis)
     return value, (ReduceMap(d),)
 
 
@@ -737,6 +746,237 @@ _LOG_SOFTMAX = _register("log_softmax", _log_softmax_rule, param="axis")
 _CROSS_ENTROPY = _register("cross_entropy", _cross_entropy_rule, param="targets")
 
 
+# ------------------------------------------------------------------ issue 13 §4: joins and reductions
+# Joining and splitting Tensors (T.concatenate / T.stack / T.split), the
+# reductions max/min/prod/var/std/logsumexp, and the cross-entropies with
+# Tensor targets. Each reduction's local derivative is the array w = ∂r/∂x
+# of the operand's shape, applied by ReduceAxesMap; the rules compute w with
+# operations that run on arrays and on Tensors alike, so create_graph gets
+# second derivatives from the same formulas.
+
+class ReduceAxesMap(LocalMap):
+    """∂ r(x)/∂x for a reduction ``r`` over ``axes`` whose derivative is the
+    array ``w`` (the operand's shape): backward ``w · g`` (``g`` broadcast
+    back over the reduced axes), forward ``Σ_axes w · t``."""
+
+    __slots__ = ("w", "axes", "keepdims")
+
+    def __init__(self, w: Any, axes: tuple[int, ...], keepdims: bool) -> None:
+        self.w = w
+        self.axes = axes
+        self.keepdims = keepdims
+
+    def __mul__(self, g: Any) -> Any:
+        if not self.keepdims and self.axes:
+            shape = _shape_of(self.w)
+            g = g.reshape(tuple(1 if i in self.axes else n for i, n in enumerate(shape)))
+        return self.w * g
+
+    def jvp(self, t: Any) -> Any:
+        return (self.w * t).sum(axis=self.axes, keepdims=self.keepdims)
+
+    def __repr__(self) -> str:
+        return f"ReduceAxesMap(axes={self.axes})"
+
+
+class PlaceMap(ScatterMap):
+    """∂ concatenate/stack(..., x, ...)/∂x: ``x`` is the block ``index`` of the
+    output; backward slices that block out of ``g``, forward puts ``t`` there
+    in zeros of the output's shape."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"PlaceMap({self.shape})"
+
+
+def _exp(a: Any) -> Any:
+    return a.exp() if isinstance(a, Tensor) else np.exp(a)
+
+
+def _log(a: Any) -> Any:
+    return a.log() if isinstance(a, Tensor) else np.log(a)
+
+
+def _sqrt(a: Any) -> Any:
+    return a.sqrt() if isinstance(a, Tensor) else np.sqrt(a)
+
+
+def _cat(parts: Sequence[Any], axis: int) -> Any:
+    if any(isinstance(p, Tensor) for p in parts):
+        return concatenate(parts, axis)
+    return np.concatenate(parts, axis=axis)
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+def _concat_rule(*args: Any) -> tuple[Any, tuple[Any, ...]]:
+    """operands joined along an existing axis"""
+    *xs, axis = args
+    value = _apply(_CONCAT, tuple(xs), axis) if isinstance(xs[0], Tensor) else \
+        np.concatenate(xs, axis=axis)
+    out = _shape_of(value)
+    local, start = [], 0
+    for x in xs:
+        n = x.shape[axis]
+        local.append(PlaceMap(out, (slice(None),) * axis + (slice(start, start + n),)))
+        start += n
+    return value, tuple(local)
+
+
+def _stack_rule(*args: Any) -> tuple[Any, tuple[Any, ...]]:
+    """operands stacked along a new axis"""
+    *xs, axis = args
+    value = _apply(_STACK, tuple(xs), axis) if isinstance(xs[0], Tensor) else \
+        np.stack(xs, axis=axis)
+    out = _shape_of(value)
+    return value, tuple(PlaceMap(out, (slice(None),) * axis + (i,)) for i in range(len(xs)))
+
+
+def _extreme_rule(x: Any, p: tuple, which: str) -> tuple[Any, tuple[Any, ...]]:
+    axes, keepdims = p
+    d = _data_of(x)
+    with np.errstate(invalid="ignore"):
+        m = (d.max if which == "max" else d.min)(axis=axes, keepdims=True)
+        ties = d == m
+        w = ties / ties.sum(axis=axes, keepdims=True, dtype=d.dtype)  # NaN in a group: NaN
+    if isinstance(x, Tensor):
+        value = x.max(axes, keepdims) if which == "max" else x.min(axes, keepdims)
+    else:
+        value = m if keepdims else m.reshape([n for i, n in enumerate(d.shape) if i not in axes])
+    return value, (ReduceAxesMap(w.astype(d.dtype, copy=False), axes, keepdims),)
+
+
+def _max_rule(x: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
+    """largest element over axes; ties share the derivative equally"""
+    return _extreme_rule(x, p, "max")
+
+
+def _min_rule(x: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
+    """smallest element over axes; ties share the derivative equally"""
+    return _extreme_rule(x, p, "min")
+
+
+def _exclusive_cumprod(a: Any) -> Any:
+    """Along the last axis, element i -> a_0 · ... · a_(i-1) (1 for i = 0):
+    a Hillis-Steele scan of products, no division, for arrays and Tensors."""
+    n = a.shape[-1]
+    lead = a.shape[:-1]
+    dt = a.dtype
+    p = _cat([np.ones(lead + (1,), dtype=dt), a[..., :n - 1]], -1)
+    d = 1
+    while d < n:
+        p = p * _cat([np.ones(lead + (d,), dtype=dt), p[..., :n - d]], -1)
+        d *= 2
+    return p
+
+
+def _prod_others(x: Any, axes: tuple[int, ...]) -> Any:
+    """For every element, the product of the other elements of its reduced
+    group (∂ prod/∂x, exact when x has zeros)."""
+    nd = len(x.shape)
+    keep = [i for i in range(nd) if i not in axes]
+    perm = tuple(keep + list(axes))
+    xt = x.transpose(perm) if perm != tuple(range(nd)) else x
+    tshape = xt.shape
+    n = _count(x.shape, axes)
+    if n == 0:
+        return np.zeros(x.shape, dtype=x.dtype)
+    x2 = xt.reshape(tshape[:len(keep)] + (n,))
+    w2 = _exclusive_cumprod(x2) * _exclusive_cumprod(x2[..., ::-1])[..., ::-1]
+    w = w2.reshape(tshape)
+    if perm != tuple(range(nd)):
+        w = w.transpose(tuple(int(i) for i in np.argsort(perm)))
+    return w
+
+
+def _prod_rule(x: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
+    """product over axes (∂/∂x_i = product of the others: right with zeros)"""
+    axes, keepdims = p
+    value = x.prod(axes, keepdims) if isinstance(x, Tensor) else \
+        np.prod(x, axis=axes, keepdims=keepdims)
+    return value, (ReduceAxesMap(_prod_others(x, axes), axes, keepdims),)
+
+
+def _var_parts(x: Any, axes: tuple[int, ...], ddof: float) -> tuple[Any, Any, float]:
+    dof = _count(x.shape, axes) - ddof
+    c = x - x.mean(axis=axes, keepdims=True)
+    v = (c * c).sum(axis=axes, keepdims=True) * (1.0 / dof)
+    return c, v, dof
+
+
+def _drop(v: Any, axes: tuple[int, ...], keepdims: bool) -> Any:
+    """A keepdims result without its reduced axes (unless ``keepdims``)."""
+    if keepdims or not axes:
+        return v
+    return v.reshape(tuple(n for i, n in enumerate(_shape_of(v)) if i not in axes))
+
+
+def _var_rule(x: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
+    """Σ (x - mean)² / (n - ddof) over axes"""
+    axes, keepdims, ddof = p
+    c, v, dof = _var_parts(x, axes, ddof)
+    return _drop(v, axes, keepdims), (ReduceAxesMap(c * (2.0 / dof), axes, keepdims),)
+
+
+def _std_rule(x: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
+    """√var over axes; derivative (x - mean) / ((n - ddof) std), 0 where std = 0"""
+    axes, keepdims, ddof = p
+    c, v, dof = _var_parts(x, axes, ddof)
+    zero = _data_of(v) == 0.0
+    s = _sqrt(_where_join(zero, 1.0, v)) if zero.any() else _sqrt(v)  # no 0·∞ at std = 0
+    w = c / (s * dof)  # c is exactly 0 in a group of zero variance
+    value = _where_join(zero, 0.0, s) if zero.any() else s
+    return _drop(value, axes, keepdims), (ReduceAxesMap(w, axes, keepdims),)
+
+
+def _logsumexp_rule(x: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
+    """log Σ exp(x) over axes (shifted by the max: stable); derivative softmax(x)"""
+    axes, keepdims = p
+    d = _data_of(x)
+    with np.errstate(all="ignore"):
+        m = d.max(axis=axes, keepdims=True) if d.size else np.zeros(
+            [1 if i in axes else n for i, n in enumerate(d.shape)], dtype=d.dtype)
+        m = np.where(np.isfinite(m), m, 0.0).astype(d.dtype, copy=False)
+        e = _exp(x - m)
+        se = e.sum(axis=axes, keepdims=True)
+        lse = _log(se) + m
+        w = e / se
+    return _drop(lse, axes, keepdims), (ReduceAxesMap(w, axes, keepdims),)
+
+
+def _cross_entropy_soft_rule(z: Any, y: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
+    """-Σ y log softmax(z) with target probabilities y a Tensor: differentiable in
+    both (∂/∂y = -log softmax(z))"""
+    scale, axis = p
+    value, logp, d = _ce_parts(z, y, scale, axis)
+    return value, (ReduceMap(d), ReduceMap(logp * -scale))
+
+
+def _bce_soft_rule(z: Any, y: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
+    """Σ [softplus(z) - y z] · scale with targets y a Tensor (∂/∂y = -z · scale)"""
+    value, (dz,) = _bce_rule(z, (y, p))
+    return value, (dz, ReduceMap(z * -p))
+
+
+_CONCAT = _register("concatenate", _concat_rule, arity=None, param="axis")
+_STACK = _register("stack", _stack_rule, arity=None, param="axis")
+_MAX = _register("max", _max_rule, param="axes")
+_MIN = _register("min", _min_rule, param="axes")
+_PROD = _register("prod", _prod_rule, param="axes")
+_VAR = _register("var", _var_rule, param="axes")
+_STD = _register("std", _std_rule, param="axes")
+_LOGSUMEXP = _register("logsumexp", _logsumexp_rule, param="axes")
+_CROSS_ENTROPY_SOFT = _register("cross_entropy_soft", _cross_entropy_soft_rule, arity=2,
+                                param="axis")
+_BCE_SOFT = _register("binary_cross_entropy_soft", _bce_soft_rule, arity=2, param="scale")
+
+
 # ------------------------------------------------------------------ node making
 
 def _node(data: Any, parents: tuple, local: tuple, prim: Primitive, param: Any) -> Tensor:
@@ -804,7 +1044,6 @@ class Tensor(Node):
     """
 
     __slots__ = ("_grad", "__weakref__")
-    __array_ufunc__ = None  # numpy defers to our reflected operators
     __array_priority__ = 1000
 
     def __init__(self, data: Any, label: str = "", dtype: Any = None) -> None:
@@ -915,8 +1154,21 @@ class Tensor(Node):
         for i in range(len(self)):
             yield self[i]
 
+    # ------------------------------------------------------------ numpy (issue 13 §4)
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self._data if dtype is None else self._data.astype(dtype)
+        """``np.asarray(t)`` / ``np.array(t)`` raise: the array would be cut from
+        the graph. Take ``t.data`` (or ``t.numpy()``, a copy) on purpose."""
+        raise TypeError(_ASARRAY_MESSAGE)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy ufuncs on Tensors run through the graph (``np.exp(t)`` is
+        ``t.exp()``, ``arr + t`` is ``t.__radd__(arr)``) or raise a TypeError."""
+        return _numpy_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """numpy functions on Tensors (``np.concatenate``, ``np.sum``, ...) run
+        the Tensor version or raise a TypeError naming it."""
+        return _numpy_function(func, types, args, kwargs)
 
     def __repr__(self) -> str:
         lab = f"label={self.label!r}, " if self.label else ""
@@ -1106,6 +1358,63 @@ class Tensor(Node):
         axes = _norm_axes(axis, self.ndim, "mean")
         return _apply(_MEAN, (self,), (axes, bool(keepdims)))
 
+    # ---- issue 13 §4: reductions (rules in the joins-and-reductions block)
+    def _reduce(self, prim: Primitive, axis: Any, keepdims: Any, extra: tuple = ()) -> Tensor:
+        axes = _norm_axes(axis, self.ndim, prim.name)
+        if prim is _MAX or prim is _MIN:
+            if _count(self.shape, axes) == 0:
+                raise ValueError(f"{prim.name}: cannot reduce over an empty axis (shape "
+                                 f"{self.shape}, axis {axis!r}); the result has no element to pick")
+        return _apply(prim, (self,), (axes, bool(keepdims)) + extra)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Largest element over ``axis``. Ties (elements equal to the maximum)
+        share the derivative equally (as torch.amax); NaN gives NaN."""
+        return self._reduce(_MAX, axis, keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Smallest element over ``axis``; ties share the derivative equally."""
+        return self._reduce(_MIN, axis, keepdims)
+
+    def prod(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """Product over ``axis``; ∂/∂x_i is the product of the other elements
+        (computed without division, so right when elements are zero)."""
+        return self._reduce(_PROD, axis, keepdims)
+
+    def _ddof(self, op: str, axis: Any, ddof: Any, correction: Any) -> float:
+        if correction is not None:
+            if not (isinstance(ddof, (int, float)) and ddof == 0):
+                raise TypeError(f"{op}: give ddof or correction (its torch name), not both")
+            ddof = correction
+        ddof = _engine._as_float(ddof, f"{op} ddof")
+        n = _count(self.shape, _norm_axes(axis, self.ndim, op))
+        if not n - ddof > 0:
+            raise ValueError(f"{op}: ddof={ddof:g} leaves no degrees of freedom for {n} "
+                             f"element(s) per group (needs n - ddof > 0; shape {self.shape}, "
+                             f"axis {axis!r})")
+        return ddof
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: float = 0,
+            *, correction: float | None = None) -> Tensor:
+        """Σ (x - mean)² / (n - ddof) over ``axis``. ``ddof=0`` (numpy's default)
+        is the population variance, ``ddof=1`` (torch's default
+        ``correction=1``) the sample variance."""
+        d = self._ddof("var", axis, ddof, correction)
+        return self._reduce(_VAR, axis, keepdims, (d,))
+
+    def std(self, axis: Any = None, keepdims: bool = False, ddof: float = 0,
+            *, correction: float | None = None) -> Tensor:
+        """√var (see :meth:`var`). At zero variance the value is 0 and the
+        derivative is taken as 0 (a subgradient, as torch does)."""
+        d = self._ddof("std", axis, ddof, correction)
+        return self._reduce(_STD, axis, keepdims, (d,))
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        """log Σ exp(x) over ``axis``, stable (shifted by the max); its
+        derivative is softmax(x) over the same axes."""
+        return self._reduce(_LOGSUMEXP, axis, keepdims)
+    # ---- end of issue 13 §4 reductions
+
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
@@ -1277,23 +1586,23 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
     return x.softmax(axis)
 
 
-def _targets(logits: Tensor, targets: Any) -> np.ndarray:
-    """Integer class labels (shape = logits' without the last axis) or
-    probability rows (the logits' shape) as an array of the logits' shape."""
-    if isinstance(targets, Tensor):
-        targets = targets._data
+def _targets(logits: Tensor, targets: Any, axis: int) -> np.ndarray:
+    """Integer class labels (shape = logits' without the class axis) or
+    probabilities (the logits' shape, a constant array) as an array of the
+    logits' shape."""
     t = np.asarray(targets)
     shape = logits.shape
+    rest = tuple(n for i, n in enumerate(shape) if i != axis)
     if t.dtype.kind in "iu":
-        if t.shape != shape[:-1]:
+        if t.shape != rest:
             raise ValueError(f"cross_entropy: class labels of shape {t.shape} for logits of "
-                             f"shape {shape} (expected {shape[:-1]})")
-        k = shape[-1]
+                             f"shape {shape} with class axis {axis} (expected {rest})")
+        k = shape[axis]
         if t.size and (t.min() < 0 or t.max() >= k):
             raise ValueError(f"cross_entropy: class labels must be in 0..{k - 1}, got "
                              f"{int(t.min())}..{int(t.max())}")
         y = np.zeros(shape, dtype=logits.dtype)
-        np.put_along_axis(y, t[..., None], 1.0, axis=-1)
+        np.put_along_axis(y, np.expand_dims(t, axis), 1.0, axis=axis)
         return y
     if t.dtype.kind == "f":
         if t.shape != shape:
@@ -1303,35 +1612,56 @@ def _targets(logits: Tensor, targets: Any) -> np.ndarray:
     raise TypeError(f"cross_entropy targets must be int labels or float probabilities, not {t.dtype}")
 
 
-def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean") -> Tensor:
-    """-Σ_k y_k log softmax(logits)_k over the last axis, averaged (``"mean"``)
+def cross_entropy(logits: Tensor, targets: Any, reduction: str = "mean",
+                  axis: int | None = None) -> Tensor:
+    """-Σ_k y_k log softmax(logits)_k over the class axis, averaged (``"mean"``)
     or summed (``"sum"``) over the other axes. Stable for any logits.
-    ``targets``: int class labels or rows of probabilities (one-hot)."""
+
+    ``axis``: the class axis; by default PyTorch's convention: axis 1 for
+    logits with two or more axes ((N, C) or (N, C, d1, ...)), axis 0 for a
+    1-D vector of C logits. ``targets``: int class labels (the logits' shape
+    without the class axis), an array of probabilities (the logits' shape;
+    a constant), or a Tensor of probabilities (differentiated too:
+    ∂/∂y = -log softmax(logits), scaled like the loss)."""
     if not isinstance(logits, Tensor):
         raise TypeError(f"cross_entropy logits must be a Tensor, not {type(logits).__name__}")
     if not logits.ndim:
         raise ValueError("cross_entropy needs logits with a class axis, got a 0-d tensor")
-    y = _targets(logits, targets)
-    rows = logits.size // logits.shape[-1] if logits.shape[-1] else 0
+    if axis is None:
+        axis = 1 if logits.ndim >= 2 else 0
+    elif not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"cross_entropy axis must be an int, not {axis!r}")
+    (ax,) = _norm_axes(axis, logits.ndim, "cross_entropy")
+    k = logits.shape[ax]
+    rows = logits.size // k if k else 0
     if reduction == "mean":
         scale = 1.0 / rows if rows else float("nan")
     elif reduction == "sum":
         scale = 1.0
     else:
         raise ValueError(f"cross_entropy reduction must be 'mean' or 'sum', not {reduction!r}")
-    return _apply(_CROSS_ENTROPY, (logits,), (y, scale))
+    if isinstance(targets, Tensor):
+        if targets.shape != logits.shape:
+            raise ValueError(f"cross_entropy: a Tensor of targets holds probabilities of the "
+                             f"logits' shape {logits.shape}, got shape {targets.shape} (give "
+                             "class labels as an int array)")
+        return _apply(_CROSS_ENTROPY_SOFT, (logits, targets), (scale, ax))
+    y = _targets(logits, targets, ax)
+    return _apply(_CROSS_ENTROPY, (logits,), (y, scale, ax))
 
 
 def binary_cross_entropy_with_logits(z: Tensor, y: Any, reduction: str = "mean") -> Tensor:
     """-[y log σ(z) + (1-y) log(1-σ(z))] = softplus(z) - y z, summed over the
     last axis, averaged (or summed) over the rest: network2's cross-entropy
-    for sigmoid outputs, from the pre-activations, stable."""
+    for sigmoid outputs, from the pre-activations, stable. ``y`` an array
+    (constant) or a Tensor (differentiated too: ∂/∂y = -z, scaled)."""
     if not isinstance(z, Tensor):
         raise TypeError(f"binary_cross_entropy_with_logits z must be a Tensor, not {type(z).__name__}")
-    yy = np.asarray(_data_of(y), dtype=z.dtype)
-    if yy.shape != z.shape:
-        raise ValueError(f"binary_cross_entropy_with_logits: targets of shape {yy.shape} for "
-                         f"logits of shape {z.shape}")
+    ys = y.shape if isinstance(y, Tensor) else None
+    yy = None if ys is not None else np.asarray(y, dtype=z.dtype)
+    if (ys if ys is not None else yy.shape) != z.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: targets of shape "
+                         f"{ys if ys is not None else yy.shape} for logits of shape {z.shape}")
     if reduction == "sum":
         scale = 1.0
     elif reduction == "mean":
@@ -1339,6 +1669,8 @@ def binary_cross_entropy_with_logits(z: Tensor, y: Any, reduction: str = "mean")
         scale = 1.0 / rows
     else:
         raise ValueError(f"reduction must be 'mean' or 'sum', not {reduction!r}")
+    if ys is not None:
+        return _apply(_BCE_SOFT, (z, y), scale)
     return _apply(_BCE, (z,), (yy, scale))
 
 
@@ -1426,3 +1758,336 @@ def describe(node: Any, grad: bool = False) -> str:
     if a.size == 1:
         return f"{dt}[{shape}] {float(a.reshape(())):.4g}"
     return f"{dt}[{shape}] ‖·‖={float(np.linalg.norm(a.ravel())):.4g}"
+
+
+# ------------------------------------------------------------------ issue 13 §4: join, split, numpy
+# Tensors never leave the graph silently: T.concatenate / T.stack / T.split
+# are differentiable, numpy ufuncs run the Tensor operation of the same name
+# or raise, numpy functions run the Tensor version or raise a TypeError
+# naming it, and np.asarray(t) raises (use t.data on purpose).
+
+def _join_operands(op: str, tensors: Any) -> list[Tensor]:
+    if isinstance(tensors, (Tensor, _ndarray)) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op} takes a list or tuple of Tensors, not {type(tensors).__name__}")
+    items = list(tensors)
+    if not items:
+        raise ValueError(f"{op} needs at least one Tensor")
+    ts = [t for t in items if isinstance(t, Tensor)]
+    if not ts:
+        raise TypeError(f"{op} needs at least one Tensor (for plain arrays use numpy.{op})")
+    dtype = np.result_type(*[t.dtype for t in ts])
+    out = []
+    for i, t in enumerate(items):
+        if isinstance(t, Tensor):
+            out.append(t)
+        else:  # a constant: a leaf nobody asks a gradient of
+            out.append(Tensor(_as_array(t, f"{op} operand {i}", dtype), dtype=dtype))
+    return out
+
+
+def _int_axis(op: str, axis: Any, ndim: int) -> int:
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{op}: axis must be an int, not {axis!r}")
+    return _norm_axes(axis, ndim, op)[0]
+
+
+def concatenate(tensors: Sequence[Any], axis: int | None = 0) -> Tensor:
+    """Join Tensors along an existing ``axis`` (numpy semantics; ``axis=None``
+    flattens them first), differentiable with respect to every operand (plain
+    arrays among them are constants)."""
+    ts = _join_operands("concatenate", tensors)
+    if axis is None:
+        ts = [t.reshape(-1) for t in ts]
+        axis = 0
+    nd = ts[0].ndim
+    if nd == 0:
+        raise ValueError("concatenate: 0-d tensors have no axis to join along (use T.stack)")
+    ax = _int_axis("concatenate", axis, nd)
+    first = ts[0].shape
+    for i, t in enumerate(ts[1:], 1):
+        if t.ndim != nd:
+            raise ValueError(f"concatenate: operand {i} has {t.ndim} axes (shape {t.shape}), "
+                             f"operand 0 has {nd} (shape {first})")
+        if t.shape[:ax] + t.shape[ax + 1:] != first[:ax] + first[ax + 1:]:
+            raise ValueError(f"concatenate: shapes {first} and {t.shape} (operand {i}) differ "
+                             f"outside axis {ax}")
+    return _apply(_CONCAT, tuple(ts), ax)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Stack Tensors of one shape along a new ``axis`` (numpy semantics),
+    differentiable with respect to every operand; works for 0-d Tensors."""
+    ts = _join_operands("stack", tensors)
+    first = ts[0].shape
+    for i, t in enumerate(ts[1:], 1):
+        if t.shape != first:
+            raise ValueError(f"stack: all tensors need one shape; operand 0 has {first}, "
+                             f"operand {i} has {t.shape}")
+    ax = _int_axis("stack", axis, len(first) + 1)
+    return _apply(_STACK, tuple(ts), ax)
+
+
+def split(x: Tensor, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+    """``x`` cut along ``axis`` into equal sections (an int) or at the given
+    indices (a list), as numpy.split: a list of slices of ``x``, each
+    differentiable (indexing nodes)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"split needs a Tensor, not {type(x).__name__}")
+    if not x.ndim:
+        raise ValueError("split: a 0-d tensor has no axis to split")
+    ax = _int_axis("split", axis, x.ndim)
+    n = x.shape[ax]
+    ios = indices_or_sections
+    if isinstance(ios, (int, np.integer)) and not isinstance(ios, bool):
+        k = int(ios)
+        if k < 1:
+            raise ValueError(f"split: the number of sections must be >= 1, not {k}")
+        if n % k:
+            raise ValueError(f"split: axis {ax} of length {n} does not divide into {k} equal "
+                             "sections (give a list of indices for unequal pieces)")
+        cuts = [i * (n // k) for i in range(1, k)]
+    elif isinstance(ios, (list, tuple, _ndarray)):
+        cuts = list(np.asarray(ios).ravel()) if len(ios) else []
+        if any(not isinstance(c, (int, np.integer)) or isinstance(c, (bool, np.bool_))
+               for c in cuts):
+            raise TypeError(f"split: indices must be ints, not {ios!r}")
+    else:
+        raise TypeError(f"split: indices_or_sections must be an int or a list of ints, "
+                        f"not {type(ios).__name__}")
+    bounds = [0] + [int(c) for c in cuts] + [n]
+    lead = (slice(None),) * ax
+    return [x[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def logsumexp(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """log Σ exp(x) over ``axis`` (see :meth:`Tensor.logsumexp`)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"logsumexp needs a Tensor, not {type(x).__name__}")
+    return x.logsumexp(axis, keepdims)
+
+
+_ASARRAY_MESSAGE = (
+    "converting a Tensor to a numpy array (np.asarray / np.array / storing it into an array) "
+    "would cut it from the graph and its gradient would be lost without an error; take "
+    "t.data (or t.numpy(), a copy) to get the numbers on purpose, and combine Tensors with "
+    "T.stack / T.concatenate")
+
+# ufuncs that are Python operators: name -> (method, reflected method)
+_UFUNC_BINARY = {
+    "add": ("__add__", "__radd__"), "subtract": ("__sub__", "__rsub__"),
+    "multiply": ("__mul__", "__rmul__"), "divide": ("__truediv__", "__rtruediv__"),
+    "true_divide": ("__truediv__", "__rtruediv__"), "power": ("__pow__", "__rpow__"),
+    "matmul": ("__matmul__", "__rmatmul__"),
+}
+_UFUNC_UNARY = {"negative": "__neg__", "positive": "__pos__", "absolute": "__abs__"}
+# boolean-valued ufuncs: no derivative to lose, they run on the data
+_UFUNC_DATA = frozenset({
+    "less", "less_equal", "greater", "greater_equal", "equal", "not_equal", "isfinite",
+    "isnan", "isinf", "signbit", "logical_and", "logical_or", "logical_xor", "logical_not",
+})
+_UFUNC_REDUCE = {"add": "t.sum(axis)", "multiply": "t.prod(axis)", "maximum": "t.max(axis)",
+                 "minimum": "t.min(axis)"}
+
+
+def _tensor_function(name: str) -> Any:
+    """The function of this module named ``name`` (T.maximum, ...), if any."""
+    f = globals().get(name)
+    return f if callable(f) and getattr(f, "__module__", None) == __name__ else None
+
+
+def _numpy_ufunc(ufunc: Any, method: str, inputs: tuple, kwargs: dict) -> Any:
+    name = ufunc.__name__
+    if method == "__call__" and not kwargs and len(inputs) == 2:  # arr + t, arr @ t: fast path
+        ops = _UFUNC_BINARY.get(name)
+        if ops is not None:
+            a, b = inputs
+            res = getattr(a, ops[0])(b) if isinstance(a, Tensor) else getattr(b, ops[1])(a)
+            if res is NotImplemented:
+                raise TypeError(f"numpy.{name}: unsupported operands {type(a).__name__} and "
+                                f"{type(b).__name__}")
+            return res
+    if method != "__call__":
+        hint = _UFUNC_REDUCE.get(name) if method == "reduce" else None
+        raise TypeError(f"numpy.{name}.{method} is not supported on a Tensor (it would give a "
+                        "plain array cut from the graph)" + (f"; use {hint}" if hint else ""))
+    if "out" in kwargs:
+        raise TypeError(f"numpy.{name} with out= (or in-place arithmetic such as arr += t) "
+                        "would write a Tensor's result into a plain array, cut from the "
+                        "graph; write arr = arr + t instead")
+    if kwargs:
+        raise TypeError(f"numpy.{name} on a Tensor takes no keyword arguments "
+                        f"(got {', '.join(sorted(kwargs))})")
+    if any(isinstance(x, Value) for x in inputs):
+        raise TypeError(f"numpy.{name}: cannot combine a Tensor with a Value")
+    if name in _UFUNC_DATA:
+        return ufunc(*[_data_of(x) for x in inputs])
+    if len(inputs) == 1:
+        x = inputs[0]
+        if name in _UFUNC_UNARY:
+            return getattr(x, _UFUNC_UNARY[name])()
+        if name == "square":
+            return x * x
+        if name == "reciprocal":
+            return 1.0 / x
+        meth = getattr(Tensor, name, None)
+        if callable(meth):
+            return meth(x)
+    f = _tensor_function(name)
+    if f is not None:
+        return f(*inputs)
+    if len(inputs) == 2 and callable(getattr(Tensor, name, None)):  # np.maximum(a, t): a.maximum(t)
+        a, b = inputs
+        first = a if isinstance(a, Tensor) else as_tensor(a, dtype=b.dtype)
+        return getattr(first, name)(b)
+    alt = f"t.{name}()" if callable(getattr(Tensor, name, None)) else None
+    raise TypeError(f"numpy.{name} has no Tensor version, and on a Tensor it would give a plain "
+                    "array cut from the graph" + (f"; use {alt}" if alt else
+                                                  "; build it from Tensor operations, or apply "
+                                                  f"numpy.{name} to t.data on purpose"))
+
+
+def _no_extras(op: str, **given: Any) -> None:
+    for k, v in given.items():
+        if v is not None:
+            raise TypeError(f"numpy.{op} on a Tensor: {k}= is not supported")
+
+
+_NP_REDUCTION_ARGS = {  # numpy's positional order after the array
+    "sum": ("axis", "dtype", "out", "keepdims"), "mean": ("axis", "dtype", "out", "keepdims"),
+    "prod": ("axis", "dtype", "out", "keepdims"), "max": ("axis", "out", "keepdims"),
+    "min": ("axis", "out", "keepdims"), "var": ("axis", "dtype", "out", "ddof", "keepdims"),
+    "std": ("axis", "dtype", "out", "ddof", "keepdims"),
+}
+
+
+def _np_reduction(method: str) -> Any:
+    names = _NP_REDUCTION_ARGS[method]
+
+    def handler(a: Any, *args: Any, **kwargs: Any) -> Any:
+        if len(args) > len(names):
+            raise TypeError(f"numpy.{method}: too many positional arguments for a Tensor")
+        kw = dict(zip(names, args))
+        for k, v in kwargs.items():
+            if k in kw:
+                raise TypeError(f"numpy.{method}: got {k} twice")
+            kw[k] = v
+        axis, keepdims = kw.pop("axis", None), kw.pop("keepdims", False)
+        ddof, correction = kw.pop("ddof", 0), kw.pop("correction", None)
+        _no_extras(method, **kw)
+        if not isinstance(a, Tensor):
+            raise TypeError(f"numpy.{method}: the array argument must be the Tensor")
+        if method in ("var", "std"):
+            return getattr(a, method)(axis, keepdims, ddof, correction=correction)
+        return getattr(a, method)(axis, keepdims)
+    return handler
+
+
+def _np_concatenate(arrays: Any, axis: Any = 0, out: Any = None, dtype: Any = None,
+                    casting: Any = None) -> Tensor:
+    _no_extras("concatenate", out=out, dtype=dtype, casting=casting)
+    return concatenate(arrays, axis)
+
+
+def _np_stack(arrays: Any, axis: int = 0, out: Any = None, dtype: Any = None,
+              casting: Any = None) -> Tensor:
+    _no_extras("stack", out=out, dtype=dtype, casting=casting)
+    return stack(arrays, axis)
+
+
+def _np_where(condition: Any, *xy: Any) -> Tensor:
+    if len(xy) != 2:
+        raise TypeError("numpy.where(cond) with one argument on a Tensor: use "
+                        "numpy.nonzero(t.data > 0) or similar on the data")
+    return where(condition, *xy)
+
+
+def _np_reshape(a: Any, shape: Any = None, order: str = "C", **kw: Any) -> Tensor:
+    shape = kw.pop("newshape", shape)
+    _no_extras("reshape", **kw)
+    if order != "C":
+        raise TypeError("numpy.reshape on a Tensor supports order='C' only")
+    return a.reshape(shape)
+
+
+def _np_clip(a: Any, a_min: Any = None, a_max: Any = None, out: Any = None, **kw: Any) -> Any:
+    lo, hi = kw.pop("min", a_min), kw.pop("max", a_max)
+    _no_extras("clip", out=out, **kw)
+    if not isinstance(a, Tensor) or not callable(getattr(Tensor, "clip", None)):
+        raise TypeError("numpy.clip is not supported here: it would return a plain array cut "
+                        "from the graph; use t.clip(lo, hi) on the Tensor, or T.where")
+    return a.clip(lo, hi)
+
+
+def _on_data(func: Any) -> Any:
+    """A numpy function whose result is ints or booleans (no derivative to
+    lose): run it on the data."""
+    def handler(*args: Any, **kwargs: Any) -> Any:
+        unwrap = lambda v: _data_of(v) if not isinstance(v, (list, tuple)) else type(v)(  # noqa: E731
+            _data_of(u) for u in v)
+        return func(*[unwrap(a) for a in args], **{k: unwrap(v) for k, v in kwargs.items()})
+    return handler
+
+
+_NP_FUNCTIONS: dict[Any, Any] = {
+    np.concatenate: _np_concatenate,
+    np.stack: _np_stack,
+    np.split: lambda ary, indices_or_sections, axis=0: split(ary, indices_or_sections, axis),
+    np.where: _np_where,
+    np.sum: _np_reduction("sum"), np.mean: _np_reduction("mean"),
+    np.max: _np_reduction("max"), np.amax: _np_reduction("max"),
+    np.min: _np_reduction("min"), np.amin: _np_reduction("min"),
+    np.prod: _np_reduction("prod"), np.var: _np_reduction("var"), np.std: _np_reduction("std"),
+    np.reshape: _np_reshape,
+    np.transpose: lambda a, axes=None: a.transpose(*(() if axes is None else (axes,))),
+    np.swapaxes: lambda a, axis1, axis2: a.swapaxes(axis1, axis2),
+    np.broadcast_to: lambda array, shape, subok=False: array.broadcast_to(shape),
+    np.clip: _np_clip,
+}
+for _f in (np.shape, np.ndim, np.size, np.allclose, np.isclose, np.array_equal,
+           np.array_equiv, np.argmax, np.argmin, np.argsort, np.nonzero, np.count_nonzero,
+           np.any, np.all):
+    _NP_FUNCTIONS[_f] = _on_data(_f)
+del _f
+
+_NP_HINTS = {
+    "dot": "@ or T.matmul", "inner": "@ or T.matmul", "vdot": "T.vdot",
+    "tensordot": "@ / T.matmul with reshape", "einsum": "@ / T.matmul with reshape and transpose",
+    "outer": "a.reshape(-1, 1) * b.reshape(1, -1)",
+    "vstack": "T.concatenate / T.stack", "hstack": "T.concatenate / T.stack",
+    "dstack": "T.concatenate / T.stack", "column_stack": "T.stack(..., axis=1)",
+    "row_stack": "T.stack", "block": "T.concatenate", "append": "T.concatenate",
+    "array_split": "T.split", "hsplit": "T.split(t, k, axis=1)", "vsplit": "T.split(t, k, axis=0)",
+    "squeeze": "t.reshape(...)", "expand_dims": "t.reshape(...)", "ravel": "t.flatten()",
+    "moveaxis": "t.transpose(...)", "rollaxis": "t.transpose(...)",
+    "tile": "t.broadcast_to(...) and reshape", "repeat": "indexing t[index] or broadcast_to",
+    "average": "t.mean() or (t * w).sum() / w.sum()", "nansum": "t.sum() (NaNs propagate)",
+    "linalg.norm": "(t * t).sum().sqrt() or T.vdot(t, t).sqrt()", "norm": "(t * t).sum().sqrt()",
+    "copy": "t.detach() (a new leaf) or t.numpy() (a plain copy)",
+    "asarray": "t.data", "array": "t.data",
+    "take": "indexing t[index]",
+    "diagonal": "indexing t[i, i]", "trace": "indexing and sum",
+    "cumsum": "sums of slices t[..., :k].sum(-1) (no Tensor cumsum)",
+    "cumprod": "products of slices t[..., :k].prod(-1) (no Tensor cumprod)",
+    "softmax": "T.softmax", "amax": "t.max(axis)", "amin": "t.min(axis)",
+    "ptp": "t.max(axis) - t.min(axis)", "median": "no Tensor version",
+}
+
+
+def _numpy_function(func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
+    if not all(issubclass(t, (Tensor, _ndarray)) for t in types):
+        return NotImplemented
+    handler = _NP_FUNCTIONS.get(func)
+    if handler is not None:
+        return handler(*args, **kwargs)
+    mod = getattr(func, "__module__", "") or ""
+    name = func.__name__
+    qual = f"linalg.{name}" if "linalg" in mod else name
+    hint = _NP_HINTS.get(qual) or _NP_HINTS.get(name)
+    if hint is None and callable(getattr(Tensor, name, None)):
+        hint = f"t.{name}(...)"
+    if hint is None and _tensor_function(name) is not None:
+        hint = f"T.{name}(...)"
+    raise TypeError(f"numpy.{qual} is not supported on a Tensor: it would return a plain array "
+                    "cut from the graph" + (f"; use {hint}" if hint else
+                                            "; build it from Tensor operations (autograd_core."
+                                            "tensor), or call it on t.data on purpose"))

@@ -154,7 +154,9 @@ def _scores(model: Any, grid: np.ndarray) -> np.ndarray:
         from nn.train import predict
         out = predict(model, grid)
     elif callable(model):
-        out = np.asarray(model(grid), dtype=float)
+        out = model(grid)
+        out = np.asarray(getattr(out, "data", out) if type(out).__name__ == "Tensor" else out,
+                         dtype=float)  # a Tensor's numbers on purpose: np.asarray(Tensor) raises
     else:
         raise TypeError(f"plot_decision_boundary: model must be an nn model or a callable, "
                         f"not {type(model).__name__}")
