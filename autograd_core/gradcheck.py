@@ -19,14 +19,17 @@ marked as a kink, is not held to the tolerance and the report says so.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
+import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-from .engine import Value, enable_grad, gradients, push_tangents, topological_order
+from .engine import Value, apply, enable_grad, gradients, push_tangents, topological_order
 from .numerical import (
     METHODS,
     _as_number,
@@ -36,7 +39,7 @@ from .numerical import (
     _steps,
 )
 
-__all__ = ["gradcheck", "GradcheckReport", "GradcheckRow", "MODES"]
+__all__ = ["gradcheck", "GradcheckReport", "GradcheckRow", "Culprit", "MODES", "validate_primitive"]
 
 MODES = ("rev", "fwd")
 _DIVERGED_RTOL = 1e-3   # a one-sided estimate this uncertain has no limit: a jump
@@ -62,6 +65,38 @@ class GradcheckRow:
     kink: bool
     one_sided: tuple[float, float] = (math.nan, math.nan)
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Culprit:
+    """A node whose recorded local derivative disagrees with finite differences
+    of its own primitive at its recorded operands.
+
+    ``node`` is the node (of the graph gradcheck recorded; pass
+    ``report.culprits`` to ``draw_graph(..., highlight=...)``), ``operand``
+    the operand index (``(i, j)`` for a second derivative), ``expected`` the
+    finite difference, ``got`` the rule's value, ``source`` the ``file:line``
+    of the user's code that made the node (``None`` if unknown)."""
+
+    node: Any
+    primitive: str
+    operands: tuple[float, ...]
+    param: Any
+    operand: int | tuple[int, int]
+    order: int
+    expected: float
+    got: float
+    source: str | None = None
+
+    def __str__(self) -> str:
+        ops = ", ".join(_fmt(x) for x in self.operands)
+        if self.param is not None:
+            ops += f"; param={self.param!r}"
+        which = (f"d/d(operand {self.operand})" if self.order == 1
+                 else f"d2/d(operands {self.operand[0]},{self.operand[1]})")  # type: ignore[index]
+        at = f" at {self.source}" if self.source else ""
+        return (f"{self.primitive}({ops}){at}: {which} is {_fmt(self.got)}, "
+                f"finite differences give {_fmt(self.expected)}")
 
 
 class CheckReport:
@@ -98,6 +133,16 @@ class GradcheckReport(CheckReport):
     order: int
     modes: tuple[str, ...]
     value: float = math.nan
+    unused: list[str] = field(default_factory=list)
+    zero: list[str] = field(default_factory=list)
+    allow_unused: bool = True
+    culprits: list[Culprit] = field(default_factory=list)
+    culprit_note: str = ""
+    sample: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows) and (self.allow_unused or not self.unused)
 
     @property
     def kinks(self) -> list[GradcheckRow]:
@@ -107,15 +152,35 @@ class GradcheckReport(CheckReport):
         """The one-line verdict at the top of the table."""
         n = len(self.rows)
         bad = len(self.failures)
-        verdict = "PASSED" if bad == 0 else "FAILED"
+        verdict = "PASSED" if self.ok else "FAILED"
         head = (f"gradcheck {verdict}: {n - bad} of {n} derivatives match "
                 f"(method={self.method}, atol={self.atol:g}, rtol={self.rtol:g}, "
                 f"order={self.order}, modes={','.join(self.modes)})")
         return head
 
+    def _warnings(self) -> list[str]:
+        lines = []
+        if self.sample:
+            lines.append(self.sample)
+        if self.unused:
+            verdict = "" if self.allow_unused else " (a FAILURE: pass allow_unused=True if intended)"
+            lines.append(f"f does not use input(s) {', '.join(self.unused)}: no path from them to "
+                         f"the output, so their rows check nothing{verdict}")
+        if self.zero:
+            lines.append(f"input(s) {', '.join(self.zero)}: analytic and numeric derivatives are "
+                         "both exactly 0 here, so their rows check nothing at this point")
+        if self.culprits:
+            lines.append("culprit node(s), local derivatives that disagree with finite "
+                         "differences of their primitive:")
+            lines.extend(f"  {c}" for c in self.culprits)
+        elif self.culprit_note:
+            lines.append(self.culprit_note)
+        return lines
+
     def __str__(self) -> str:
         point = ", ".join(f"{nm} = {x!r}" for nm, x in zip(self.names, self.inputs))
         lines = [self.summary(), f"at {point}; f = {_fmt(self.value)}"]
+        lines.extend(self._warnings())
         kinks = self.kinks
         if kinks:
             lines.append(f"{len(kinks)} row(s) at a kink: the one-sided derivatives disagree "
@@ -143,8 +208,9 @@ class GradcheckReport(CheckReport):
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        extra = f", {len(self.unused)} unused" if self.unused else ""
         return (f"<GradcheckReport {'ok' if self.ok else 'FAILED'}: {len(self.rows)} rows, "
-                f"{len(self.failures)} failed, {len(self.kinks)} at kinks>")
+                f"{len(self.failures)} failed, {len(self.kinks)} at kinks{extra}>")
 
 
 def _fmt(x: float) -> str:
@@ -202,7 +268,7 @@ def _kinks(F: Callable[[list[float]], np.ndarray], xs: list[float], m: int,
     (a point where f is differentiable but not smooth, like elu(alpha=1) at
     0), the mean is the better estimate and replaces it."""
     n = len(xs)
-    kink = np.zeros((m, n), dtype=bool)
+    kink = np.zeros((m, n), dtype=np.int8)  # 1: the one-sided limits differ, 2: no limit
     left = np.full((m, n), np.nan)
     right = np.full((m, n), np.nan)
     f0 = F(list(xs))
@@ -218,7 +284,7 @@ def _kinks(F: Callable[[list[float]], np.ndarray], xs: list[float], m: int,
             tol = atol + rtol * scale
             disagree = abs(lk - rk) > max(tol, el + er)
             diverged = max(el, er) > _DIVERGED_RTOL * scale + 1e3 * atol
-            kink[k, i] = bool(disagree or diverged)
+            kink[k, i] = 2 if diverged else 1 if disagree else 0
             if not kink[k, i]:
                 mean_err = max(el, er) + 0.5 * abs(lk - rk)
                 if mean_err < E[k, i]:
@@ -227,11 +293,27 @@ def _kinks(F: Callable[[list[float]], np.ndarray], xs: list[float], m: int,
     return kink, left, right
 
 
-def _names(inputs: Sequence[Any]) -> list[str]:
+def _param_names(f: Callable[..., Any], n: int) -> list[str]:
+    """The names of ``f``'s first ``n`` positional parameters, where readable."""
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    names = []
+    for p in params:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(p.name)
+    return names[:n]
+
+
+def _names(inputs: Sequence[Any], f: Callable[..., Any] | None = None) -> list[str]:
+    """Row names: the input's label, else ``f``'s parameter name, else ``x<i>``."""
+    pnames = _param_names(f, len(inputs)) if f is not None else []
     names = []
     for i, x in enumerate(inputs):
         lab = x.label if isinstance(x, Value) else ""
-        names.append(lab or f"x{i}")
+        names.append(lab or (pnames[i] if i < len(pnames) else f"x{i}"))
     return names
 
 
@@ -249,7 +331,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
               modes: Sequence[str] = MODES, method: str = "richardson",
               atol: float = 1e-8, rtol: float = 1e-6,
               eps: float | Sequence[float] | None = None,
-              samples: int | None = None) -> GradcheckReport:
+              samples: int | None = None, allow_unused: bool = True,
+              culprits: bool = True) -> GradcheckReport:
     """Check every first (and with ``order=2`` every second) derivative of ``f``.
 
     ``f`` takes one Value per input and returns a Value; ``inputs`` are
@@ -257,6 +340,16 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
     modified). ``modes``: ``"rev"`` (reverse mode) and/or ``"fwd"`` (forward
     mode). ``method``/``eps``: see :func:`~autograd_core.numerical_grad`.
     Returns a :class:`GradcheckReport`, truthy when every row passes.
+
+    Vacuous rows are flagged: ``report.unused`` lists the inputs with no path
+    to the output (the report fails on them unless ``allow_unused``, True
+    here, False in :func:`~autograd_core.testing.assert_gradients_match`), and
+    ``report.zero`` those whose analytic and numeric derivatives are both
+    exactly 0. Rows are named by the input's label, else ``f``'s parameter
+    name. When a row fails, each node of ``f``'s graph is checked against
+    finite differences of its own primitive and ``report.culprits`` names the
+    first disagreeing node(s), with the user's source line (``culprits=False``
+    skips this).
 
     Array inputs (numpy arrays or Tensors; ``f`` then takes Tensors and
     returns a Tensor) are checked element by element in both modes by
@@ -284,7 +377,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
     xs = _check_inputs(inputs)
     if not xs:
         raise ValueError("gradcheck needs at least one input")
-    names = _names(inputs)
+    names = _names(inputs, f)
     steps = _steps(eps, xs, method)
     n = len(xs)
 
@@ -292,6 +385,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
     leaves = _leaves(xs, names)
     out = _call(f, leaves)
     value = out.data if isinstance(out, Value) else out
+    reached = set(map(id, topological_order(out))) if isinstance(out, Value) else set()
+    unused = [names[i] for i, leaf in enumerate(leaves) if id(leaf) not in reached]
     analytic1: dict[str, list[float]] = {}
     if "rev" in modes:
         analytic1["rev"] = ([float(g) for g in gradients(out, leaves)]
@@ -331,8 +426,70 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
                 for md in modes:
                     rows.append(_row((i, j), f"{names[i]},{names[j]}", md, 2, hess[md][i][j],
                                      H[i, j], kink2[i, j], left2[i, j], right2[i, j], atol, rtol))
-    return GradcheckReport(rows=rows, inputs=xs, names=names, method=method, atol=float(atol),
-                           rtol=float(rtol), order=order, modes=modes, value=float(value))
+    unused_set = set(unused)
+    zero = [names[i] for i in range(n) if names[i] not in unused_set and all(
+        r.analytic == 0.0 and r.numeric == 0.0 for r in rows if r.order == 1 and r.input == i)]
+    report = GradcheckReport(rows=rows, inputs=xs, names=names, method=method, atol=float(atol),
+                             rtol=float(rtol), order=order, modes=modes, value=float(value),
+                             unused=unused, zero=zero, allow_unused=bool(allow_unused))
+    if culprits and report.failures:
+        report.culprits, report.culprit_note = find_culprits(f, xs, names, order)
+    return report
+
+
+# ------------------------------------------------------------------ culprits
+
+def _node_report(node: Value, order: int) -> GradcheckReport | None:
+    """gradcheck of ``node``'s primitive alone, at its recorded operands."""
+    prim = node._prim
+    param = node._param
+    datas = [p._data for p in node._parents]
+    try:
+        if prim.has_param:
+            return gradcheck(lambda *v: apply(prim, *v, param=param), datas, order=order,
+                             modes=("rev",), atol=1e-9, rtol=1e-7, culprits=False)
+        return gradcheck(lambda *v: apply(prim, *v), datas, order=order, modes=("rev",),
+                         atol=1e-9, rtol=1e-7, culprits=False)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def find_culprits(f: Callable[..., Any], xs: Sequence[float], names: Sequence[str],
+                  order: int = 1, limit: int = 3) -> tuple[list[Culprit], str]:
+    """The first nodes of ``f``'s graph at ``xs`` whose local derivatives
+    (``order`` 1, or 1 and 2) disagree with finite differences of their own
+    primitive at their recorded operands; and a note when none does."""
+    from .anomaly import record_sources, source_of
+    found: list[Culprit] = []
+    with record_sources():
+        leaves = _leaves(xs, names)
+        out = _call(f, leaves)
+        if not isinstance(out, Value):
+            return [], ""
+        seen: set[Any] = set()
+        for node in topological_order(out):
+            if not node._parents or node._prim is None:
+                continue
+            key = (node._prim.name, tuple(p._data for p in node._parents), repr(node._param))
+            if key in seen:
+                continue
+            seen.add(key)
+            rep = _node_report(node, order)
+            if rep is None or rep.ok:
+                continue
+            bad = rep.failures[0]
+            found.append(Culprit(node=node, primitive=node._prim.name,
+                                 operands=tuple(p._data for p in node._parents),
+                                 param=node._param, operand=bad.input, order=bad.order,
+                                 expected=bad.numeric, got=bad.analytic,
+                                 source=source_of(node)))
+            if len(found) >= limit:
+                break
+    if found:
+        return found, ""
+    return [], ("every node's local derivatives agree with finite differences of its "
+                "primitive: the graph itself is wrong (a value taken out with .data or "
+                "float() and put back as a constant?) or f is not differentiable here")
 
 
 def _row(index: Any, name: str, mode: str, order: int, analytic: float, numeric: float,
@@ -341,8 +498,9 @@ def _row(index: Any, name: str, mode: str, order: int, analytic: float, numeric:
     err, rel, ok = _compare(analytic, numeric, atol, rtol)
     note = ""
     if kink:
-        ok = True
         note = _kink_note(left, right, analytic, atol + rtol * max(abs(left), abs(right)))
+        # a kink convention must lie between the one-sided limits (where both exist)
+        ok = not (kink == 1 and "outside" in note)
     elif not ok and math.isnan(numeric):
         note = "no finite difference (f fails or is not finite near this point)"
     return GradcheckRow(input=index, name=name, mode=mode, order=order, analytic=analytic,

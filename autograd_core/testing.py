@@ -23,18 +23,27 @@ from .primitives import PRIMITIVES, Primitive
 __all__ = ["assert_gradients_match", "PrimitiveCase", "primitive_cases"]
 
 
-def assert_gradients_match(f: Callable[..., Any], inputs: Sequence[Any],
-                           **kwargs: Any) -> GradcheckReport:
+def assert_gradients_match(f: Callable[..., Any], inputs: Sequence[Any], *,
+                           allow_unused: bool = False, **kwargs: Any) -> GradcheckReport:
     """Run :func:`~autograd_core.gradcheck` and raise ``AssertionError`` (its
     message is the report table) unless every derivative matches.
 
-    Keyword arguments go to ``gradcheck`` (``order``, ``modes``, ``method``,
-    ``atol``, ``rtol``, ``eps``). Returns the report when it passes."""
+    An input that ``f`` does not use (no path to the output: its rows would
+    check nothing) is a failure unless ``allow_unused=True``. Keyword
+    arguments go to ``gradcheck`` (``order``, ``modes``, ``method``, ``atol``,
+    ``rtol``, ``eps``). Returns the report when it passes."""
     __tracebackhide__ = True  # pytest shows the failure at the caller
-    report = gradcheck(f, inputs, **kwargs)
+    report = gradcheck(f, inputs, allow_unused=allow_unused, **kwargs)
     if not report:
-        raise AssertionError("derivatives do not match finite differences\n" + str(report))
+        raise AssertionError(_headline(report) + "\n" + str(report))
     return report
+
+
+def _headline(report: GradcheckReport) -> str:
+    if report.failures:
+        return "derivatives do not match finite differences"
+    return (f"vacuous check: f does not use input(s) {', '.join(report.unused)} "
+            "(allow_unused=True if intended)")
 
 
 # ------------------------------------------------------------------ primitive cases
