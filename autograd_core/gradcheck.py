@@ -184,8 +184,8 @@ class GradcheckReport(CheckReport):
         kinks = self.kinks
         if kinks:
             lines.append(f"{len(kinks)} row(s) at a kink: the one-sided derivatives disagree "
-                         "(or the gradient jumps), so those rows are marked 'kink' and not "
-                         "held to the tolerance")
+                         "(or the gradient jumps), so those rows are marked 'kink' and only "
+                         "held to lying between the one-sided derivatives (where both exist)")
         if self.failures:
             lines.append("a row passes when |analytic - numeric| <= atol + rtol * |numeric|")
         header = ("input", "mode", "order", "analytic", "numeric", "abs err", "rel err",
@@ -534,3 +534,201 @@ def _analytic_hessians(f: Callable[..., Any], xs: list[float], names: list[str],
             rows.append([float(push_tangents(g, {leaf: 1.0}, topo)[g]) for leaf in leaves])
         result["fwd"] = rows
     return result
+
+
+# ------------------------------------------------------------------ primitive validation
+
+_GRID = (-1.7, 0.9, -0.6, 2.3, 0.35, -2.6, 1.4)
+_STEP = 1e-4
+
+
+def _rule_where(rule: Callable[..., Any]) -> str:
+    code = getattr(rule, "__code__", None)
+    name = getattr(rule, "__qualname__", repr(rule))
+    return f"{name} ({code.co_filename}:{code.co_firstlineno})" if code is not None else name
+
+
+def _float_calls(rule: Callable[..., Any]) -> list[str]:
+    """Calls in the rule's source that turn their argument into a plain float:
+    ``math.*`` / ``cmath.*`` functions and ``float()``, with their lines."""
+    import builtins
+    try:
+        src = textwrap.dedent(inspect.getsource(rule))
+        tree = ast.parse(src)
+        first = rule.__code__.co_firstlineno
+    except (OSError, TypeError, SyntaxError, AttributeError):
+        return []
+    env = dict(vars(builtins))
+    env.update(getattr(rule, "__globals__", {}))
+    for name, cell in zip(rule.__code__.co_freevars, rule.__closure__ or ()):
+        try:
+            env[name] = cell.cell_contents
+        except ValueError:
+            pass
+
+    def resolve(node: ast.AST) -> Any:
+        if isinstance(node, ast.Name):
+            return env.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = resolve(node.value)
+            return getattr(base, node.attr, None) if base is not None else None
+        return None
+
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        fn = resolve(node.func)
+        mod = getattr(fn, "__module__", None) or getattr(getattr(fn, "__self__", None), "__name__", "")
+        if fn is float or mod in ("math", "cmath"):
+            if node.args and all(isinstance(a, ast.Constant) for a in node.args):
+                continue  # math.sqrt(2.0): a constant, fine
+            found.append(f"`{ast.unparse(node)}` at line {first + node.lineno - 1}")
+    return found
+
+
+def _refusal(prim: Any, what: str) -> str:
+    calls = _float_calls(prim.rule)
+    hint = ""
+    if calls:
+        hint = (f"; offending call(s): {', '.join(calls)} turn a Value or symbol into a plain "
+                "float (use the functions of autograd_core.math instead)")
+    return f"primitive {prim.name!r}: rule {_rule_where(prim.rule)} {what}{hint}"
+
+
+def _rule_names(prim: Any, k: int) -> list[str]:
+    names = _param_names(prim.rule, k)
+    return [names[i] if i < len(names) and not names[i].startswith("*") else f"x{i}"
+            for i in range(k)]
+
+
+def _check_contract(prim: Any, pt: tuple[float, ...], extra: tuple[Any, ...]) -> None:
+    """Run the rule on symbols and on Values at ``pt``: every result that depends
+    on an operand must come back as a symbol / Value, not a plain number."""
+    from .symbolic import Sym
+    k = len(pt)
+    names = _rule_names(prim, k)
+    base_val, base_loc = prim.rule(*pt, *extra)
+    moved = []
+    for i in range(k):
+        q = list(pt)
+        q[i] += _STEP * max(1.0, abs(q[i]))
+        moved.append(prim.rule(*q, *extra))
+    for kind, make in (("symbols", lambda x, nm: Sym(nm, x)), ("Values", lambda x, nm: Value(x, nm))):
+        ops = [make(x, nm) for x, nm in zip(pt, names)]
+        try:
+            with enable_grad():
+                val, loc = prim.rule(*ops, *extra)
+        except Exception as e:  # the rule cannot run on this kind: it escapes the contract
+            raise TypeError(_refusal(prim, f"fails on {kind} ({type(e).__name__}: {e})")) from None
+        loc = tuple(loc)
+        if len(loc) != k:
+            raise TypeError(_refusal(prim, f"returns {len(loc)} local derivative(s) on {kind} "
+                                           f"for {k} operand(s)"))
+        results = [("its value", val, base_val, [mv[0] for mv in moved])]
+        results += [(f"its derivative d/d{names[j]}", loc[j], base_loc[j],
+                     [mv[1][j] for mv in moved]) for j in range(k)]
+        for what, r, r0, rs in results:
+            if isinstance(r, (Sym, Value)):
+                continue
+            if not isinstance(r, (int, float)) or isinstance(r, bool):
+                raise TypeError(_refusal(prim, f"returns {type(r).__name__} for {what} on {kind}"))
+            for i, ri in enumerate(rs):
+                r0f, rif = float(r0), float(ri)
+                if abs(rif - r0f) > 1e-12 * (1.0 + abs(r0f)):
+                    raise TypeError(_refusal(
+                        prim, f"escapes the rule contract: on {kind}, {what} is the plain float "
+                              f"{float(r)!r} although it depends on {names[i]} (so derivatives "
+                              "of it, e.g. the second derivative, would silently be 0)"))
+
+
+def _candidates(prim: Any, points: Sequence[Sequence[float]] | None) -> list[tuple[float, ...]]:
+    k = prim.arity if prim.arity is not None else 2
+    if points is not None:
+        out = []
+        for p in points:
+            p = tuple(float(x) for x in (p if isinstance(p, Sequence) else (p,)))
+            if prim.arity is not None and len(p) != prim.arity:
+                raise ValueError(f"primitive {prim.name!r}: point {p!r} has {len(p)} operand(s), "
+                                 f"the primitive takes {prim.arity}")
+            out.append(p)
+        return out
+    g = len(_GRID)
+    signed = [tuple(_GRID[(j + 3 * i) % g] for i in range(k)) for j in range(g)]
+    return signed + [tuple(abs(x) for x in p) for p in signed]
+
+
+def validate_primitive(prim: Any, *, points: Sequence[Sequence[float]] | None = None,
+                       example_param: Any = None, atol: float = 1e-9,
+                       rtol: float = 1e-7) -> None:
+    """Refuse a primitive whose rule escapes the rule contract (``TypeError``)
+    or whose derivatives disagree with finite differences (``ValueError``);
+    see :func:`autograd_core.primitive`."""
+    if prim.has_param and example_param is None:
+        raise TypeError(f"primitive {prim.name!r} has the parameter {prim.param!r}: pass "
+                        "example_param=<a typical value> so that its rule can be validated "
+                        "(or validate=False)")
+    extra = (example_param,) if prim.has_param else ()
+    usable: list[tuple[float, ...]] = []
+    for pt in _candidates(prim, points):
+        if any(abs(pt[0] - kk) < 1e-3 for kk in prim.kinks):
+            continue
+        if prim.check is not None and prim.check(*pt, *extra) is not None:
+            continue
+        try:
+            val, loc = prim.rule(*pt, *extra)
+            loc = tuple(loc)
+        except (ArithmeticError, ValueError):
+            continue
+        except Exception as e:
+            raise TypeError(_refusal(prim, f"fails on floats at {pt!r} ({type(e).__name__}: {e})")) from None
+        if len(loc) != len(pt):
+            raise TypeError(_refusal(prim, f"returns {len(loc)} local derivative(s) for "
+                                           f"{len(pt)} operand(s)"))
+        if all(math.isfinite(float(x)) for x in (val, *loc)):
+            usable.append(pt)
+        if len(usable) >= 3:
+            break
+    if not usable:
+        raise ValueError(f"primitive {prim.name!r}: no point of the default grid is inside its "
+                         "domain (or its values there are not finite); pass points=[...]")
+    _check_contract(prim, usable[0], extra)
+
+    def fn(*v: Value) -> Value:
+        return apply(prim, *v, param=example_param) if prim.has_param else apply(prim, *v)
+
+    names = _rule_names(prim, len(usable[0]))
+
+    def labeled(pt: tuple[float, ...]) -> list[Value]:
+        return [Value(x, nm) for x, nm in zip(pt, names)]
+
+    for pt in usable:
+        rep = gradcheck(fn, labeled(pt), order=2, atol=atol, rtol=rtol, culprits=False)
+        if not rep:
+            what = "order 2 (its local derivatives, run on Values)" if all(
+                r.order == 2 for r in rep.failures) else "order 1"
+            raise ValueError(_refusal(prim, f"disagrees with finite differences at {what}:\n"
+                                            + str(rep)))
+    # kinks: declared ones must carry a convention between the one-sided derivatives;
+    # an undeclared corner at 0 is refused
+    if prim.kinks and not prim.convention:
+        raise ValueError(f"primitive {prim.name!r} declares kinks {prim.kinks} but no "
+                         "convention= saying which derivative the rule takes there")
+    for kk in sorted(set(prim.kinks) | {0.0}):
+        pt = (kk,) + usable[0][1:]
+        if prim.check is not None and prim.check(*pt, *extra) is not None:
+            continue
+        try:
+            rep = gradcheck(fn, labeled(pt), order=1, atol=atol, rtol=rtol, culprits=False)
+        except (ArithmeticError, ValueError):
+            continue
+        for r in rep.rows:
+            if r.input != 0:
+                continue
+            if r.kink and kk not in prim.kinks:
+                raise ValueError(_refusal(prim, f"is not differentiable at {r.name} = {kk:g} "
+                                                f"({r.note}) but kinks= does not declare it"))
+            if not r.ok:
+                what = ("takes a derivative outside the one-sided ones at its kink"
+                        if r.kink else "disagrees with finite differences")
+                raise ValueError(_refusal(prim, f"{what} at {r.name} = {kk:g}:\n{rep}"))
