@@ -107,8 +107,9 @@ def source_of(node: Any) -> str | None:
 def _finite(x: Any) -> bool:
     if type(x) is float:
         return math.isfinite(x)
-    x = getattr(x, "data", x)
-    if isinstance(x, np.ndarray) or isinstance(x, np.generic):
+    if not isinstance(x, (np.ndarray, np.generic)):
+        x = getattr(x, "_data", x)
+    if isinstance(x, (np.ndarray, np.generic)):
         return bool(np.all(np.isfinite(x)))
     try:
         return math.isfinite(float(x))
@@ -117,7 +118,8 @@ def _finite(x: Any) -> bool:
 
 
 def _short(x: Any) -> str:
-    x = getattr(x, "data", x)
+    if not isinstance(x, (np.ndarray, np.generic)):
+        x = getattr(x, "_data", x)
     if isinstance(x, np.ndarray):
         return f"array{list(x.shape)}" if x.size > 4 else np.array2string(x, precision=6)
     if isinstance(x, (tuple, list)):
