@@ -139,6 +139,9 @@ class GradcheckReport(CheckReport):
     culprits: list[Culprit] = field(default_factory=list)
     culprit_note: str = ""
     sample: str = ""
+    #: the output node of the graph the culprits belong to (draw it with
+    #: ``draw_graph(report.graph, highlight=report.culprits)``); None if none
+    graph: Any = None
 
     @property
     def ok(self) -> bool:
@@ -433,7 +436,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
                              rtol=float(rtol), order=order, modes=modes, value=float(value),
                              unused=unused, zero=zero, allow_unused=bool(allow_unused))
     if culprits and report.failures:
-        report.culprits, report.culprit_note = find_culprits(f, xs, names, order)
+        report.culprits, report.culprit_note, report.graph = find_culprits(f, xs, names, order)
     return report
 
 
@@ -455,17 +458,18 @@ def _node_report(node: Value, order: int) -> GradcheckReport | None:
 
 
 def find_culprits(f: Callable[..., Any], xs: Sequence[float], names: Sequence[str],
-                  order: int = 1, limit: int = 3) -> tuple[list[Culprit], str]:
+                  order: int = 1, limit: int = 3) -> tuple[list[Culprit], str, Any]:
     """The first nodes of ``f``'s graph at ``xs`` whose local derivatives
     (``order`` 1, or 1 and 2) disagree with finite differences of their own
-    primitive at their recorded operands; and a note when none does."""
+    primitive at their recorded operands; a note when none does; the graph's
+    output node."""
     from .anomaly import record_sources, source_of
     found: list[Culprit] = []
     with record_sources():
         leaves = _leaves(xs, names)
         out = _call(f, leaves)
         if not isinstance(out, Value):
-            return [], ""
+            return [], "", None
         seen: set[Any] = set()
         for node in topological_order(out):
             if not node._parents or node._prim is None:
@@ -486,10 +490,10 @@ def find_culprits(f: Callable[..., Any], xs: Sequence[float], names: Sequence[st
             if len(found) >= limit:
                 break
     if found:
-        return found, ""
+        return found, "", out
     return [], ("every node's local derivatives agree with finite differences of its "
                 "primitive: the graph itself is wrong (a value taken out with .data or "
-                "float() and put back as a constant?) or f is not differentiable here")
+                "float() and put back as a constant?) or f is not differentiable here"), out
 
 
 def _row(index: Any, name: str, mode: str, order: int, analytic: float, numeric: float,
