@@ -175,7 +175,7 @@ def test_finite_results_and_non_finite_operands_do_not_raise():
 
 def test_nn_layers_are_checked_too():
     from nn.layers import Neuron
-    n = Neuron(2, activation="linear") if True else None
+    n = Neuron(2, activation="linear")
     for p in n.parameters():
         p.assign(1e200)
     with pytest.raises(AnomalyError, match="dot_const"):

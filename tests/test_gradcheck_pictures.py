@@ -8,7 +8,6 @@ import shutil
 
 import pytest
 
-import autograd_core as ac
 from autograd_core import Value, explain, gradcheck
 from autograd_core import math as am
 from autograd_core.primitives import PRIMITIVES, primitive
