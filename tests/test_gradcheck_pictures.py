@@ -60,6 +60,9 @@ def test_the_stepper_page_shows_the_notes_and_draw_graph_highlights_culprits(tmp
         mine = f(Value(0.7, "a"), Value(1.3, "b"))  # the user's own graph: matched by op and operands
         assert draw_graph(mine, highlight=report.culprits).source.count("#d50000") >= 2
         assert "#d50000" not in draw_graph(mine).source
+        from visualize.stepper import step_frames
+        frames = step_frames(explain(mine), highlight=report.culprits)  # the stepper marks them too
+        assert frames and all(fr.source.count(' color="#d50000"') == 2 for fr in frames)
         with pytest.raises(TypeError, match="highlight takes Values or gradcheck culprits"):
             draw_graph(mine, highlight=["h1"])
         if shutil.which("dot"):
