@@ -1,10 +1,10 @@
 """Anomaly mode: stop at the first operation that makes a NaN or an infinity.
 
 >>> import autograd_core as ac
->>> x = ac.Value(0.0, "x")
+>>> x = ac.Value(700.0, "x")
 >>> with ac.detect_anomaly():
-...     y = (x * 0.0).log()              # doctest: +SKIP
-AnomalyError: forward: log(0) = -inf from finite operands, made at example.py:3
+...     y = (x + 10.0).exp()             # doctest: +SKIP
+AnomalyError: anomaly in forward: exp(710) = inf from finite operands, made at example.py:3
 
 Inside ``with detect_anomaly():``
 
