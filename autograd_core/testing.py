@@ -23,6 +23,8 @@ from .engine import Value, apply, enable_grad, gradients, no_grad, topological_o
 from .gradcheck import GradcheckReport, _param_names, _row, gradcheck
 from .numerical import METHODS, _jacobian
 from .primitives import PRIMITIVES, Primitive
+from .tensor import Tensor
+from .tensor import gradients as tensor_gradients
 
 __all__ = ["assert_gradients_match", "assert_module_gradients", "check_grad",
            "gradients_match_everywhere", "PrimitiveCase", "primitive_cases"]
@@ -56,7 +58,7 @@ def _report(rows: list[Any], xs: list[float], names: list[str], method: str, ato
             rtol: float, mode: str, value: float, unused: list[str],
             sample: str = "") -> GradcheckReport:
     zero = [r.name for r in rows if r.analytic == 0.0 and r.numeric == 0.0
-            and r.name not in unused]
+            and r.name.split("[")[0] not in unused]
     return GradcheckReport(rows=rows, inputs=xs, names=names, method=method, atol=float(atol),
                            rtol=float(rtol), order=1, modes=(mode,), value=float(value),
                            unused=unused, zero=zero, allow_unused=False, sample=sample)
@@ -125,9 +127,10 @@ def assert_module_gradients(model: Any, X: Any, y: Any, *, loss: Callable[[Any, 
                             method: str = "richardson", atol: float = 1e-7,
                             rtol: float = 1e-5) -> GradcheckReport:
     """Check ∂L/∂p of every parameter ``p`` of ``model`` (an ``nn.Module``:
-    ``model.parameters()`` and ``model(x)``), ``L`` the mean of
-    ``loss(model(x_i), y_i)`` over the samples, against finite differences
-    (each parameter moved in place and put back).
+    ``model.parameters()`` and ``model(x)``; Value parameters, or Tensor ones
+    checked element by element), ``L`` the mean of ``loss(model(x_i), y_i)``
+    over the samples, against finite differences (each parameter moved in
+    place and put back).
 
     A model with more than ``samples`` parameters is checked on a seeded
     random sample of that many (the report says how many of how many;
@@ -141,9 +144,19 @@ def assert_module_gradients(model: Any, X: Any, y: Any, *, loss: Callable[[Any, 
     named = (model.named_parameters() if hasattr(model, "named_parameters")
              else [("", p) for p in model.parameters()])
     params = [p for _, p in named]
-    if not params or not all(isinstance(p, Value) for p in params):
-        raise TypeError("model.parameters() must be a non-empty list of Values")
-    names = [nm or p.label or f"p{i}" for i, (nm, p) in enumerate(named)]
+    if not params or not (all(isinstance(p, Value) for p in params)
+                          or all(isinstance(p, Tensor) for p in params)):
+        raise TypeError("model.parameters() must be a non-empty list of Values (or of Tensors)")
+    # one entry per scalar checked: (name, parameter, flat element index or None for a Value)
+    elements: list[tuple[str, Any, int | None]] = []
+    for i, (nm, p) in enumerate(named):
+        nm = nm or p.label or f"p{i}"
+        if isinstance(p, Value):
+            elements.append((nm, p, None))
+        else:
+            shape = p.data.shape
+            elements.extend((f"{nm}[{', '.join(map(str, np.unravel_index(k, shape)))}]", p, k)
+                            for k in range(p.data.size))
     Xs = _samples(X)
     ys = list(y) if not isinstance(y, np.ndarray) else list(y.tolist() if y.ndim == 1 else y)
     if len(Xs) != len(ys) or not Xs:
@@ -151,11 +164,13 @@ def assert_module_gradients(model: Any, X: Any, y: Any, *, loss: Callable[[Any, 
     if samples is not None and (isinstance(samples, bool) or not isinstance(samples, int)
                                 or samples < 1):
         raise ValueError(f"samples must be a positive int or None, not {samples!r}")
-    idx = list(range(len(params)))
+    idx = list(range(len(elements)))
     sample = ""
-    if samples is not None and samples < len(params):
-        idx = sorted(np.random.default_rng(seed).choice(len(params), samples, replace=False).tolist())
-        sample = (f"checked a seeded random sample of {samples} of the {len(params)} parameters "
+    what = "parameters" if elements[0][2] is None else "parameter elements"
+    if samples is not None and samples < len(elements):
+        idx = sorted(np.random.default_rng(seed).choice(len(elements), samples,
+                                                        replace=False).tolist())
+        sample = (f"checked a seeded random sample of {samples} of the {len(elements)} {what} "
                   f"(seed={seed}; samples=None checks all)")
 
     def objective() -> Any:
@@ -165,30 +180,53 @@ def assert_module_gradients(model: Any, X: Any, y: Any, *, loss: Callable[[Any, 
             total = total + t
         return total * (1.0 / len(terms))
 
+    def get(p: Any, k: int | None) -> float:
+        return p.data if k is None else float(p.data.flat[k])
+
+    def put(p: Any, k: int | None, v: float) -> None:
+        if k is None:
+            p.assign(v)
+        else:
+            a = p.data.copy()
+            a.flat[k] = v
+            p.assign(a)
+
     with enable_grad():
         obj = objective()
-    if not isinstance(obj, Value):
-        raise TypeError(f"loss must return a Value, not {type(obj).__name__}")
+    if isinstance(params[0], Value):
+        if not isinstance(obj, Value):
+            raise TypeError(f"loss must return a Value, not {type(obj).__name__}")
+        grads = dict(zip(map(id, params), gradients(obj, params)))
+    else:
+        if not isinstance(obj, Tensor) or obj.data.size != 1:
+            raise TypeError("loss must return a one-element Tensor for a model with Tensor "
+                            f"parameters, not {type(obj).__name__}")
+        grads = dict(zip(map(id, params), tensor_gradients(obj, params)))
     reached = set(map(id, topological_order(obj)))
-    chosen = [params[i] for i in idx]
-    analytic = gradients(obj, chosen)
     rows = []
-    for k, (i, p) in enumerate(zip(idx, chosen)):
-        original = p.data
+    for i in idx:
+        name, p, k = elements[i]
+        g = grads[id(p)]
+        analytic = float(g) if k is None else float(np.asarray(g).flat[k])
+        original = get(p, k)
 
-        def F(a: list[float], p: Value = p) -> np.ndarray:
-            p.assign(a[0])
+        def F(a: list[float], p: Any = p, k: int | None = k) -> np.ndarray:
+            put(p, k, a[0])
             with no_grad():
-                return np.array([float(objective().data)])
+                return np.array([float(np.asarray(objective().data).reshape(-1)[0])])
         try:
             J, _ = _jacobian(F, [original], method, [None], 1)
         finally:
-            p.assign(original)
-        rows.append(_row(i, names[i], "rev", 1, float(analytic[k]), J[0, 0], False, math.nan,
-                         math.nan, atol, rtol))
-    unused = [names[i] for i in idx if id(params[i]) not in reached]
-    report = _report(rows, [params[i].data for i in idx], [names[i] for i in idx], method,
-                     atol, rtol, "rev", obj.data, unused, sample)
+            put(p, k, original)
+        rows.append(_row(i, name, "rev", 1, analytic, J[0, 0], False, math.nan, math.nan,
+                         atol, rtol))
+    unused = list(dict.fromkeys(elements[i][0].split("[")[0] if elements[i][2] is not None
+                                else elements[i][0]
+                                for i in idx if id(elements[i][1]) not in reached))
+    value = float(np.asarray(obj.data).reshape(-1)[0])
+    report = _report(rows, [get(elements[i][1], elements[i][2]) for i in idx],
+                     [elements[i][0] for i in idx], method, atol, rtol, "rev", value, unused,
+                     sample)
     if not report:
         raise AssertionError(_headline(report) + "\n" + str(report))
     return report

@@ -194,3 +194,22 @@ def test_the_plugin_is_an_entry_point_and_its_fixture_fails_with_the_table(tmp_p
     assert "1 failed, 1 passed" in out.stdout, out.stdout + out.stderr
     assert "grad_f does not match finite differences of f" in out.stdout
     assert "x[1]   grad_f      1" in out.stdout
+
+
+def test_assert_module_gradients_on_a_tensor_model_checks_elements():
+    from nn.tensor_layers import TensorMLP
+    model = TensorMLP(3, [4, 2], activation="tanh", seed=0)
+    X = np.random.default_rng(2).normal(size=(3, 3))
+    Y = [np.array([0.2, 0.7]), np.array([0.9, 0.1]), np.array([0.4, 0.4])]
+
+    def loss(out, t):
+        d = out - t
+        return (d * d).sum()
+
+    n = sum(p.data.size for p in model.parameters())
+    full = assert_module_gradients(model, X, Y, loss=loss, samples=None)
+    assert len(full.rows) == n == 3 * 4 + 4 + 4 * 2 + 2
+    assert all(r.abs_error < 1e-8 for r in full.rows)
+    assert full.rows[0].name.endswith("[0, 0]")
+    part = assert_module_gradients(model, X, Y, loss=loss, samples=7)
+    assert len(part.rows) == 7 and f"sample of 7 of the {n} parameter elements" in str(part)
