@@ -364,7 +364,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
         from .tensor_check import tensor_gradcheck
         if order != 1:
             raise ValueError("gradcheck of array inputs supports order=1 only")
-        return tensor_gradcheck(f, inputs, samples=samples)  # type: ignore[return-value]
+        return tensor_gradcheck(f, inputs, samples=samples,  # type: ignore[return-value]
+                                allow_unused=allow_unused)
     if isinstance(order, bool) or order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, not {order!r}")
     if isinstance(modes, str):

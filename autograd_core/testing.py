@@ -322,10 +322,10 @@ def gradients_match_everywhere(f: Callable[..., Any], domain: Any, *, examples: 
     return worst
 
 
-def _headline(report: GradcheckReport) -> str:
+def _headline(report: Any) -> str:
     if report.failures:
         return "derivatives do not match finite differences"
-    return (f"vacuous check: f does not use input(s) {', '.join(report.unused)} "
+    return (f"vacuous check: f does not use input(s) {', '.join(map(str, report.unused))} "
             "(allow_unused=True if intended)")
 
 

@@ -213,3 +213,12 @@ def test_assert_module_gradients_on_a_tensor_model_checks_elements():
     assert full.rows[0].name.endswith("[0, 0]")
     part = assert_module_gradients(model, X, Y, loss=loss, samples=7)
     assert len(part.rows) == 7 and f"sample of 7 of the {n} parameter elements" in str(part)
+
+
+def test_array_inputs_that_f_does_not_use_are_flagged():
+    f = lambda a, b: (a * 2.0).sum()  # noqa: E731
+    report = gradcheck(f, [np.ones(2), np.ones(3)])
+    assert report.ok and report.unused == [1] and "does not use input(s) 1" in str(report)
+    with pytest.raises(AssertionError, match="vacuous check: f does not use input\\(s\\) 1"):
+        assert_gradients_match(f, [np.ones(2), np.ones(3)])
+    assert assert_gradients_match(lambda a, b: (a * b).sum(), [np.ones(2), np.ones(2)])
