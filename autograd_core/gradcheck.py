@@ -647,6 +647,31 @@ def _check_contract(prim: Any, pt: tuple[float, ...], extra: tuple[Any, ...]) ->
                               "of it, e.g. the second derivative, would silently be 0)"))
 
 
+def _check_arrays(prim: Any, pts: list[tuple[float, ...]], extra: tuple[Any, ...]) -> None:
+    """Run the rule elementwise on arrays of the points (the Tensor path) and
+    compare with the float results."""
+    if prim.arity is None:
+        return  # n-ary primitives have no elementwise Tensor version
+    from ._vectorize import run_rule
+    ops = tuple(np.array([pt[i] for pt in pts]) for i in range(len(pts[0])))
+    try:
+        val, loc = run_rule(prim.rule, ops, extra, lambda mask, a, b: np.where(mask, a, b))
+    except Exception as e:  # the rule cannot run on arrays: it escapes the contract
+        raise TypeError(_refusal(prim, f"fails on arrays, the Tensor path ({type(e).__name__}: "
+                                       f"{e}); write it with arithmetic, comparisons and "
+                                       "autograd_core.math")) from None
+    names = _rule_names(prim, len(pts[0]))
+    for j, pt in enumerate(pts):
+        fv, floc = prim.rule(*pt, *extra)
+        got = [np.broadcast_to(np.asarray(val, dtype=float), (len(pts),))[j]]
+        got += [np.broadcast_to(np.asarray(d, dtype=float), (len(pts),))[j] for d in loc]
+        for what, a, b in zip(["its value"] + [f"its derivative d/d{nm}" for nm in names],
+                              got, [fv, *floc]):
+            if not abs(float(a) - float(b)) <= 1e-12 * (1.0 + abs(float(b))):
+                raise TypeError(_refusal(prim, f"gives {float(a)!r} on arrays but {float(b)!r} "
+                                               f"on floats for {what} at {pt!r}"))
+
+
 def _candidates(prim: Any, points: Sequence[Sequence[float]] | None) -> list[tuple[float, ...]]:
     k = prim.arity if prim.arity is not None else 2
     if points is not None:
@@ -698,6 +723,7 @@ def validate_primitive(prim: Any, *, points: Sequence[Sequence[float]] | None = 
         raise ValueError(f"primitive {prim.name!r}: no point of the default grid is inside its "
                          "domain (or its values there are not finite); pass points=[...]")
     _check_contract(prim, usable[0], extra)
+    _check_arrays(prim, usable, extra)
 
     def fn(*v: Value) -> Value:
         return apply(prim, *v, param=example_param) if prim.has_param else apply(prim, *v)

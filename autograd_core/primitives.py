@@ -67,7 +67,17 @@ class Primitive:
         return self.symbol in ("+", "-", "*", "/", "**")
 
     def __call__(self, *operands: Any, param: Any = None) -> Any:
-        """Apply the primitive to Values (or numbers): a new graph node."""
+        """Apply the primitive to Values (or numbers) -- or elementwise to Tensors:
+        a new graph node."""
+        if any(type(o).__name__ == "Tensor" for o in operands):
+            from .tensor import Tensor, _apply_ew  # the tensor module imports this one
+            if self.arity is None or len(operands) != self.arity:
+                raise TypeError(f"{self.name} on Tensors takes {self.arity} operand(s) "
+                                f"elementwise, got {len(operands)}")
+            if self.has_param and param is None:
+                raise TypeError(f"{self.name} needs its parameter {self.param!r}")
+            ops = tuple(o if isinstance(o, Tensor) else Tensor(o) for o in operands)
+            return _apply_ew(self, ops, param)
         from .engine import apply  # the engine imports this module
         return apply(self, *operands, param=param)
 

@@ -104,9 +104,6 @@ def b_pow_half(x):
     return (x - 1.0) ** 0.5 + x
 
 
-def b_big_local(x):
-    return (x * 1e300).sigmoid() * (x * 1e300) + (x * 1e-300).log() * 0.0
-
 
 @pytest.mark.parametrize("fn,named,local", [(b_sqrt, "sqrt(0)", "inf"),
                                             (b_pow_half, "pow_const(0; c=0.5)", "inf")],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import autograd_core as ac
@@ -172,6 +173,12 @@ def test_a_correct_rule_passes_and_gives_no_culprit():
     y.backward()
     assert y.data == pytest.approx(1 / 3) and x.grad == pytest.approx(1 / 2.25)
     assert ac.explain(y).to_text()  # runs on symbols too
+    # and elementwise on Tensors (the rule run on arrays), with the same derivatives
+    t = ac.Tensor(np.array([-1.0, 0.5, 2.0]))
+    out = softsign(t)
+    out.sum().backward()
+    assert np.allclose(out.data, [-0.5, 1 / 3, 2 / 3]) and np.allclose(t.grad, [0.25, 1 / 2.25, 1 / 9])
+    assert gradcheck(lambda a: softsign(a * 2.0).sum(), [np.array([-1.0, 0.3, 2.0])])
 
 
 def test_the_culprit_is_not_blamed_on_a_correct_node_when_the_graph_is_cut():
@@ -199,6 +206,17 @@ def test_a_parameter_needs_an_example_value_and_a_duplicate_is_refused():
         primitive("scaled", param="c", example_param=2.5)(scaled)
     with pytest.raises(ValueError, match="defined twice"):
         primitive("exp")(sign_flip)
+
+
+def test_a_rule_that_disagrees_on_arrays_is_refused():
+    def shaky(x):
+        # on floats the branch is taken per number; on arrays `x.data` is the array itself,
+        # so this type test takes the other branch for every element
+        if isinstance(am.value_of(x), float):
+            return am.sin(x), (am.cos(x),)
+        return am.sin(x) * 1.0, (am.cos(x) * 1.5,)
+    with pytest.raises(TypeError, match="gives .* on arrays but .* on floats for its derivative"):
+        primitive("shaky", validate=True)(shaky)
 
 
 def test_the_public_math_module_reexports_private_math():
