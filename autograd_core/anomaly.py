@@ -188,8 +188,8 @@ def _check_backward(md: _Mode, order: list[Any], root: Any) -> None:
 # ------------------------------------------------------------------ patching
 
 def _checking_node(orig: Callable[..., Any]) -> Callable[..., Any]:
-    def node(data: Any, parents: tuple, local: tuple, prim: Any, param: Any) -> Any:
-        v = orig(data, parents, local, prim, param)
+    def node(data: Any, parents: tuple, local: tuple, prim: Any, param: Any, *rest: Any) -> Any:
+        v = orig(data, parents, local, prim, param, *rest)
         md = _mode.get()
         if md is not None and prim is not None:
             _on_forward(md, v, data, parents, param)
@@ -199,8 +199,8 @@ def _checking_node(orig: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _checking_backprop(orig: Callable[..., Any]) -> Callable[..., Any]:
-    def backprop(root: Any, seed: Any, create_graph: bool) -> Any:
-        order = orig(root, seed, create_graph)
+    def backprop(root: Any, *args: Any, **kwargs: Any) -> Any:
+        order = orig(root, *args, **kwargs)
         md = _mode.get()
         if md is not None and md.check:
             try:
