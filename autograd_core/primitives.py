@@ -100,8 +100,8 @@ def _check_name(name: Any, what: str = "primitive name") -> None:
 def primitive(name: str, *, arity: int | None = 1, param: str | None = None,
               symbol: str | None = None, check: Callable[..., BaseException | None] | None = None,
               kinks: Sequence[float] = (), convention: str = "", validate: bool | None = None,
-              points: Sequence[Sequence[float]] | None = None,
-              example_param: Any = None) -> Callable[[Callable[..., Any]], Primitive]:
+              points: Sequence[Sequence[float]] | None = None, example_param: Any = None,
+              **fields: Any) -> Callable[[Callable[..., Any]], Primitive]:
     """Register the decorated rule as a primitive called ``name``.
 
     The rule takes the operands (then the parameter, if ``param`` names one)
@@ -127,9 +127,12 @@ def primitive(name: str, *, arity: int | None = 1, param: str | None = None,
     tuples, default a grid of the domain; ``example_param``: the parameter
     value used there), and every kink found must be declared in ``kinks``
     with a derivative between the one-sided ones (``ValueError`` otherwise).
+    Other keyword arguments (``doc``, ...) are fields of :class:`Primitive`.
     """
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    internal = caller == __package__ or caller.startswith(f"{__package__}.")
     _check_name(name)
-    if symbol is not None and symbol not in _SYMBOLS:
+    if symbol is not None and symbol not in _SYMBOLS and not internal:
         _check_name(symbol, "primitive symbol")
     if arity is not None and (isinstance(arity, bool) or not isinstance(arity, int) or arity < 1):
         raise ValueError(f"arity must be a positive int or None (n-ary), not {arity!r}")
@@ -139,17 +142,17 @@ def primitive(name: str, *, arity: int | None = 1, param: str | None = None,
         raise TypeError(f"check must be callable or None, not {type(check).__name__}")
     kinks = tuple(float(k) for k in kinks)
     if validate is None:  # the package's own table is swept by its tests instead
-        caller = sys._getframe(1).f_globals.get("__name__", "")
-        validate = not (caller == __package__ or caller.startswith(f"{__package__}."))
+        validate = not internal
 
     def register(rule: Callable[..., Any]) -> Primitive:
         if not callable(rule):
             raise TypeError(f"primitive {name!r}: the rule must be callable, not {type(rule).__name__}")
         if name in PRIMITIVES:
             raise ValueError(f"primitive {name!r} is defined twice")
+        fields.setdefault("doc", (rule.__doc__ or "").strip())
         prim = Primitive(name=name, rule=rule, arity=arity, param=param,
                          symbol=name if symbol is None else symbol, check=check, kinks=kinks,
-                         convention=convention, doc=(rule.__doc__ or "").strip())
+                         convention=convention, **fields)
         if validate:
             from .gradcheck import validate_primitive  # gradcheck imports the engine
             validate_primitive(prim, points=points, example_param=example_param)
