@@ -154,6 +154,9 @@ class Lane:
     def __pos__(self) -> Lane:
         return self
 
+    def __abs__(self) -> Lane:  # abs(x) works in rules on Values and symbols too
+        return _wrap(abs(self.a), self.ctl)
+
     # comparisons -> branch decisions
     def __gt__(self, o: Any) -> Cond:
         return Cond(_mask_data(self) > _mask_data(o), self.ctl)

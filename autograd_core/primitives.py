@@ -23,6 +23,9 @@ listed in ``convention`` and in the README.
 from __future__ import annotations
 
 import math
+import re
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import mul as _mul
 from typing import Any, Callable
@@ -40,6 +43,9 @@ class Primitive:
     ``param`` the name of its one non-differentiable parameter (or ``None``),
     ``symbol`` how it is written (``"+"`` for infix operators, else a
     function name), ``kinks`` the points where it is not differentiable.
+
+    Calling a primitive applies it: ``softsign(x)`` is
+    ``autograd_core.apply(softsign, x)`` (a new node of the graph).
     """
 
     name: str
@@ -60,18 +66,96 @@ class Primitive:
     def infix(self) -> bool:
         return self.symbol in ("+", "-", "*", "/", "**")
 
+    def __call__(self, *operands: Any, param: Any = None) -> Any:
+        """Apply the primitive to Values (or numbers) -- or elementwise to Tensors:
+        a new graph node."""
+        if any(type(o).__name__ == "Tensor" for o in operands):
+            from .tensor import Tensor, _apply_ew  # the tensor module imports this one
+            if self.arity is None or len(operands) != self.arity:
+                raise TypeError(f"{self.name} on Tensors takes {self.arity} operand(s) "
+                                f"elementwise, got {len(operands)}")
+            if self.has_param and param is None:
+                raise TypeError(f"{self.name} needs its parameter {self.param!r}")
+            ops = tuple(o if isinstance(o, Tensor) else Tensor(o) for o in operands)
+            return _apply_ew(self, ops, param)
+        from .engine import apply  # the engine imports this module
+        return apply(self, *operands, param=param)
+
 
 PRIMITIVES: dict[str, Primitive] = {}
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SYMBOLS = ("+", "-", "*", "/", "**", "σ")
 
-def primitive(name: str, **spec: Any) -> Callable[[Callable[..., Any]], Primitive]:
-    """Register the decorated rule as a primitive called ``name``."""
+
+def _check_name(name: Any, what: str = "primitive name") -> None:
+    """Names reach generated code, DOT and HTML: a plain identifier-like word only."""
+    if type(name) is not str:
+        raise TypeError(f"{what} must be a str, not {type(name).__name__}")
+    if not _NAME.match(name) or len(name) > 64:
+        raise ValueError(f"{what} {name!r} is not a plain identifier-like word "
+                         "(letters, digits and _, not starting with a digit, at most 64 characters)")
+
+
+def primitive(name: str, *, arity: int | None = 1, param: str | None = None,
+              symbol: str | None = None, check: Callable[..., BaseException | None] | None = None,
+              kinks: Sequence[float] = (), convention: str = "", validate: bool | None = None,
+              points: Sequence[Sequence[float]] | None = None, example_param: Any = None,
+              **fields: Any) -> Callable[[Callable[..., Any]], Primitive]:
+    """Register the decorated rule as a primitive called ``name``.
+
+    The rule takes the operands (then the parameter, if ``param`` names one)
+    and returns ``(value, local_derivatives)``: the result and the tuple of
+    ∂result/∂operand, one per operand. It must be written with the functions
+    of :mod:`autograd_core.math` (``exp``, ``log``, ``div``, ...) and
+    arithmetic, never ``math.*`` or ``float()``: the same rule runs on floats,
+    on Values (``create_graph``, second derivatives), on symbols (``explain``)
+    and on arrays (Tensor). Comparisons (``x > 0``) are allowed; where the
+    function has a corner list it in ``kinks`` and say which derivative the
+    rule takes there in ``convention``.
+
+    ``check(*operands[, param])`` may return an exception for a domain error
+    (raised before any node is made). ``name`` and ``symbol`` must be plain
+    identifier-like words.
+
+    Validation (``validate``; on by default for operations defined outside
+    this package): the rule is run on floats, Values and symbols, and a rule
+    that escapes the contract (a plain float where a Value or symbol was
+    expected, e.g. ``math.exp(x)``) is refused with a ``TypeError`` naming
+    the rule and the offending call; its first and second derivatives are
+    checked against finite differences at a few points (``points``: operand
+    tuples, default a grid of the domain; ``example_param``: the parameter
+    value used there), and every kink found must be declared in ``kinks``
+    with a derivative between the one-sided ones (``ValueError`` otherwise).
+    Other keyword arguments (``doc``, ...) are fields of :class:`Primitive`.
+    """
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    internal = caller == __package__ or caller.startswith(f"{__package__}.")
+    _check_name(name)
+    if symbol is not None and symbol not in _SYMBOLS and not internal:
+        _check_name(symbol, "primitive symbol")
+    if arity is not None and (isinstance(arity, bool) or not isinstance(arity, int) or arity < 1):
+        raise ValueError(f"arity must be a positive int or None (n-ary), not {arity!r}")
+    if param is not None:
+        _check_name(param, "primitive param")
+    if check is not None and not callable(check):
+        raise TypeError(f"check must be callable or None, not {type(check).__name__}")
+    kinks = tuple(float(k) for k in kinks)
+    if validate is None:  # the package's own table is swept by its tests instead
+        validate = not internal
 
     def register(rule: Callable[..., Any]) -> Primitive:
+        if not callable(rule):
+            raise TypeError(f"primitive {name!r}: the rule must be callable, not {type(rule).__name__}")
         if name in PRIMITIVES:
             raise ValueError(f"primitive {name!r} is defined twice")
-        spec.setdefault("symbol", name)
-        prim = Primitive(name=name, rule=rule, doc=(rule.__doc__ or "").strip(), **spec)
+        fields.setdefault("doc", (rule.__doc__ or "").strip())
+        prim = Primitive(name=name, rule=rule, arity=arity, param=param,
+                         symbol=name if symbol is None else symbol, check=check, kinks=kinks,
+                         convention=convention, **fields)
+        if validate:
+            from .gradcheck import validate_primitive  # gradcheck imports the engine
+            validate_primitive(prim, points=points, example_param=example_param)
         PRIMITIVES[name] = prim
         return prim
 

@@ -422,6 +422,94 @@ def _short(node: Value, parent_name: str, d: Sym) -> str:
 
 # ---------------------------------------------------------------- Trace
 
+# ---------------------------------------------------------------- annotations
+# Nodes exactly on a kink (which convention the rule took) and nodes whose
+# value or gradient is NaN/inf (with the first cause). Kept apart from the
+# tables: Trace.__init__ calls annotate() once; the outputs print the notes.
+
+def _kink_note(node: Value, name: str) -> str | None:
+    """The note for a node whose first operand sits exactly on a declared kink."""
+    prim = node._prim
+    if not prim.kinks or not node._parents:
+        return None
+    x = node._parents[0]._data
+    if x not in prim.kinks:
+        return None
+    extra = (node._param,) if prim.has_param else ()
+    rest = [p._data for p in node._parents[1:]]
+    sides = []
+    for side in (-math.inf, math.inf):  # the rule's own branch on each side
+        try:
+            sides.append(float(prim.rule(math.nextafter(x, side), *rest, *extra)[1][0]))
+        except (ArithmeticError, ValueError, TypeError):
+            sides.append(math.nan)
+    conv = f" ({prim.convention})" if prim.convention else ""
+    return (f"on a kink: {prim.name}'({num(x)}) taken as {num(node._local[0])}{conv}; "
+            f"the one-sided derivatives are {num(sides[0])} and {num(sides[1])}")
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def annotate(trace: Trace) -> dict[str, tuple[str, ...]]:
+    """Notes per node name: kinks, NaN/inf values (first cause) and NaN/inf
+    gradients (first cause, in backward order)."""
+    names = trace._names
+    notes: dict[str, list[str]] = {}
+    cause: dict[Value, Value] = {}  # node -> the first node that made a non-finite value
+    for n in trace._order:
+        nm = names[n]
+        if n._parents:
+            k = _kink_note(n, nm)
+            if k:
+                notes.setdefault(nm, []).append(k)
+        if _finite(n._data):
+            continue
+        bad_parents = [cause[p] for p in n._parents if p in cause]
+        if not n._parents:
+            cause[n] = n
+            notes.setdefault(nm, []).append(f"value {num(n._data)}: an input that is not finite")
+        elif not bad_parents:
+            cause[n] = n
+            ops = ", ".join(num(p._data) for p in n._parents)
+            notes.setdefault(nm, []).append(
+                f"value {num(n._data)} from finite operands ({n._prim.name} of {ops}): "
+                "the first cause")
+        else:
+            first = bad_parents[0]
+            cause[n] = first
+            notes.setdefault(nm, []).append(
+                f"value {num(n._data)}, first caused by {names[first]} "
+                f"({first._prim.name if first._prim else 'input'} = {num(first._data)})")
+    first_grad: str | None = None
+    for step in trace.backward_steps:
+        for c in step.contributions:
+            if _finite(c.contribution) or first_grad is not None:
+                continue
+            if not _finite(step.upstream):
+                continue
+            first_grad = (f"{_d(step.node, c.parent)} = {num(c.local)} ({c.symbolic}) "
+                          f"times {num(step.upstream)} at {step.node}")
+    seed = names[trace.output]
+    for n in trace._order:
+        g = trace._adjoint.get(n, 0.0)
+        if _finite(g):
+            continue
+        nm = names[n]
+        why = first_grad if first_grad is not None else (
+            "the seed" if n is trace.output else "a non-finite value upstream")
+        notes.setdefault(nm, []).append(f"gradient {_d(seed, nm)} = {num(g)}; first cause: {why}")
+    return {k: tuple(v) for k, v in notes.items()}
+
+
+def _note_lines(trace: Trace) -> list[str]:
+    return [f"{name}: {note}" for name, ns in trace.annotations.items() for note in ns]
+
+
 class Trace:
     """The chain rule on one graph, step by step (see :func:`explain`).
 
@@ -485,6 +573,9 @@ class Trace:
 
         grads = gradients(output, list(self._wrt_nodes)) if self._wrt_nodes else []
         self.gradients: dict[str, float] = dict(zip(self.wrt, grads))
+        #: node name -> notes: on a kink (the convention taken), NaN/inf value or
+        #: gradient (with the first cause)
+        self.annotations: dict[str, tuple[str, ...]] = annotate(self)
 
     # ------------------------------------------------------------ inputs
     def _name_of(self, v: Value) -> str:
@@ -708,6 +799,8 @@ class Trace:
         h, r = self._forward_table()
         parts = [f"Forward pass (evaluation order): {self.output_name} = {num(self.value)}",
                  _table(h, r), ""]
+        if self.annotations:
+            parts += ["Notes", *_note_lines(self), ""]
         if backward:
             bh, br = self._backward_table()
             parts += [f"Backward pass (reverse order, seed "
@@ -720,6 +813,8 @@ class Trace:
         """The same tables in GitHub Markdown."""
         h, r = self._forward_table()
         parts = [f"### Forward pass: {self.output_name} = {num(self.value)}", "", _md_table(h, r), ""]
+        if self.annotations:
+            parts += ["### Notes", "", *[f"- {_md_cell(line)}" for line in _note_lines(self)], ""]
         if backward:
             bh, br = self._backward_table()
             parts += [f"### Backward pass (seed {_d(self.output_name, self.output_name)} = 1)", "",
@@ -733,7 +828,8 @@ class Trace:
         return {"output": self.output_name, "value": _json_num(self.value),
                 "forward": [r.to_dict() for r in self.forward_rows],
                 "backward": [s.to_dict() for s in self.backward_steps],
-                "gradients": {n: _json_num(g) for n, g in self.gradients.items()}}
+                "gradients": {n: _json_num(g) for n, g in self.gradients.items()},
+                "annotations": {n: list(v) for n, v in self.annotations.items()}}
 
     def __repr__(self) -> str:
         return (f"Trace(output={self.output_name!r}, nodes={len(self.forward_rows)}, "

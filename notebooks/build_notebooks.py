@@ -298,34 +298,66 @@ NB02 = [
     assert report.ok
     """),
     md(r"""
-    ## A wrong derivative, caught
+    ## Your own operation, and a wrong derivative caught
 
     Suppose you add your own primitive, softsign $s(x) = \dfrac{x}{1 + |x|}$ with
-    $s'(x) = \dfrac{1}{(1 + |x|)^2}$, and forget the square. A primitive is a rule returning the
-    value and the local derivatives; we make one from an existing `Primitive` with
-    `dataclasses.replace` (it is **not** registered in the global table, so nothing else changes).
+    $s'(x) = \dfrac{1}{(1 + |x|)^2}$. `@primitive(name)` turns a rule returning the value and the
+    local derivatives into an operation of the engine. The rule is written with arithmetic and
+    `autograd_core.math` (never `math.*`), so that it also runs on Values (second derivatives) and
+    on symbols (`explain`). When it is defined it is validated: run on floats, Values and symbols,
+    and its first and second derivatives compared with finite differences.
     """),
     code("""
-    def softsign_rule(x):
-        a = 1 + (x if x >= 0 else -x)
-        return x / a, (1 / (a * a),)
+    from autograd_core import primitive, math as am
+
+    @primitive("softsign")
+    def softsign(x):
+        \"\"\"x / (1 + |x|)\"\"\"
+        a = 1.0 + abs(x)
+        return am.div(x, a), (am.div(1.0, a * a),)
 
     def softsign_rule_wrong(x):
-        a = 1 + (x if x >= 0 else -x)
-        return x / a, (1 / a,)          # the square is missing
+        a = 1.0 + abs(x)
+        return am.div(x, a), (am.div(1.0, a),)     # the square is missing
 
-    SOFTSIGN = dataclasses.replace(PRIMITIVES["tanh"], name="softsign", symbol="softsign", rule=softsign_rule)
-    SOFTSIGN_WRONG = dataclasses.replace(SOFTSIGN, name="softsign_wrong", rule=softsign_rule_wrong)
-    assert "softsign" not in PRIMITIVES
+    try:
+        primitive("softsign_wrong")(softsign_rule_wrong)
+    except ValueError as e:
+        print(str(e).splitlines()[0])
+    else:
+        raise RuntimeError("the wrong rule was accepted")
+    """),
+    md(r"""
+    A rule that calls `math.exp` (or `float()`) would silently lose its second derivative: the
+    check refuses it and names the call.
+    """),
+    code("""
+    def softplus_math(x):
+        e = math.exp(x)
+        return am.log1p(am.exp(x)), (e / (1.0 + e),)
 
-    def neuron(w, b, prim=SOFTSIGN):
-        return (apply(prim, w * 1.5 + b) - 0.8) ** 2
+    try:
+        primitive("softplus_math")(softplus_math)
+    except TypeError as e:
+        print(e)
+    """),
+    md(r"""
+    Defined without validation (`validate=False`), the wrong rule is still caught by `gradcheck`
+    of any function that uses it, and the report names the **culprit node**: the primitive, its
+    operands, expected versus got, and the line that made it.
+    """),
+    code("""
+    SOFTSIGN_WRONG = primitive("softsign_wrong", validate=False)(softsign_rule_wrong)
+
+    def neuron(w, b, prim=softsign):
+        return (prim(w * 1.5 + b) - 0.8) ** 2
 
     good = gradcheck(neuron, [Value(0.8, "w"), Value(0.2, "b")])
     bad = gradcheck(lambda w, b: neuron(w, b, SOFTSIGN_WRONG), [Value(0.8, "w"), Value(0.2, "b")])
     print(good, "\\n")
     print(bad)
     assert good.ok and not bad.ok and len(bad.failures) == 4
+    assert bad.culprits[0].primitive == "softsign_wrong"
     """),
     md(r"""
     The failing rows show the analytic value off by the factor $1 + |z| = 2.4$ at
@@ -333,19 +365,70 @@ NB02 = [
     the default tolerances a relative error of $10^{-5}$ in one partial derivative:
     """),
     code("""
-    for rel in (1e-2, 1e-4, 1e-5, 1e-7):
+    for k, rel in enumerate((1e-2, 1e-4, 1e-5, 1e-7)):
         def rule(x, rel=rel):
-            a = 1 + (x if x >= 0 else -x)
-            return x / a, ((1 + rel) / (a * a),)
-        p = dataclasses.replace(SOFTSIGN, rule=rule)
+            a = 1.0 + abs(x)
+            return am.div(x, a), (am.div(1.0 + rel, a * a),)
+        p = primitive(f"softsign_off_{k}", validate=False)(rule)
         r = gradcheck(lambda w, b: neuron(w, b, p), [0.8, 0.2])
         print(f"derivative off by {rel:.0e}: {'caught' if not r.ok else 'passes'}")
+    """),
+    md(r"""
+    ## Checks that check nothing
+
+    A check passes vacuously when `f` does not use its arguments, e.g. a loss that reads the
+    model's own parameters instead of the Values gradcheck passes in. The report lists such
+    inputs, and `assert_gradients_match` fails on them (unless `allow_unused=True`).
+    """),
+    code("""
+    w, b = Value(0.8, "w"), Value(0.2, "b")
+    model_loss = lambda: neuron(w, b)
+    print(gradcheck(lambda *params: model_loss(), [w, b]))
+    try:
+        assert_gradients_match(lambda *params: model_loss(), [w, b])
+    except AssertionError as e:
+        print("\\n" + str(e).splitlines()[0])
+    """),
+    md(r"""
+    ## Hand-written numpy gradients, and many points at once
+
+    `testing.check_grad(f, grad_f, x)` checks the gradient function people write for numpy models;
+    `testing.gradients_match_everywhere(f, domain)` runs `gradcheck` at sampled points (hypothesis
+    when installed, seeded numpy otherwise) and reports the worst one.
+    """),
+    code("""
+    from autograd_core.testing import check_grad, gradients_match_everywhere
+
+    A = np.array([[1.0, 2.0], [0.5, -1.0], [3.0, 0.2]]); t = np.array([1.0, 0.0, -1.0])
+    f_np = lambda v: 0.5 * float(np.sum((A @ v - t) ** 2))
+    grad_np = lambda v: A.T @ (A @ v - t)
+    print(check_grad(f_np, grad_np, np.array([0.3, -0.4])))
+    print(gradients_match_everywhere(lambda w, b: neuron(w, b), (-2, 2), examples=20).sample)
+    """),
+    md(r"""
+    ## Where does the NaN come from? Anomaly mode
+
+    Inside `with detect_anomaly():` the first operation that makes NaN or $\pm\infty$ from finite
+    operands raises, naming the primitive, the operands and the line; in backward the first node
+    whose gradient becomes NaN/inf does (here $\sqrt{x}$ at 0, whose derivative is infinite).
+    """),
+    code("""
+    from autograd_core import detect_anomaly, AnomalyError
+
+    x = Value(0.0, "x")
+    for make in (lambda: (x + 710.0).exp(), lambda: (x * x).sqrt().backward()):
+        try:
+            with detect_anomaly():
+                make()
+        except AnomalyError as e:
+            print(e)
     """),
     md(r"""
     ## Kinks
 
     At a point where the function is not differentiable (ReLU at 0) the one-sided derivatives
-    disagree; `gradcheck` reports the row as a kink instead of a failure.
+    disagree; `gradcheck` reports the row as a kink instead of a failure (a derivative outside
+    the one-sided ones, say relu'(0) = 2, would still fail).
     """),
     code("""
     print(gradcheck(lambda x: x.relu(), [0.0], modes="rev"))
@@ -354,7 +437,8 @@ NB02 = [
     ## In your own pytest suite
 
     `assert_gradients_match(f, inputs, **kwargs)` runs `gradcheck` and raises `AssertionError`
-    with the report as its message. Put it in a test file:
+    with the report as its message (the pytest plugin's `gradcheck` fixture does the same). Put
+    it in a test file:
     """),
     code('''
     import subprocess, sys, tempfile, textwrap

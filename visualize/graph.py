@@ -300,6 +300,62 @@ class _AdjointOverlay(Overlay):
         return self.adjoint.get(v, 0.0)
 
 
+HIGHLIGHT_COLOR = "#d50000"
+
+
+def _highlighted(items: Iterable[Any], order: list[Value]) -> set[Value]:
+    """The nodes of ``order`` that ``highlight`` names (Values, or culprits with a
+    ``node``: the same node, or one with the same primitive, operands and parameter)."""
+    if isinstance(items, Value) or hasattr(items, "node"):
+        items = [items]
+    keys = {}
+    chosen: set[Value] = set()
+    for it in items:
+        node = getattr(it, "node", it)
+        if not isinstance(node, Value):
+            raise TypeError(f"highlight takes Values or gradcheck culprits, not {type(it).__name__}")
+        chosen.add(node)
+        if node._parents:
+            keys[(node.op, tuple(p._data for p in node._parents), repr(node._param))] = True
+    for v in order:
+        if v._parents and (v.op, tuple(p._data for p in v._parents), repr(v._param)) in keys:
+            chosen.add(v)
+    return chosen
+
+
+class _HighlightOverlay(Overlay):
+    """Another overlay (or the default one) with some nodes marked in red."""
+
+    def __init__(self, base: Overlay | None, nodes: set[Value]) -> None:
+        self.base = base if base is not None else Overlay()
+        self.nodes = nodes
+
+    def grad(self, v: Value) -> Any:
+        return self.base.grad(v)
+
+    def grad_text(self, v: Value) -> str | None:
+        return self.base.grad_text(v)
+
+    def node(self, v: Value) -> dict[str, str] | None:
+        got = self.base.node(v)
+        if v not in self.nodes:
+            return got
+        return dict(got or {}, color=HIGHLIGHT_COLOR, penwidth="3")
+
+    def op(self, v: Value) -> dict[str, str] | None:
+        got = self.base.op(v)
+        if v not in self.nodes:
+            return got
+        return dict(got or {}, color=HIGHLIGHT_COLOR, fillcolor="#ffcdd2", penwidth="3",
+                    fontcolor=HIGHLIGHT_COLOR)
+
+    def edge(self, v: Value, k: int) -> dict[str, str] | None:
+        return self.base.edge(v, k)
+
+    def out_edge(self, v: Value) -> dict[str, str] | None:
+        return self.base.out_edge(v)
+
+
 def trace_root(obj: Any) -> Value | None:
     """The output Value of a :class:`autograd_core.trace.Trace`, else None."""
     if not hasattr(obj, "backward_steps"):
@@ -356,7 +412,8 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
                color: str | None = "grad", rankdir: str = "LR", max_nodes: int = 2000,
                group_by: str | None = None, collapse: bool | int | str = False,
                parameters: Iterable[Value] | None = None, legend: bool = True,
-               symbolic: bool = False, _overlay: Any = None) -> graphviz.Digraph:
+               symbolic: bool = False, highlight: Iterable[Any] | None = None,
+               _overlay: Any = None) -> graphviz.Digraph:
     """The computation graph behind ``root`` as a :class:`graphviz.Digraph`.
 
     ``grads``: show each node's gradient. ``local_grads``: label each operand
@@ -370,7 +427,9 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
     ``"layer"`` (or a depth ``k``) per outer module, showing the norm of the
     gradients of its parameters. ``parameters``: the leaves to style as
     parameters (default: leaves with module-path labels). ``root`` may also
-    be a Trace (its output is drawn).
+    be a Trace (its output is drawn). ``highlight``: nodes to mark in red —
+    Values, or gradcheck culprits (``report.culprits``; a culprit also marks
+    the nodes of this graph with the same primitive and operands).
     """
     if type(root).__name__ in ("Tensor", "TensorTrace"):  # array nodes: shape and ‖grad‖
         from autograd_core.tensor_view import draw_tensor_graph
@@ -438,6 +497,8 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
         return "#ffffff", "black"
 
     kinds_seen: set[str] = set()
+    if highlight is not None:
+        _overlay = _HighlightOverlay(_overlay, _highlighted(highlight, order))
     ov = _overlay
 
     # ---- value nodes (and their op ovals): raw DOT lines, fast for big graphs
