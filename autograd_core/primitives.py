@@ -366,6 +366,12 @@ _GELU_C = 0.044715
 @primitive("gelu_tanh")
 def _gelu_tanh(x):
     """0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))"""
+    # past |x| = 1e5 tanh is ±1 exactly (the formula gives x or -0 and 1 or 0), and
+    # x³ may overflow (inf * 0 = nan): use those exact values
+    if x > 1e5:
+        return x, (1.0,)
+    if x < -1e5:
+        return x * 0.0, (0.0,)
     t = m.tanh(m.SQRT_2_OVER_PI * (x + _GELU_C * (x * x * x)))
     dt = m.SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_C * (x * x))
     return 0.5 * x * (1.0 + t), (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dt,)
