@@ -670,15 +670,14 @@ def _hardsigmoid(x):
 
 
 @primitive("hardswish", kinks=(-3.0, 3.0),
-           convention="hardswish'(-3) = -1/2 and hardswish'(3) = 3/2 (the middle piece's "
-                      "slope x/3 + 1/2, as PyTorch)")
+           convention="hardswish'(-3) = 0 and hardswish'(3) = 1 (the outer pieces, as PyTorch)")
 def _hardswish(x):
     """x * relu6(x + 3) / 6"""
-    if x < -3.0:
+    if x <= -3.0:
         return 0.0, (0.0,)
-    if x > 3.0:
+    if x >= 3.0:
         return x, (1.0,)
-    if x >= -3.0:
+    if x > -3.0:
         return x * (x + 3.0) / 6.0, (x / 3.0 + 0.5,)
     return x, (0.0,)  # nan
 
