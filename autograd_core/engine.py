@@ -587,6 +587,12 @@ def _const_op(prim: Primitive, x: Value, c: Any, reflected: bool = False) -> Val
     t = type(c)
     if t is float:
         pass
+    elif t is int:
+        try:
+            c = float(c)
+        except OverflowError:
+            raise ValueError(f"the number in {prim.symbol} is too large for a float: "
+                             f"{_short(c)}") from None
     elif _is_number(c):
         c = _as_float(c, f"the number in {prim.symbol}")  # ValueError past the float range
     else:
