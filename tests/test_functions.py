@@ -407,19 +407,23 @@ def test_parser_builds_the_same_graph(expr, f):
     assert gradients(out, [ins["x"], ins["y"]]) == gradients(ref, [x, y])
 
 
-def test_static_replay_runs_the_new_primitives():
+@pytest.mark.parametrize("backend", ["codegen", "loop"])
+def test_static_replay_runs_the_new_primitives(backend):
     def f(x, y):
         return (ac.arctan2(y, x) * x.tan() + ac.logaddexp(x, y) + x.clip(-0.5, 0.5)
                 + y.hardtanh(-1.0, 1.5) + x.selu() + y.softplus(beta=2.0) + ac.maximum(x, y)
                 + y.arcsinh() * x.mish() + y.log2() + x.celu(0.7) + ac.hypot(x, y).sqrt())
 
-    g = ac.static(f, 0.3, 1.2)
+    g = ac.static(f, 0.3, 1.2, backend=backend)
     for x0, y0 in ((0.3, 1.2), (-0.4, 0.9), (1.1, 2.5)):
         x, y = Value(x0), Value(y0)
         ref = f(x, y)
         res = g.grad(x0, y0)
         assert res.value == ref.data
         assert list(res.inputs) == gradients(ref, [x, y])
+        assert g(x0, y0) == ref.data
+        assert g.jvp([x0, y0], [1.0, -0.5])[1] == pytest.approx(
+            push_tangents(ref, {x: 1.0, y: -0.5})[ref], rel=1e-15)
 
 
 def test_explain_prints_the_new_derivatives():
@@ -576,3 +580,15 @@ def test_gelu_tanh_matches_pytorch_at_moderate_and_huge_inputs():
         y.backward()
         assert y.data == pytest.approx(yt.item(), rel=1e-14, abs=1e-300)
         assert x.grad == pytest.approx(gt.item(), rel=1e-13, abs=1e-300)
+
+
+def test_drawing_shows_the_new_operations():
+    pytest.importorskip("graphviz")
+    from visualize.graph import draw_graph, op_label
+    x, y = Value(0.3, "x"), Value(1.2, "y")
+    z = (ac.hypot(x, y).clip(0.0, 1.0) + ac.maximum(x, y).arcsinh() * x.hardswish()).softplus(beta=3)
+    z.backward()
+    src = draw_graph(z).source
+    for name in ("hypot", "clip", "maximum", "arcsinh", "hardswish", "softplus_beta"):
+        assert name in src, name
+    assert op_label(x.celu(0.5)) == "celu(0.5)"
