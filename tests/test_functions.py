@@ -592,3 +592,37 @@ def test_drawing_shows_the_new_operations():
     for name in ("hypot", "clip", "maximum", "arcsinh", "hardswish", "softplus_beta"):
         assert name in src, name
     assert op_label(x.celu(0.5)) == "celu(0.5)"
+
+
+_NEW_PRIMS = set(NEW_UNARY) | set(NEW_BINARY) | {"clip", "hardtanh", "celu", "softplus_beta"}
+
+
+@pytest.mark.parametrize("case", [c for c in primitive_cases() if c.name in _NEW_PRIMS],
+                         ids=lambda c: c.label)
+def test_new_primitives_on_tensors_at_order_1_and_2_in_both_modes(case):
+    """Each case's points as one array per operand: the elementwise primitive's
+    derivatives (reverse and forward mode) against central differences, and the
+    same for its gradient built with create_graph (order 2)."""
+    from autograd_core.tensor_check import tensor_gradcheck
+    prim = case.primitive
+    param = None
+    if prim.has_param:  # the case's parameter, read back from a node it makes
+        param = case.fn(*[Value(x) for x in case.points[0]]).param
+    arrays = [np.array([p[k] for p in case.points]) for k in range(prim.arity)]
+
+    def f(*ts):
+        return T._apply_ew(prim, ts, param)
+
+    def grad_f(*ts):
+        with ac.enable_grad():  # the finite differences run under no_grad
+            out = f(*ts).sum()
+            gs = T.gradients(out, list(ts), create_graph=True)
+        total = None
+        for g in gs:
+            g = g if isinstance(g, Tensor) else Tensor(np.asarray(g))
+            total = g if total is None else total + g
+        return total
+
+    assert tensor_gradcheck(f, arrays), case.label
+    if case.name not in ("sign", "floor", "ceil"):  # constant derivatives: no graph to check
+        assert tensor_gradcheck(grad_f, arrays), case.label
