@@ -561,8 +561,13 @@ def _node(data: float, parents: tuple, local: tuple, prim: Primitive, param: Any
 
 
 def _operand(x: Any, where: str) -> Value:
+    """``x`` if it is a Value, else a constant leaf holding the number ``x``."""
     if isinstance(x, Value):
         return x
+    if not _is_number(x):
+        hint = " (for arrays use autograd_core.Tensor)" if isinstance(
+            x, (list, tuple, np_ndarray, Node)) else ""
+        raise TypeError(f"{where} must be {ACCEPTS}, not {type(x).__name__}{hint}")
     return Value(_as_float(x, where))
 
 

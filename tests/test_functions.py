@@ -221,8 +221,12 @@ def test_unsupported_operand_hints():
         Value(1.0) + True
     with pytest.raises(TypeError, match="not str"):
         Value("1")
-    with pytest.raises(TypeError, match="not complex"):
+    with pytest.raises(TypeError, match="operand 1 of hypot must be a Value or a real number.*not complex"):
         ac.hypot(Value(1.0), 1j)
+    with pytest.raises(TypeError, match="element 1 of sum must be a Value or a real number.*not str"):
+        ac.sum([Value(1.0), "2"])
+    with pytest.raises(TypeError, match=r"not list \(for arrays use autograd_core.Tensor\)"):
+        ac.apply("exp", [1.0])
 
 
 def test_numpy_real_scalars_and_other_numbers_are_accepted():
