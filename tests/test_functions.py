@@ -630,3 +630,64 @@ def test_new_primitives_on_tensors_at_order_1_and_2_in_both_modes(case):
     assert tensor_gradcheck(f, arrays), case.label
     if case.name not in ("sign", "floor", "ceil"):  # constant derivatives: no graph to check
         assert tensor_gradcheck(grad_f, arrays), case.label
+
+
+# ------------------------------------------------------------------ properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_finite = st.floats(-30.0, 30.0, allow_nan=False)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(x=st.floats(-1.5, 1.5), y=_finite)
+def test_inverse_functions_compose_to_the_identity(x, y):
+    """d/dx f⁻¹(f(x)) = 1 (the two rules multiply to one) on each domain."""
+    for f, g, x0 in (("sin", "arcsin", x), ("tan", "arctan", x), ("tanh", "arctanh", x / 2),
+                     ("sinh", "arcsinh", y / 10), ("cosh", "arccosh", abs(y) / 10 + 0.05)):
+        v = Value(x0)
+        out = getattr(getattr(v, f)(), g)()
+        (d,) = gradients(out, [v])
+        assert out.data == pytest.approx(x0, rel=1e-9, abs=1e-12)
+        assert d == pytest.approx(1.0, rel=1e-8)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(x=_finite, y=_finite, tie=st.booleans())
+def test_two_operand_identities(x, y, tie):
+    if tie:
+        y = x
+    a, b = Value(x), Value(y)
+    # max + min = x + y, and their gradients add up to (1, 1), ties included
+    s = ac.maximum(a, b) + ac.minimum(a, b)
+    assert s.data == x + y and gradients(s, [a, b]) == [1.0, 1.0]
+    # logaddexp is log(e^x + e^y); its gradient is the softmax of (x, y)
+    lse = ac.logaddexp(a, b)
+    m = max(x, y)
+    assert lse.data == pytest.approx(m + math.log(math.exp(x - m) + math.exp(y - m)), rel=1e-14)
+    ga, gb = gradients(lse, [a, b])
+    assert ga + gb == pytest.approx(1.0, rel=1e-14)
+    assert ga == pytest.approx(math.exp(x - lse.data), rel=1e-12)
+    # hypot and arctan2 are the polar coordinates of (x, y)
+    if math.hypot(x, y) > 1e-100:  # (nearer 0 the derivative 1/r overflows, as the math does)
+        r, th = ac.hypot(a, b), ac.arctan2(b, a)
+        assert r.data * math.cos(th.data) == pytest.approx(x, rel=1e-12, abs=1e-12 * r.data)
+        assert r.data * math.sin(th.data) == pytest.approx(y, rel=1e-12, abs=1e-12 * r.data)
+        gx, gy = gradients(th, [a, b])
+        assert gx * x + gy * y == pytest.approx(0.0, abs=1e-12 / r.data)  # θ is constant along rays
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(x=st.floats(-20.0, 20.0, allow_nan=False), beta=st.sampled_from([0.25, 0.5, 2.0, 5.0]))
+def test_activation_identities(x, beta):
+    v = Value(x)
+    assert v.logsigmoid().data == pytest.approx(-math.log1p(math.exp(-x)), rel=1e-12)
+    sp = v.softplus(beta=beta)
+    assert sp.data == pytest.approx(math.log1p(math.exp(beta * x)) / beta, rel=1e-12)
+    assert gradients(sp, [v])[0] == pytest.approx(1 / (1 + math.exp(-beta * x)), rel=1e-12)
+    assert v.hardtanh(-2.0, 3.0).data == v.clip(-2.0, 3.0).data == min(max(x, -2.0), 3.0)
+    assert v.relu6().data == v.hardtanh(0.0, 6.0).data
+    assert v.hardswish().data == pytest.approx(x * v.hardsigmoid().data, rel=1e-15, abs=1e-300)
+    assert v.selu().data == pytest.approx(SCALE * v.elu(ALPHA).data, rel=1e-15)
+    assert v.celu(1.0).data == pytest.approx(v.elu(1.0).data, rel=1e-15)
