@@ -511,12 +511,15 @@ class Value(Node):
         return apply(PRIMITIVES["arctan2"], self, other)
 
     def maximum(self, other: Any) -> Value:
+        """The larger of self and other (½ each at a tie)."""
         return apply(PRIMITIVES["maximum"], self, other)
 
     def minimum(self, other: Any) -> Value:
+        """The smaller of self and other (½ each at a tie)."""
         return apply(PRIMITIVES["minimum"], self, other)
 
     def logaddexp(self, other: Any) -> Value:
+        """log(exp(self) + exp(other)), stable."""
         return apply(PRIMITIVES["logaddexp"], self, other)
 
 
