@@ -16,6 +16,12 @@ __version__ = "0.1.0"
 from .engine import (  # noqa: E402
     Value,
     apply,
+    arctan2,
+    clip,
+    hypot,
+    logaddexp,
+    maximum,
+    minimum,
     dot,
     enable_grad,
     gradients,
@@ -46,4 +52,5 @@ __all__ = [
     "numerical_grad", "gradcheck", "GradcheckReport", "jvp", "grad", "hessian", "value_and_grad",
     "static", "StaticGraph", "StaticGraphBranchError",
     "Tensor", "primitive", "detect_anomaly", "AnomalyError", "math",
+    "arctan2", "hypot", "maximum", "minimum", "logaddexp", "clip",
 ]

@@ -17,9 +17,13 @@ Grammar (loosest first; like Python)::
 So ``-x**2`` is ``-(x**2)``, ``2**-1`` is 0.5, ``2**3**2`` is 512 and ``^`` is
 the same as ``**``. Numbers: ``3``, ``0.5``, ``.5``, ``1e-3``.
 
-Functions: ``exp log sqrt sin cos tanh sigmoid relu softplus abs expm1 log1p
-erf erfc`` (one argument), ``leaky_relu(x, negative_slope=0.01)``,
-``elu(x, alpha=1)``, ``swish(x, beta=1)``, ``gelu(x, approximate=tanh)`` and
+Functions: ``exp log sqrt sin cos tanh sigmoid relu abs expm1 log1p erf erfc
+tan sinh cosh arcsin arccos arctan arcsinh arccosh arctanh log2 log10 sign floor
+ceil selu relu6 hardsigmoid hardswish mish softsign logsigmoid`` (one argument),
+``leaky_relu(x, negative_slope=0.01)``, ``elu(x, alpha=1)``, ``celu(x, alpha=1)``,
+``swish(x, beta=1)``, ``softplus(x, beta=1)``, ``gelu(x, approximate=tanh)``,
+``clip(x, lo, hi)`` and ``hardtanh(x, min_val=-1, max_val=1)`` (constant bounds),
+``arctan2(y, x) hypot(x, y) maximum(x, y) minimum(x, y) logaddexp(x, y)`` and
 ``prelu(x, alpha)`` (alpha may be a variable: a learnable slope). A parameter
 may also be given by position (``leaky_relu(x, 0.2)``); its value must be a
 constant expression (no variables). ``approximate`` takes one of the words
@@ -44,6 +48,7 @@ import numbers
 import re
 from typing import Any, Callable
 
+from . import engine as _engine
 from .engine import Value, prelu
 
 __all__ = ["parse", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH"]
@@ -53,15 +58,24 @@ MAX_LENGTH = 50_000
 #: Deepest nesting accepted (parentheses, unary signs, powers, calls).
 MAX_DEPTH = 100
 
-_ONE_ARG = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "softplus", "abs",
-            "expm1", "log1p", "erf", "erfc")
+_ONE_ARG = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs",
+            "expm1", "log1p", "erf", "erfc",
+            "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
+            "log2", "log10", "sign", "floor", "ceil", "selu", "relu6", "hardsigmoid",
+            "hardswish", "mish", "softsign", "logsigmoid")
 #: function -> its keyword parameter (default in the engine's method)
 _WITH_PARAM = {"leaky_relu": "negative_slope", "elu": "alpha", "swish": "beta",
-               "gelu": "approximate"}
+               "gelu": "approximate", "softplus": "beta", "celu": "alpha"}
 _APPROXIMATE = ("none", "tanh", "sigmoid")
+#: two operands, both may be variables (engine functions of the same name)
+_TWO_ARG = ("arctan2", "hypot", "maximum", "minimum", "logaddexp")
+#: x and two constant bounds: function -> (names, defaults or None when required)
+_BOUNDS: dict[str, tuple[tuple[str, str], tuple[float, float] | None]] = {
+    "clip": (("lo", "hi"), None), "hardtanh": (("min_val", "max_val"), (-1.0, 1.0))}
 
 #: Every function name the parser knows.
-FUNCTIONS: tuple[str, ...] = _ONE_ARG + tuple(_WITH_PARAM) + ("prelu",)
+FUNCTIONS: tuple[str, ...] = (_ONE_ARG + tuple(_WITH_PARAM) + ("prelu",) + _TWO_ARG
+                              + tuple(_BOUNDS))
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -353,6 +367,40 @@ def _apply(name: str, col: int, args: list[tuple[Operand, int]],
         if len(args) != 1:
             raise _fail(f"{name}() takes 1 argument, got {len(args)}", col)
         params: tuple[Any, ...] = ()
+    elif name in _TWO_ARG:
+        if kwargs:
+            key, (_, kcol) = next(iter(kwargs.items()))
+            raise _fail(f"{name}() takes no keyword argument {key}=", kcol)
+        if len(args) != 2:
+            raise _fail(f"{name}() takes 2 arguments, got {len(args)}", col)
+        params = ()
+    elif name in _BOUNDS:
+        (lo_name, hi_name), defaults = _BOUNDS[name]
+        for key, (_, kcol) in kwargs.items():
+            if key not in (lo_name, hi_name):
+                raise _fail(f"{name}() has no parameter {key}= (it takes {lo_name}=, {hi_name}=)",
+                            kcol)
+        if not args or len(args) > 3:
+            raise _fail(f"{name}() takes x, {lo_name} and {hi_name}", col)
+        given = dict(zip((lo_name, hi_name), args[1:]))
+        for key, v in kwargs.items():
+            if key in given:
+                raise _fail(f"{name}() got {key} twice", v[1])
+            given[key] = v
+        bounds = []
+        for key, default in zip((lo_name, hi_name), defaults or (None, None)):
+            if key not in given:
+                if default is None:
+                    raise _fail(f"{name}() needs {key}", col)
+                bounds.append(default)
+                continue
+            v, vcol = given[key]
+            v = _constant(name, f"{key}", v, vcol)
+            if math.isnan(v):
+                raise _fail(f"{name}() {key} must not be nan", vcol)
+            bounds.append(v)
+        args = args[:1]
+        params = tuple(bounds)
     elif name == "prelu":
         if kwargs:
             extra = set(kwargs) - {"alpha"}
@@ -389,6 +437,8 @@ def _apply(name: str, col: int, args: list[tuple[Operand, int]],
             if type(x) is float and type(alpha) is float:
                 return prelu(Value(x), alpha).data
             return prelu(x, alpha)
+        if name in _TWO_ARG:
+            return getattr(_engine, name)(x, args[1][0])  # two numbers give a number
         as_value = type(x) is float
         v = Value(x) if as_value else x
         out = abs(v) if name == "abs" else getattr(v, name)(*params)

@@ -254,6 +254,56 @@ class Sym:
     def erfc(self) -> Sym:
         return _call("erfc", self, m.erfc(self.value))
 
+    def tan(self) -> Sym:
+        return _call("tan", self, m.tan(self.value))
+
+    def sinh(self) -> Sym:
+        return _call("sinh", self, m.sinh(self.value))
+
+    def cosh(self) -> Sym:
+        return _call("cosh", self, m.cosh(self.value))
+
+    def arcsin(self) -> Sym:
+        return _call("arcsin", self, m.arcsin(self.value))
+
+    def arccos(self) -> Sym:
+        return _call("arccos", self, m.arccos(self.value))
+
+    def arctan(self) -> Sym:
+        return _call("arctan", self, m.arctan(self.value))
+
+    def arcsinh(self) -> Sym:
+        return _call("arcsinh", self, m.arcsinh(self.value))
+
+    def arccosh(self) -> Sym:
+        return _call("arccosh", self, m.arccosh(self.value))
+
+    def arctanh(self) -> Sym:
+        return _call("arctanh", self, m.arctanh(self.value))
+
+    def log2(self) -> Sym:
+        return _call("log2", self, m.log2(self.value))
+
+    def log10(self) -> Sym:
+        return _call("log10", self, m.log10(self.value))
+
+    def sign(self) -> Sym:
+        return _call("sign", self, m.sign(self.value))
+
+    def floor(self) -> Sym:
+        return _call("floor", self, m.floor(self.value))
+
+    def ceil(self) -> Sym:
+        return _call("ceil", self, m.ceil(self.value))
+
+    def hypot(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _call2("hypot", self, o, m.hypot(self.value, o.value))
+
+    def arctan2(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _call2("arctan2", self, o, m.arctan2(self.value, o.value))
+
 
 # ---------------------------------------------------------------- helpers
 
@@ -267,6 +317,10 @@ def _sym(x: Any) -> Sym | None:
 
 def _call(name: str, a: Sym, value: float) -> Sym:
     return Sym(f"{name}({a.text})", value, ATOM)
+
+
+def _call2(name: str, a: Sym, b: Sym, value: float) -> Sym:
+    return Sym(f"{name}({a.text}, {b.text})", value, ATOM)
 
 
 def _add(a: Sym, b: Sym) -> Sym:

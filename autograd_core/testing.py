@@ -427,6 +427,33 @@ def primitive_cases() -> list[PrimitiveCase]:
     add("dot", [(0.3, -1.2, 2.5, 0.8), (-0.7, 0.4, 1.1, -2.0, 0.6, 1.3)])
     add("dot_const", [(0.3, -1.2, 2.5), (-0.7, 0.4, 1.1)], (0.5, -1.5, 2.0),
         "dot_const(xs=(0.5, -1.5, 2))")
+    # the wider function set
+    unit = (-0.8, -0.45, 0.3, 0.7, 0.9)
+    for name in ("arcsin", "arccos", "arctanh"):
+        add(name, _pts(unit))
+    add("arccosh", _pts((1.2, 1.6, 2.7, 4.1)))
+    add("tan", _pts((-1.2, -0.45, 0.3, 0.8, 1.3)))
+    add("log2", _pts(POSITIVE))
+    add("log10", _pts(POSITIVE))
+    add("hypot", _pairs(xs2, ys2), kink_points=[(0.0, 0.0)])
+    add("arctan2", _pairs(ys2, xs2))
+    for name in ("maximum", "minimum"):
+        add(name, _pairs(xs2, ys2), kink_points=[(0.5, 0.5)])
+    add("logaddexp", _pairs(xs2, ys2) + ((0.5, 0.5), (3.0, -2.0)))
+    for lo, hi in ((-1.0, 2.0), (0.0, 0.5)):
+        add("clip", _pts(GRID), (lo, hi), f"clip(bounds=({lo:g}, {hi:g}))",
+            kink_points=[(lo,), (hi,)])
+        add("hardtanh", _pts(GRID), (lo, hi), f"hardtanh(bounds=({lo:g}, {hi:g}))",
+            kink_points=[(lo,), (hi,)])
+    wide = (-4.0, -2.3, -0.45, 0.3, 2.7, 4.1, 7.5)
+    add("relu6", _pts(wide), kink_points=[(0.0,), (6.0,)])
+    add("hardsigmoid", _pts(wide), kink_points=[(-3.0,), (3.0,)])
+    add("hardswish", _pts(wide), kink_points=[(-3.0,), (3.0,)])
+    for a in (1.0, 0.5):
+        add("celu", _pts(GRID), a, f"celu(alpha={a:g})", kink_points=[(0.0,)], kink_order=2)
+    add("softsign", _pts(GRID), kink_points=[(0.0,)], kink_order=2)
+    for b in (2.0, 0.5):
+        add("softplus_beta", _pts(GRID), b, f"softplus_beta(beta={b:g})")
 
     covered = {c.name for c in cases}
     for name, prim in P.items():  # generic: unary, no parameter, whole real line

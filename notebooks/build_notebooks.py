@@ -305,12 +305,13 @@ NB02 = [
     local derivatives into an operation of the engine. The rule is written with arithmetic and
     `autograd_core.math` (never `math.*`), so that it also runs on Values (second derivatives) and
     on symbols (`explain`). When it is defined it is validated: run on floats, Values and symbols,
-    and its first and second derivatives compared with finite differences.
+    and its first and second derivatives compared with finite differences. (The table has its own
+    `softsign`; names are unique, so this exercise calls its re-derivation `my_softsign`.)
     """),
     code("""
     from autograd_core import primitive, math as am
 
-    @primitive("softsign")
+    @primitive("my_softsign")
     def softsign(x):
         \"\"\"x / (1 + |x|)\"\"\"
         a = 1.0 + abs(x)

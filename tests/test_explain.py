@@ -268,11 +268,19 @@ def test_symbolic_derivatives_evaluate_to_the_recorded_local_grads(name):
             args = [Value(rng.uniform(0.2, 2.0), f"v{i}") for i in range(2 * k if name == "dot" else k)]
             param = tuple(rng.uniform(-1, 1) for _ in range(k)) if prim.has_param else None
         else:
-            args = [Value(rng.uniform(0.2, 2.0) * rng.choice((1, -1)) if name not in (
-                "log", "sqrt", "log1p", "pow", "pow_const", "rpow_const") else rng.uniform(0.2, 2.0),
-                f"v{i}")
-                for i in range(prim.arity)]
+            def draw():
+                if name in ("arcsin", "arccos", "arctanh"):
+                    return rng.uniform(-0.9, 0.9)
+                if name == "arccosh":
+                    return rng.uniform(1.2, 3.0)
+                if name in ("log", "sqrt", "log1p", "pow", "pow_const", "rpow_const", "log2",
+                            "log10"):
+                    return rng.uniform(0.2, 2.0)
+                return rng.uniform(0.2, 2.0) * rng.choice((1, -1))
+            args = [Value(draw(), f"v{i}") for i in range(prim.arity)]
             param = rng.uniform(0.5, 2.0) if prim.has_param else None
+            if prim.param == "bounds":  # clip, hardtanh: (lo, hi)
+                param = (-param / 2, param / 2)
         node = apply(prim, *args, param=param)
         t = explain(node)
         row = t.forward_rows[-1]

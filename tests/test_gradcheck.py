@@ -317,7 +317,7 @@ def test_injected_relative_error_1e_5_in_any_partial_is_detected(case):
             assert {r.input for r in report.failures} == {k}
             assert {r.mode for r in report.failures} == {"rev", "fwd"}
             checked += 1
-    assert checked > 0 or case.name in ("relu",)
+    assert checked > 0 or case.name in ("relu", "sign", "floor", "ceil")  # zero derivatives
 
 
 def test_injected_error_in_a_multi_input_smooth_function():
