@@ -38,7 +38,7 @@ from . import diagnostics as _diag
 from .data import find_mnist, load_mnist
 from .layers import MLP
 from .optim import SGD, clip_grad_norm, clip_grad_value
-from .train import fit
+from .train import evaluate, fit
 
 __all__ = [
     "DataInfo", "load_images", "synthetic_digits", "find_data", "parse_sizes", "parse_seeds",
@@ -267,6 +267,11 @@ def _json_float(x: float) -> Any:
     return x if math.isfinite(x) else str(x)
 
 
+def _check_backend(backend: str) -> None:
+    if backend not in ("scalar", "tensor"):
+        raise ValueError(f"backend must be 'scalar' or 'tensor', not {backend!r}")
+
+
 # ------------------------------------------------------------------ vanishing
 
 @dataclass
@@ -305,6 +310,16 @@ class VanishingResult:
         return [all(a < b for a, b in zip(s, s[1:])) for s in self.speeds]
 
     @property
+    def verdict(self) -> str:
+        """:func:`nn.diagnostics.verdict` of the mean speeds."""
+        return _diag.verdict(self.mean)
+
+    @property
+    def verdicts(self) -> list[str]:
+        """The verdict of each seed's speeds."""
+        return [_diag.verdict(s) for s in self.speeds]
+
+    @property
     def book(self) -> tuple[float, ...] | None:
         return BOOK_SPEEDS.get(tuple(self.sizes)) if self._default_setup() else None
 
@@ -341,12 +356,17 @@ class VanishingResult:
             lines.append(f"last/first ratio: mean {np.mean(r):.1f} (min {min(r):.1f}, max {max(r):.1f})")
             lines.append(f"speeds strictly increase with depth in {sum(self.increasing)} of "
                          f"{len(self.seeds)} seeds")
+            first_last = _diag.speed_ratio(self.mean)
+            lines.append(f"verdict: {self.verdict} (first/last {_fmt(first_last)} of the mean "
+                         f"speeds; {sum(v == self.verdict for v in self.verdicts)} of "
+                         f"{len(self.seeds)} seeds agree)")
+            lines.append(_diag.VERDICT_RULE)
         if per_seed:
             lines.append("")
-            rows = [[str(s)] + [f"{v:.5f}" for v in sp] + [f"{sp[-1] / sp[0]:.1f}" if sp[0] else "inf"]
-                    for s, sp in zip(self.seeds, self.speeds)]
+            rows = [[str(s)] + [f"{v:.5f}" for v in sp] + [f"{sp[-1] / sp[0]:.1f}" if sp[0] else "inf", vd]
+                    for s, sp, vd in zip(self.seeds, self.speeds, self.verdicts)]
             lines.append(_table(["seed"] + [f"hidden {k + 1}" for k in range(len(self.mean))]
-                                + ["last/first"], rows, markdown))
+                                + ["last/first", "verdict"], rows, markdown))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -354,7 +374,8 @@ class VanishingResult:
                 "activation": self.activation, "init": self.init, "loss": self.loss,
                 "data": self.data.to_dict(), "speeds": self.speeds, "mean": self.mean,
                 "min": self.min, "max": self.max, "ratios": [_json_float(x) for x in self.ratios],
-                "increasing": self.increasing, "reference": self.reference, "book": self.book}
+                "increasing": self.increasing, "reference": self.reference, "book": self.book,
+                "verdict": self.verdict, "verdicts": self.verdicts, "rule": _diag.VERDICT_RULE}
 
 
 def _seed_text(seeds: list[int]) -> str:
@@ -367,14 +388,14 @@ def vanishing(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), images: int = 
               seeds: Iterable[int] | str = range(10), data: str | os.PathLike[str] | None = None, *,
               X: Any = None, y: Any = None, activation: str = "sigmoid",
               output_activation: str = "sigmoid", init: str = "nielsen",
-              loss: str = "binary_cross_entropy", backend: str = "scalar") -> VanishingResult:
+              loss: str = "binary_cross_entropy", backend: str = "tensor") -> VanishingResult:
     """Per-layer learning speeds at initialisation, one network per seed
     (``nn.MLP(sizes[0], sizes[1:], activation, output_activation, init, seed=s)``),
     C the ``loss`` averaged over the first ``images`` images (or ``X, y``).
-    ``backend="tensor"`` measures the same networks (same draws) on Tensors:
-    the same speeds to about 1e-15, hundreds of times faster."""
-    if backend not in ("scalar", "tensor"):
-        raise ValueError(f"backend must be 'scalar' or 'tensor', not {backend!r}")
+    ``backend="tensor"`` (the default) measures the same networks (same
+    draws) on Tensors: the same speeds as ``"scalar"`` Values to about 1e-15,
+    hundreds of times faster."""
+    _check_backend(backend)
     sizes = parse_sizes(sizes)
     seeds = parse_seeds(seeds if not isinstance(seeds, range) else list(seeds))
     if len(sizes) < 3:
@@ -417,6 +438,7 @@ class TrainingSpeedResult:
                 for e, (sp, c, vd) in enumerate(zip(self.speeds, self.cost, self.verdicts))]
         lines.append(_table(["epoch"] + [f"hidden {k + 1}" for k in range(n)]
                             + ["cost", "last/first", "verdict"], rows, markdown))
+        lines += ["", _diag.VERDICT_RULE]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -430,12 +452,15 @@ def training_speed(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), epochs: i
                    images: int = 1000, seed: int = 0, data: str | os.PathLike[str] | None = None, *,
                    X: Any = None, y: Any = None, eta: float = 0.1, lmbda: float = 5.0,
                    activation: str = "sigmoid", init: str = "nielsen",
-                   loss: str = "binary_cross_entropy") -> TrainingSpeedResult:
+                   loss: str = "binary_cross_entropy", backend: str = "tensor"
+                   ) -> TrainingSpeedResult:
     """Nielsen's training-speed script: each epoch is ONE full-batch SGD step
     over the same images (w ← (1 − ηλ/n) w − η ∂C/∂w, b ← b − η ∂C/∂b), and
     the per-layer speeds are measured on that batch's gradient just before
     the step (``nn.fit`` with ``batch_size = images`` and a
-    :class:`~nn.diagnostics.GradientMonitor` every mini-batch)."""
+    :class:`~nn.diagnostics.GradientMonitor` every mini-batch). ``backend``
+    "tensor" (default) or "scalar": the same numbers (to ~1e-12)."""
+    _check_backend(backend)
     sizes = parse_sizes(sizes)
     if len(sizes) < 3:
         raise ValueError(f"need at least one hidden layer, got sizes {sizes}")
@@ -448,7 +473,7 @@ def training_speed(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), epochs: i
     Xa, ya, info = _data(images, data, X, y)
     _check_width(sizes, Xa)
     model = MLP(sizes[0], sizes[1:], activation=activation, output_activation="sigmoid",
-                init=init, seed=seed)
+                init=init, seed=seed, backend=backend)
     monitor = _diag.GradientMonitor(every=1)
     hist = fit(model, Xa, ya, loss=loss, optimizer=SGD(model.parameters(), lr=eta), epochs=epochs,
                batch_size=len(Xa), l2=lmbda, callbacks=[monitor], progress=False, seed=seed)
@@ -571,8 +596,11 @@ REMEDIES: list[tuple[str, str, str, bool, bool]] = [
 
 @dataclass
 class RemedyRow:
-    """One configuration: mean speeds per hidden layer over the seeds, the
-    mean first/last ratio and its verdict."""
+    """One configuration, per seed: speeds per hidden layer at initialisation
+    (``speeds``) and, with ``epochs``, after training (``speeds_after``); the
+    held-out accuracy before and after; the saturated / dead fractions per
+    hidden layer at initialisation and after. ``mean``/``verdict`` are the
+    mean over seeds and its :func:`nn.diagnostics.verdict`."""
 
     name: str
     activation: str
@@ -581,10 +609,21 @@ class RemedyRow:
     residual: bool
     speeds: list[list[float]]
     weight_norms: list[list[float]] = field(default_factory=list)
+    saturated: list[list[float | None]] = field(default_factory=list)
+    dead: list[list[float | None]] = field(default_factory=list)
+    speeds_after: list[list[float]] = field(default_factory=list)
+    accuracy_before: list[float] = field(default_factory=list)
+    accuracy_after: list[float] = field(default_factory=list)
+    saturated_after: list[list[float | None]] = field(default_factory=list)
+    dead_after: list[list[float | None]] = field(default_factory=list)
 
     @property
     def mean(self) -> list[float]:
         return np.mean(np.asarray(self.speeds), axis=0).tolist()
+
+    @property
+    def mean_after(self) -> list[float]:
+        return np.mean(np.asarray(self.speeds_after), axis=0).tolist() if self.speeds_after else []
 
     @property
     def weight_ratio(self) -> float:
@@ -598,15 +637,51 @@ class RemedyRow:
         return float(np.mean([_diag.speed_ratio(s) for s in self.speeds]))
 
     @property
+    def ratio_after(self) -> float:
+        if not self.speeds_after:
+            return math.nan
+        return float(np.mean([_diag.speed_ratio(s) for s in self.speeds_after]))
+
+    @property
     def verdict(self) -> str:
         return _diag.verdict(self.mean)
 
+    @property
+    def verdict_after(self) -> str | None:
+        return _diag.verdict(self.mean_after) if self.speeds_after else None
+
+    @staticmethod
+    def _mean_fractions(rows: list[list[float | None]]) -> list[float | None]:
+        if not rows:
+            return []
+        return [None if any(r[k] is None for r in rows) else float(np.mean([r[k] for r in rows]))
+                for k in range(len(rows[0]))]
+
+    @property
+    def activity(self) -> list[str]:
+        """:func:`nn.diagnostics.activity_notes` at initialisation (mean over seeds)."""
+        return _diag.activity_notes(self._mean_fractions(self.saturated),
+                                    self._mean_fractions(self.dead))
+
+    @property
+    def activity_after(self) -> list[str]:
+        return _diag.activity_notes(self._mean_fractions(self.saturated_after),
+                                    self._mean_fractions(self.dead_after))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "activation": self.activation, "init": self.init,
-                "batchnorm": self.batchnorm, "residual": self.residual, "speeds": self.speeds,
-                "mean": self.mean, "first_over_last": _json_float(self.ratio),
-                "verdict": self.verdict, "weight_norms": self.weight_norms,
-                "weight_first_over_last": _json_float(self.weight_ratio)}
+        d = {"name": self.name, "activation": self.activation, "init": self.init,
+             "batchnorm": self.batchnorm, "residual": self.residual, "speeds": self.speeds,
+             "mean": self.mean, "first_over_last": _json_float(self.ratio),
+             "verdict": self.verdict, "activity": self.activity,
+             "saturated": self.saturated, "dead": self.dead, "weight_norms": self.weight_norms,
+             "weight_first_over_last": _json_float(self.weight_ratio)}
+        if self.speeds_after:
+            d.update({"speeds_after": self.speeds_after, "mean_after": self.mean_after,
+                      "first_over_last_after": _json_float(self.ratio_after),
+                      "verdict_after": self.verdict_after, "activity_after": self.activity_after,
+                      "accuracy_before": self.accuracy_before,
+                      "accuracy_after": self.accuracy_after})
+        return d
 
 
 @dataclass
@@ -627,23 +702,52 @@ class ClipRow:
 
 @dataclass
 class RemediesResult:
+    """:func:`remedies`: one :class:`RemedyRow` per configuration, the
+    clipping rows, and the training set-up (``epochs`` 0: initialisation only)."""
+
     sizes: list[int]
     seeds: list[int]
     data: DataInfo
     rows: list[RemedyRow]
     clipping: list[ClipRow]
     clip: float
+    backend: str = "tensor"
+    epochs: int = 0
+    eta: float = 0.1
+    lmbda: float = 5.0
+    batch_size: int = 10
+    test_images: int = 0
+    test_source: str = ""
 
     def to_text(self, markdown: bool = False) -> str:
         n = len(self.rows[0].mean) if self.rows else 0
         lines = [f"Remedies for vanishing gradients: {self.sizes} (hidden activation varies; sigmoid "
-                 f"output, binary cross-entropy), seeds {_seed_text(self.seeds)}",
+                 f"output, binary cross-entropy), seeds {_seed_text(self.seeds)}, "
+                 f"{self.backend} backend",
                  f"data: {self.data.describe()}; speeds ‖∂C/∂b‖ per hidden layer at initialisation "
                  "(β for BatchNorm layers), mean over seeds", ""]
-        rows = [[r.name] + [_fmt(v) for v in r.mean] + [_fmt(r.ratio), r.verdict, _fmt(r.weight_ratio)]
+        rows = [[r.name] + [_fmt(v) for v in r.mean]
+                + [_fmt(r.ratio), r.verdict, "; ".join(r.activity) or "-", _fmt(r.weight_ratio)]
                 for r in self.rows]
         lines.append(_table(["network"] + [f"hidden {k + 1}" for k in range(n)]
-                            + ["first/last", "verdict", "‖∂C/∂W‖ first/last"], rows, markdown))
+                            + ["first/last", "verdict", "units", "‖∂C/∂W‖ first/last"], rows, markdown))
+        lines += ["", _diag.VERDICT_RULE,
+                  f"units: saturated = at least {_diag.SATURATED_FRACTION:.0%} of a layer's "
+                  f"sigmoid (unit, image) pairs have |z| > {_diag.SATURATION:g}; dead units = at "
+                  f"least {_diag.DEAD_FRACTION:.0%} of a layer's ReLUs are 0 on every image"]
+        if self.epochs:
+            lines += ["", f"After {self.epochs} epochs of mini-batch SGD (batch {self.batch_size}, "
+                      f"eta {self.eta:g}, lambda {self.lmbda:g}) on the same images; accuracy on "
+                      f"{self.test_images} held-out images ({self.test_source}); mean over seeds", ""]
+            rows = [[r.name, _fmt(r.ratio), r.verdict, f"{100 * np.mean(r.accuracy_before):.1f}%"]
+                    + [_fmt(v) for v in r.mean_after]
+                    + [_fmt(r.ratio_after), str(r.verdict_after), "; ".join(r.activity_after) or "-",
+                       f"{100 * np.mean(r.accuracy_after):.1f}%"]
+                    for r in self.rows]
+            lines.append(_table(["network", "first/last init", "verdict init", "accuracy init"]
+                                + [f"hidden {k + 1} after" for k in range(n)]
+                                + ["first/last after", "verdict after", "units after",
+                                   "accuracy after"], rows, markdown))
         lines += ["", f"Gradient clipping on the exploding chain (w = 100; threshold {_fmt(self.clip)}):"]
         rows = [[c.name, _fmt6(c.grad_b1), _fmt6(c.grad_b4), _fmt6(c.norm), _fmt6(c.ratio)]
                 for c in self.clipping]
@@ -652,7 +756,10 @@ class RemediesResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"experiment": "remedies", "sizes": self.sizes, "seeds": self.seeds,
-                "data": self.data.to_dict(), "rows": [r.to_dict() for r in self.rows],
+                "data": self.data.to_dict(), "backend": self.backend, "epochs": self.epochs,
+                "eta": self.eta, "lmbda": self.lmbda, "batch_size": self.batch_size,
+                "test_images": self.test_images, "rule": _diag.VERDICT_RULE,
+                "rows": [r.to_dict() for r in self.rows],
                 "clip": self.clip, "clipping": [c.to_dict() for c in self.clipping]}
 
 
@@ -676,16 +783,27 @@ def _clip_rows(clip: float) -> list[ClipRow]:
 def remedies(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), images: int = 1000,
              seeds: Iterable[int] | str = (0,), data: str | os.PathLike[str] | None = None, *,
              X: Any = None, y: Any = None, configs: Sequence[str] | None = None,
-             clip: float = 1.0, loss: str = "binary_cross_entropy") -> RemediesResult:
+             clip: float = 1.0, loss: str = "binary_cross_entropy", backend: str = "tensor",
+             epochs: int = 0, eta: float = 0.1, lmbda: float = 5.0, batch_size: int = 10,
+             test_images: int = 1000, X_test: Any = None, y_test: Any = None) -> RemediesResult:
     """Speeds at initialisation for each configuration of :data:`REMEDIES`
-    (or those whose names are in ``configs``), plus gradient clipping (by
-    norm and by value, threshold ``clip``) on the exploding chain."""
+    (or those whose names are in ``configs``), with verdicts and saturated /
+    dead units, plus gradient clipping (by norm and by value, threshold
+    ``clip``) on the exploding chain.
+
+    ``epochs > 0`` also trains each network (mini-batch SGD, ``batch_size``,
+    ``eta``, L2 ``lmbda``) on the same images and measures the speeds again,
+    with the accuracy before and after on held-out images: t10k images
+    ``images .. images + test_images - 1`` (or ``X_test, y_test``)."""
+    _check_backend(backend)
     sizes = parse_sizes(sizes)
     if len(sizes) < 3:
         raise ValueError(f"need at least one hidden layer, got sizes {sizes}")
     seeds = parse_seeds(seeds if not isinstance(seeds, range) else list(seeds))
     if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not (clip > 0 and math.isfinite(clip)):
         raise ValueError(f"clip must be a positive number, got {clip!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
     chosen = REMEDIES
     if configs is not None:
         names = [r[0] for r in REMEDIES]
@@ -693,18 +811,60 @@ def remedies(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), images: int = 1
         if unknown:
             raise ValueError(f"unknown remedies {unknown}; known: {names}")
         chosen = [r for r in REMEDIES if r[0] in configs]
-    Xa, ya, info = _data(images, data, X, y)
+    Xt = yt = None
+    test_source = ""
+    if epochs:
+        _check_count(batch_size, "batch_size")
+        for name, v in (("eta", eta), ("lmbda", lmbda)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 \
+                    or (name == "eta" and v == 0):
+                raise ValueError(f"{name} must be a {'positive' if name == 'eta' else 'non-negative'} "
+                                 f"number, got {v!r}")
+        if X is None and y is None:
+            _check_count(test_images, "test_images")
+            Xall, yall, info = _data(images + test_images, data, None, None)
+            Xa, ya, Xt, yt = Xall[:images], yall[:images], Xall[images:], yall[images:]
+            info = DataInfo(info.source, info.path, images, info.message)
+            test_source = (f"t10k images {images}..{images + test_images - 1}"
+                           if info.source != "synthetic" else "more synthetic images")
+        else:
+            Xa, ya, info = _data(images, data, X, y)
+            if X_test is None or y_test is None:
+                raise ValueError("training on given X, y needs held-out X_test and y_test")
+            Xt, yt = np.asarray(X_test, dtype=float), np.asarray(y_test)
+            test_source = "the given X_test"
+    else:
+        Xa, ya, info = _data(images, data, X, y)
     _check_width(sizes, Xa)
     if any(r[3] for r in chosen) and len(Xa) < 2:
         raise ValueError("BatchNorm needs at least 2 images")
     rows = []
     for name, act, init, bn, res in chosen:
-        speeds, wnorms = [], []
+        row = RemedyRow(name, act, init, bn, res, [], [])
         for s in seeds:
             model = MLP(sizes[0], sizes[1:], activation=act, output_activation="sigmoid", init=init,
-                        seed=s, batchnorm=bn, residual=res)
+                        seed=s, batchnorm=bn, residual=res, backend=backend)
             g = _diag.layer_gradients(model, Xa, ya, loss)
-            speeds.append(g.bias_norms()[:-1])
-            wnorms.append(g.weight_norms()[:-1])
-        rows.append(RemedyRow(name, act, init, bn, res, speeds, wnorms))
-    return RemediesResult(sizes, seeds, info, rows, _clip_rows(float(clip)), float(clip))
+            row.speeds.append(g.bias_norms()[:-1])
+            row.weight_norms.append(g.weight_norms()[:-1])
+            acts = _diag.activation_stats(model, Xa)
+            row.saturated.append([a.saturated for a in acts])
+            row.dead.append([a.dead for a in acts])
+            if epochs:
+                row.accuracy_before.append(_accuracy(model, Xt, yt, loss))
+                fit(model, Xa, ya, loss=loss, optimizer=SGD(model.parameters(), lr=eta),
+                    epochs=int(epochs), batch_size=int(batch_size), l2=lmbda, progress=False, seed=s)
+                row.speeds_after.append(_diag.learning_speeds(model, Xa, ya, loss))
+                row.accuracy_after.append(_accuracy(model, Xt, yt, loss))
+                acts = _diag.activation_stats(model, Xa)
+                row.saturated_after.append([a.saturated for a in acts])
+                row.dead_after.append([a.dead for a in acts])
+        rows.append(row)
+    return RemediesResult(sizes, seeds, info, rows, _clip_rows(float(clip)), float(clip), backend,
+                          int(epochs), float(eta), float(lmbda), int(batch_size),
+                          0 if Xt is None else len(Xt), test_source)
+
+
+def _accuracy(model: Any, X: Any, y: Any, loss: str) -> float:
+    acc = evaluate(model, X, y, loss)[1]
+    return math.nan if acc is None else float(acc)

@@ -33,8 +33,7 @@ def add_experiment(sub: Any) -> None:
     p.add_argument("--activation", default="sigmoid", help="hidden activation (default sigmoid)")
     p.add_argument("--init", default="nielsen", help="initialisation scheme (default nielsen)")
     p.add_argument("--per-seed", action="store_true", help="also print every seed's speeds")
-    p.add_argument("--backend", choices=("scalar", "tensor"), default="scalar",
-                   help="scalar Values (default) or the Tensor backend (same speeds, much faster)")
+    _backend(p)
     p.add_argument("--plot", metavar="FILE", help="bar chart of the speeds (.png or .svg)")
     p.set_defaults(func=run_vanishing)
 
@@ -49,6 +48,7 @@ def add_experiment(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="network seed (default 0)")
     p.add_argument("--eta", type=float, default=0.1, help="learning rate (default 0.1)")
     p.add_argument("--lmbda", type=float, default=5.0, help="L2 strength lambda (default 5.0)")
+    _backend(p)
     p.add_argument("--plot", metavar="FILE", help="log-scale line plot (.png or .svg)")
     p.set_defaults(func=run_training_speed)
 
@@ -70,14 +70,31 @@ def add_experiment(sub: Any) -> None:
         "remedies", help="ReLU/ELU, He init, BatchNorm, residual, clipping: speeds compared",
         description="The same deep network with sigmoid vs ReLU vs ELU, Nielsen vs He "
                     "initialisation, with and without BatchNorm and residual connections: "
-                    "per-layer speeds at initialisation and first/last ratios; and gradient "
-                    "clipping on the exploding chain.",
-        epilog="example:\n  autograd-core experiment remedies --sizes 784,30,30,30,10 --images 1000",
-        formatter_class=fmt)
+                    "per-layer speeds at initialisation, first/last ratios, verdicts and "
+                    "saturated/dead units; then the same after EPOCHS epochs of mini-batch SGD on "
+                    "the same images, with the accuracy on held-out images before and after; and "
+                    "gradient clipping on the exploding chain.",
+        epilog="example:\n  autograd-core experiment remedies --sizes 784,30,30,30,10 --images 1000 "
+               "--epochs 3 --seeds 0-2", formatter_class=fmt)
     _common(p, seeds="0")
+    _backend(p)
+    p.add_argument("--epochs", type=int, default=3,
+                   help="epochs of training after the initial measurement (default 3; 0: "
+                        "initialisation only)")
+    p.add_argument("--eta", type=float, default=0.1, help="learning rate (default 0.1)")
+    p.add_argument("--lmbda", type=float, default=5.0, help="L2 strength lambda (default 5.0)")
+    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    p.add_argument("--test-images", type=int, default=1000,
+                   help="held-out t10k images after the first IMAGES for the accuracy (default 1000)")
     p.add_argument("--clip", type=float, default=1.0, help="clipping threshold (default 1)")
     p.add_argument("--plot", metavar="FILE", help="bar chart of first/last ratios (.png or .svg)")
     p.set_defaults(func=run_remedies)
+
+
+def _backend(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=("tensor", "scalar"), default="tensor",
+                   help="the Tensor backend (default) or scalar Values: the same numbers to "
+                        "~1e-12, the Tensor backend hundreds of times faster")
 
 
 def _common(p: argparse.ArgumentParser, seeds: str | None) -> None:
@@ -146,7 +163,7 @@ def run_training_speed(args: argparse.Namespace) -> int:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
     sizes = ex.parse_sizes(args.sizes)
     res = ex.training_speed(sizes, args.epochs, args.images, args.seed, args.data,
-                            eta=args.eta, lmbda=args.lmbda)
+                            eta=args.eta, lmbda=args.lmbda, backend=args.backend)
     _note(res.data)
     if args.plot:
         from visualize.plots import plot_training_speed
@@ -181,9 +198,18 @@ def run_remedies(args: argparse.Namespace) -> int:
     _check_plot(args.plot)
     if not args.clip > 0:
         raise UsageError(f"--clip must be > 0, got {args.clip}")
+    if args.epochs < 0:
+        raise UsageError(f"--epochs must be >= 0, got {args.epochs}")
+    for name in ("batch_size", "test_images"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if not args.eta > 0 or not args.lmbda >= 0:
+        raise UsageError("--eta must be > 0 and --lmbda >= 0")
     sizes = ex.parse_sizes(args.sizes)
     seeds = ex.parse_seeds(args.seeds)
-    res = ex.remedies(sizes, args.images, seeds, args.data, clip=args.clip)
+    res = ex.remedies(sizes, args.images, seeds, args.data, clip=args.clip, backend=args.backend,
+                      epochs=args.epochs, eta=args.eta, lmbda=args.lmbda,
+                      batch_size=args.batch_size, test_images=args.test_images)
     _note(res.data)
     if args.plot:
         from visualize.plots import plot_learning_speeds
