@@ -45,6 +45,7 @@ __all__ = [
     "vanishing", "VanishingResult", "training_speed", "TrainingSpeedResult",
     "exploding", "exploding_chain", "ExplodingResult", "remedies", "RemediesResult", "RemedyRow",
     "ClipRow", "REMEDIES", "BOOK_SPEEDS", "REFERENCE_SPEEDS",
+    "exploding_window", "window_formula", "ExplodingWindowResult", "WindowRow", "WINDOW_WEIGHTS",
 ]
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
@@ -575,6 +576,164 @@ def exploding(weight: float = 100.0, a0: float = 1.0) -> ExplodingResult:
     ratio = grads[0] / grads[3] if grads[3] else math.inf
     return ExplodingResult(float(weight), float(a0), [nodes[f"z{j}"].data for j in range(1, 5)],
                            sp, factors, grads, ratio, ps.to_text(), ps.formula(), nodes["C"], nodes)
+
+
+# ------------------------------------------------------------------ exploding window
+
+#: the weights of the default exploding-window table
+WINDOW_WEIGHTS = (4.5, 5.0, 6.0, 6.894, 8.0, 10.0, 15.0, 20.0, 50.0, 100.0)
+
+
+def _finite(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) \
+            or not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {v!r}")
+    return float(v)
+
+
+def window_formula(w: float) -> float:
+    """Formula (3) of the chapter: the width of the input interval where
+    |w·σ'(w·x + b)| ≥ 1, (2/|w|)·ln(|w|(1 + √(1 − 4/|w|))/2 − 1); 0 for |w| ≤ 4
+    (where |w·σ'| ≤ |w|/4 ≤ 1 everywhere)."""
+    a = abs(_finite("w", w))
+    if a <= 4.0:
+        return 0.0
+    return 2.0 / a * math.log(a * (1.0 + math.sqrt(1.0 - 4.0 / a)) / 2.0 - 1.0)
+
+
+def _slope(w: float, b: float, x: float) -> float:
+    """∂σ(w·x + b)/∂x at x, by the engine's reverse mode (= w·σ'(w·x + b))."""
+    xv = Value(x, "x")
+    a = (xv * w + b).sigmoid()
+    return float(ag.gradients(a, [xv])[0])
+
+
+def _edge(w: float, b: float, centre: float, side: float) -> float:
+    """The x where |slope| falls to 1 on one side of the centre, by bisection
+    on the engine's slope to the last float."""
+    def big(d: float) -> bool:
+        return abs(_slope(w, b, centre + side * d)) >= 1.0
+    lo, hi = 0.0, 1.0 / abs(w)
+    while big(hi):
+        lo, hi = hi, 2.0 * hi
+    for _ in range(2000):
+        mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:
+            break
+        if big(mid):
+            lo = mid
+        else:
+            hi = mid
+    return centre + side * lo
+
+
+@dataclass
+class WindowRow:
+    """One weight: the measured window [left, right] (where |w·σ'(w·x+b)| ≥ 1),
+    its width, and formula (3)."""
+
+    w: float
+    left: float
+    right: float
+    formula: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def peak(self) -> float:
+        """max over x of |w·σ'(w·x + b)| = |w|/4."""
+        return abs(self.w) / 4.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"w": self.w, "left": self.left, "right": self.right, "width": self.width,
+                "formula": self.formula, "difference": self.width - self.formula, "peak": self.peak}
+
+
+def _measure_window(w: float, b: float) -> WindowRow:
+    if abs(w) <= 4.0:
+        return WindowRow(w, math.nan, math.nan, 0.0)
+    centre = -b / w
+    return WindowRow(w, _edge(w, b, centre, -1.0), _edge(w, b, centre, 1.0), window_formula(w))
+
+
+def _width(w: float, b: float) -> float:
+    r = _measure_window(w, b)
+    return 0.0 if r.width != r.width else r.width
+
+
+@dataclass
+class ExplodingWindowResult:
+    """:func:`exploding_window` over several weights: ``rows``, and the
+    maximum of the measured width over |w| (``max_w``, ``max_width``) next to
+    the formula's (``formula_max_w``, ``formula_max_width``)."""
+
+    b: float
+    rows: list[WindowRow]
+    max_w: float
+    max_width: float
+    formula_max_w: float
+    formula_max_width: float
+
+    def to_text(self, markdown: bool = False) -> str:
+        lines = ["Exploding window of one sigmoid neuron: the inputs x where |w·σ'(w·x + b)| ≥ 1 "
+                 f"(b = {_fmt6(self.b)}), measured with the engine (bisection on ∂σ(wx+b)/∂x) "
+                 "against formula (3): (2/|w|)·ln(|w|(1 + √(1 − 4/|w|))/2 − 1)", ""]
+        rows = [[_fmt6(r.w), _fmt6(r.peak), "-" if r.width != r.width else f"{r.left:.6f}",
+                 "-" if r.width != r.width else f"{r.right:.6f}",
+                 "0 (|w| ≤ 4)" if r.width != r.width else f"{r.width:.9f}", f"{r.formula:.9f}",
+                 "-" if r.width != r.width else f"{r.width - r.formula:.1e}"] for r in self.rows]
+        lines.append(_table(["w", "max |wσ'|", "left", "right", "width (engine)", "formula (3)",
+                             "difference"], rows, markdown))
+        lines += ["", f"maximum width {self.max_width:.4f} at |w| = {self.max_w:.3f} (engine); "
+                      f"formula (3): {self.formula_max_width:.4f} at |w| = {self.formula_max_w:.3f}",
+                  "the window is narrow: exploding gradients need |w| > 4 AND inputs in this window"]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"experiment": "exploding-window", "b": self.b, "rows": [r.to_dict() for r in self.rows],
+                "max_w": self.max_w, "max_width": self.max_width,
+                "formula_max_w": self.formula_max_w, "formula_max_width": self.formula_max_width}
+
+
+def _golden_max(f: Any, lo: float, hi: float, tol: float = 1e-7) -> float:
+    g = (math.sqrt(5.0) - 1.0) / 2.0
+    a, b = lo, hi
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = f(c), f(d)
+    while b - a > tol:
+        if fc > fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = f(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = f(d)
+    return 0.5 * (a + b)
+
+
+def exploding_window(w: float | Sequence[float] = WINDOW_WEIGHTS, b: float = 0.0
+                     ) -> WindowRow | ExplodingWindowResult:
+    """The chapter's formula (3), measured. For one weight ``w``: a
+    :class:`WindowRow` with the interval of inputs x where
+    |w·σ'(w·x + b)| ≥ 1, found by bisection on the engine's derivative
+    ∂σ(w·x + b)/∂x (no formula used), and formula (3) beside it (they agree to
+    ~1e-12 for 4 < |w| ≤ 100). For a sequence of weights: an
+    :class:`ExplodingWindowResult` with a row per weight and the maximum of the
+    width over |w| (≈ 0.4477 at |w| ≈ 6.894), found by golden-section search
+    on the measured width."""
+    b = _finite("b", b)
+    if not isinstance(w, (list, tuple, np.ndarray, range)):
+        return _measure_window(_finite("w", w), b)
+    ws = [_finite("w", v) for v in w]
+    if not ws:
+        raise ValueError("no weights given")
+    rows = [_measure_window(v, b) for v in ws]
+    mw = _golden_max(lambda a: _width(a, b), 4.5, 20.0)
+    fw = _golden_max(window_formula, 4.5, 20.0)
+    return ExplodingWindowResult(b, rows, mw, _width(mw, b), fw, window_formula(fw))
 
 
 # ------------------------------------------------------------------ remedies

@@ -1,4 +1,4 @@
-"""``autograd-core experiment vanishing | training-speed | exploding | remedies``.
+"""``autograd-core experiment vanishing | training-speed | exploding | exploding-window | remedies``.
 
 The seeds' vanishing/exploding-gradient experiments (:mod:`nn.experiments`),
 registered into the ``experiment`` command group (see
@@ -65,6 +65,24 @@ def add_experiment(sub: Any) -> None:
                    help="draw the chain's graph coloured by |grad| (.svg, .png or .pdf; needs Graphviz)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run_exploding)
+
+    p = sub.add_parser(
+        "exploding-window", help="formula (3): where |w·σ'(w·x+b)| ≥ 1, measured vs the formula",
+        description="For each weight w, the interval of inputs x where |w·σ'(w·x + b)| ≥ 1 "
+                    "(the only inputs where a sigmoid layer can make gradients explode), found "
+                    "by bisection on the engine's derivative ∂σ(wx+b)/∂x, next to the chapter's "
+                    "formula (3) (2/|w|)·ln(|w|(1+√(1−4/|w|))/2 − 1); and the maximum width "
+                    "over |w| (0.4477 at |w| = 6.894).",
+        epilog="example:\n  autograd-core experiment exploding-window --plot window.png",
+        formatter_class=fmt)
+    p.add_argument("--weights", default=",".join(f"{w:g}" for w in (4.5, 5, 6, 6.894, 8, 10, 15, 20,
+                                                                      50, 100)),
+                   help="comma-separated weights (default 4.5,5,6,6.894,8,10,15,20,50,100)")
+    p.add_argument("--bias", type=float, default=0.0, help="the bias b (default 0; moves the "
+                   "window, not its width)")
+    p.add_argument("--plot", metavar="FILE", help="width against |w| (.png or .svg)")
+    p.add_argument("--format", choices=_FORMATS, default="text")
+    p.set_defaults(func=run_exploding_window)
 
     p = sub.add_parser(
         "remedies", help="ReLU/ELU, He init, BatchNorm, residual, clipping: speeds compared",
@@ -188,6 +206,26 @@ def run_exploding(args: argparse.Namespace) -> int:
     print("\n\n".join(r.to_text() for r in results))
     if args.draw:
         print(f"\ngraph: {args.draw}")
+    return 0
+
+
+def run_exploding_window(args: argparse.Namespace) -> int:
+    import math
+
+    from nn import experiments as ex
+
+    _check_plot(args.plot)
+    try:
+        weights = [float(w) for w in args.weights.split(",")]
+    except ValueError:
+        raise UsageError(f"--weights must be comma-separated numbers, got {args.weights!r}") from None
+    if not all(math.isfinite(w) for w in weights) or not math.isfinite(args.bias):
+        raise UsageError("--weights and --bias must be finite numbers")
+    res = ex.exploding_window(weights, args.bias)
+    if args.plot:
+        from visualize.plots import plot_exploding_window
+        plot_exploding_window(res, args.plot, w_max=max(100.0, *(abs(w) for w in weights)))
+    _emit(res, args.format, args.plot)
     return 0
 
 
