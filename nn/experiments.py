@@ -45,6 +45,7 @@ __all__ = [
     "vanishing", "VanishingResult", "training_speed", "TrainingSpeedResult",
     "exploding", "exploding_chain", "ExplodingResult", "remedies", "RemediesResult", "RemedyRow",
     "ClipRow", "REMEDIES", "BOOK_SPEEDS", "REFERENCE_SPEEDS",
+    "two_layer_chain", "ChainStep", "TwoLayerResult",
     "exploding_window", "window_formula", "ExplodingWindowResult", "WindowRow", "WINDOW_WEIGHTS",
 ]
 
@@ -576,6 +577,111 @@ def exploding(weight: float = 100.0, a0: float = 1.0) -> ExplodingResult:
     ratio = grads[0] / grads[3] if grads[3] else math.inf
     return ExplodingResult(float(weight), float(a0), [nodes[f"z{j}"].data for j in range(1, 5)],
                            sp, factors, grads, ratio, ps.to_text(), ps.formula(), nodes["C"], nodes)
+
+
+# ------------------------------------------------------------------ two-layer linear chain
+
+@dataclass
+class ChainStep:
+    """One step of the textbook's chain: ``name`` (``∂L/∂w2``), the chain
+    written with symbols, the factors (symbol, number read from the graph),
+    their product, and the engine's reverse-mode gradient of the same node."""
+
+    name: str
+    chain: str
+    factors: list[tuple[str, float]]
+    value: float
+    engine: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "chain": self.chain,
+                "factors": [[s, v] for s, v in self.factors], "value": self.value,
+                "engine": self.engine}
+
+
+@dataclass
+class TwoLayerResult:
+    """:func:`two_layer_chain`: the forward values and the steps in the
+    textbook's order (∂L/∂y2, ∂L/∂w2, ∂L/∂b2, ∂L/∂y1, ∂L/∂w1, ∂L/∂b1)."""
+
+    x: float
+    w1: float
+    b1: float
+    w2: float
+    b2: float
+    y_gt: float
+    y1: float
+    y2: float
+    loss: float
+    steps: list[ChainStep]
+    nodes: dict[str, Value] = field(repr=False, default_factory=dict)
+
+    def to_text(self, markdown: bool = False) -> str:
+        f = _fmt6
+        lines = ["The textbook's two-layer linear chain: x → y1 = w1·x + b1 → y2 = w2·y1 + b2 → "
+                 "L(y2, y_gt) = ½(y2 − y_gt)²",
+                 f"forward: y1 = {f(self.w1)} × {f(self.x)} + {f(self.b1)} = {f(self.y1)}; "
+                 f"y2 = {f(self.w2)} × {f(self.y1)} + {f(self.b2)} = {f(self.y2)}; "
+                 f"L = ½({f(self.y2)} − {f(self.y_gt)})² = {f(self.loss)}", "",
+                 "backward, in the textbook's order (each factor a local derivative read from the "
+                 "engine's graph; last column: the engine's own reverse-mode .grad):", ""]
+        rows = [[st.name, st.chain, " × ".join(f(v) for _, v in st.factors), f(st.value), f(st.engine)]
+                for st in self.steps]
+        lines.append(_table(["step", "chain", "numbers", "value", "engine .grad"], rows, markdown))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"experiment": "two-layer", "x": self.x, "w1": self.w1, "b1": self.b1,
+                "w2": self.w2, "b2": self.b2, "y_gt": self.y_gt, "y1": self.y1, "y2": self.y2,
+                "loss": self.loss, "steps": [s.to_dict() for s in self.steps]}
+
+
+def two_layer_chain(x: float = 1.5, w1: float = 0.8, b1: float = 0.2, w2: float = 0.8,
+                    b2: float = 0.2, y_gt: float = 0.8) -> TwoLayerResult:
+    """The chapter's two-layer linear example (x = 1.5, w = 0.8, b = 0.2,
+    y_gt = 0.8; y1 = w1·x + b1 = 1.4, y2 = w2·y1 + b2, L = ½(y2 − y_gt)², the
+    chapter leaving L open) stepped through in the textbook's chain order:
+    ∂L/∂y2 first, then w2, b2, y1, w1, b1. Each local derivative (∂L/∂y2,
+    ∂y2/∂w2, ∂y2/∂b2, ∂y2/∂y1, ∂y1/∂w1, ∂y1/∂b1) is read from the engine's
+    graph with :func:`autograd_core.gradients` of one node with respect to
+    its neighbour; each product is compared with ``L.backward()``'s
+    ``.grad``."""
+    vals = {k: _finite(k, v) for k, v in
+            (("x", x), ("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2), ("y_gt", y_gt))}
+    n = {k: Value(v, k) for k, v in vals.items()}
+    y1 = n["w1"] * n["x"] + n["b1"]
+    y1.label = "y1"
+    y2 = n["w2"] * y1 + n["b2"]
+    y2.label = "y2"
+    d = y2 - n["y_gt"]
+    loss = d * d * 0.5
+    loss.label = "L"
+    n.update({"y1": y1, "y2": y2, "L": loss})
+
+    def local(out: Value, inp: Value) -> float:
+        return float(ag.gradients(out, [inp])[0])
+
+    dL_dy2 = local(loss, y2)
+    dy2 = {k: local(y2, n[k]) for k in ("w2", "b2")}
+    dy2_dy1 = local(y2, y1)
+    dy1 = {k: local(y1, n[k]) for k in ("w1", "b1")}
+    loss.backward()
+    plan = [("∂L/∂y2", "∂L/∂y2", [("∂L/∂y2", dL_dy2)], y2),
+            ("∂L/∂w2", "∂L/∂y2 · ∂y2/∂w2", [("∂L/∂y2", dL_dy2), ("∂y2/∂w2", dy2["w2"])], n["w2"]),
+            ("∂L/∂b2", "∂L/∂y2 · ∂y2/∂b2", [("∂L/∂y2", dL_dy2), ("∂y2/∂b2", dy2["b2"])], n["b2"]),
+            ("∂L/∂y1", "∂L/∂y2 · ∂y2/∂y1", [("∂L/∂y2", dL_dy2), ("∂y2/∂y1", dy2_dy1)], y1),
+            ("∂L/∂w1", "∂L/∂y2 · ∂y2/∂y1 · ∂y1/∂w1",
+             [("∂L/∂y2", dL_dy2), ("∂y2/∂y1", dy2_dy1), ("∂y1/∂w1", dy1["w1"])], n["w1"]),
+            ("∂L/∂b1", "∂L/∂y2 · ∂y2/∂y1 · ∂y1/∂b1",
+             [("∂L/∂y2", dL_dy2), ("∂y2/∂y1", dy2_dy1), ("∂y1/∂b1", dy1["b1"])], n["b1"])]
+    steps = []
+    for name, chain, factors, node in plan:
+        value = 1.0
+        for _, v in factors:
+            value *= v
+        steps.append(ChainStep(name, chain, factors, value, float(node.grad)))
+    return TwoLayerResult(vals["x"], vals["w1"], vals["b1"], vals["w2"], vals["b2"], vals["y_gt"],
+                          y1.data, y2.data, loss.data, steps, n)
 
 
 # ------------------------------------------------------------------ exploding window

@@ -74,3 +74,44 @@ def test_plot_exploding_window_lines_are_the_numbers():
     xs, ys = formula.get_xdata(), formula.get_ydata()
     assert ys[len(xs) // 2] == pytest.approx(_formula3(xs[len(xs) // 2]), rel=1e-12)
     assert list(peak.get_ydata()) == [r.max_width]
+
+
+# ------------------------------------------------------------------ two-layer linear chain
+
+def test_two_layer_chain_textbook_numbers_and_order():
+    from fractions import Fraction as F
+    r = ex.two_layer_chain()
+    # the chapter: 0.8 × 1.5 + 0.2 = 1.4 (exact rationals; the engine's floats to 1 ulp)
+    x, w, b, gt = F(3, 2), F(4, 5), F(1, 5), F(4, 5)
+    y1 = w * x + b
+    y2 = w * y1 + b
+    assert y1 == F(7, 5) and abs(r.y1 - 1.4) <= 2.3e-16 and f"{r.y1:g}" == "1.4"
+    assert r.y2 == pytest.approx(float(y2), rel=1e-15) and y2 == F(33, 25)
+    g2 = y2 - gt
+    assert r.loss == pytest.approx(float(g2 * g2 / 2), rel=1e-15)
+    want = {"∂L/∂y2": g2, "∂L/∂w2": g2 * y1, "∂L/∂b2": g2, "∂L/∂y1": g2 * w,
+            "∂L/∂w1": g2 * w * x, "∂L/∂b1": g2 * w}
+    assert [s.name for s in r.steps] == ["∂L/∂y2", "∂L/∂w2", "∂L/∂b2", "∂L/∂y1", "∂L/∂w1", "∂L/∂b1"]
+    for st in r.steps:
+        assert st.value == pytest.approx(float(want[st.name]), rel=1e-14), st.name
+        assert st.value == st.engine  # the chained local derivatives ARE reverse mode
+    w1 = r.steps[4]
+    assert w1.chain == "∂L/∂y2 · ∂y2/∂y1 · ∂y1/∂w1"
+    assert [s for s, _ in w1.factors] == ["∂L/∂y2", "∂y2/∂y1", "∂y1/∂w1"]
+    assert [v for _, v in w1.factors] == pytest.approx([0.52, 0.8, 1.5], rel=1e-14)
+    text = r.to_text()
+    assert "y1 = 0.8 × 1.5 + 0.2 = 1.4" in text and "0.52 × 0.8 × 1.5" in text
+    assert text.index("∂L/∂y2  ") < text.index("∂L/∂w2  ") < text.index("∂L/∂b2  ") \
+        < text.index("∂L/∂y1  ") < text.index("∂L/∂w1  ") < text.index("∂L/∂b1  ")
+
+
+def test_cli_two_layer(capsys):
+    assert main(["experiment", "two-layer"]) == 0
+    out = capsys.readouterr().out
+    assert "0.52 × 0.8 × 1.5" in out and "0.624" in out
+    assert main(["experiment", "two-layer", "--x", "2", "--y-gt", "1", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["y1"] == pytest.approx(1.8) and doc["steps"][4]["name"] == "∂L/∂w1"
+    with pytest.raises(SystemExit) as e:
+        raise SystemExit(main(["experiment", "two-layer", "--x", "nan"]))
+    assert e.value.code == 2

@@ -1,4 +1,4 @@
-"""``autograd-core experiment vanishing | training-speed | exploding | exploding-window | remedies``.
+"""``autograd-core experiment vanishing | training-speed | exploding | exploding-window | two-layer | remedies``.
 
 The seeds' vanishing/exploding-gradient experiments (:mod:`nn.experiments`),
 registered into the ``experiment`` command group (see
@@ -65,6 +65,19 @@ def add_experiment(sub: Any) -> None:
                    help="draw the chain's graph coloured by |grad| (.svg, .png or .pdf; needs Graphviz)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.set_defaults(func=run_exploding)
+
+    p = sub.add_parser(
+        "two-layer", help="the textbook's two-layer linear chain, stepped through in its order",
+        description="x = 1.5, w = 0.8, b = 0.2, y_gt = 0.8: y1 = w1·x + b1 (= 1.4), y2 = w2·y1 + b2, "
+                    "L = ½(y2 − y_gt)²; the gradients in the textbook's chain order (∂L/∂y2, then "
+                    "w2, b2, y1, w1, b1), each a product of local derivatives read from the "
+                    "engine's graph, next to the engine's reverse-mode .grad.",
+        epilog="example:\n  autograd-core experiment two-layer --x 2 --y-gt 1", formatter_class=fmt)
+    for name, default in (("x", 1.5), ("w1", 0.8), ("b1", 0.2), ("w2", 0.8), ("b2", 0.2),
+                          ("y-gt", 0.8)):
+        p.add_argument(f"--{name}", type=float, default=default, help=f"(default {default})")
+    p.add_argument("--format", choices=_FORMATS, default="text")
+    p.set_defaults(func=run_two_layer)
 
     p = sub.add_parser(
         "exploding-window", help="formula (3): where |w·σ'(w·x+b)| ≥ 1, measured vs the formula",
@@ -206,6 +219,17 @@ def run_exploding(args: argparse.Namespace) -> int:
     print("\n\n".join(r.to_text() for r in results))
     if args.draw:
         print(f"\ngraph: {args.draw}")
+    return 0
+
+
+def run_two_layer(args: argparse.Namespace) -> int:
+    from nn import experiments as ex
+
+    try:
+        res = ex.two_layer_chain(args.x, args.w1, args.b1, args.w2, args.b2, args.y_gt)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    _emit(res, args.format)
     return 0
 
 
