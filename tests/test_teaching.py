@@ -115,3 +115,34 @@ def test_cli_two_layer(capsys):
     with pytest.raises(SystemExit) as e:
         raise SystemExit(main(["experiment", "two-layer", "--x", "nan"]))
     assert e.value.code == 2
+
+
+# ------------------------------------------------------------------ depth-accuracy without Fashion-MNIST
+
+def test_depth_accuracy_runs_what_is_available_and_says_what_was_skipped(capsys, tmp_path):
+    from nn import depth_accuracy as da
+    mnist = "/work/shared/data/mnist"
+    import os
+    if not os.path.isdir(mnist):
+        mnist = da.find_mnist()
+    if mnist is None:
+        pytest.skip("no MNIST files here")
+    missing = str(tmp_path / "no-fashion")
+    r = da.run(("mnist", "fashion"), [0], depths=da.DEPTHS[:1], epochs=1, limit=40,
+               mnist_dir=mnist, fashion_dir=missing, skip_missing=True)
+    assert [k["dataset"] for k in r["skipped"]] == ["fashion"]
+    assert [row["dataset"] for row in r["summary"]] == ["mnist"]
+    with pytest.raises(FileNotFoundError):
+        da.run(("fashion",), [0], fashion_dir=missing, skip_missing=True)
+    with pytest.raises(FileNotFoundError):
+        da.run(("mnist", "fashion"), [0], depths=da.DEPTHS[:1], epochs=1, limit=40,
+               mnist_dir=mnist, fashion_dir=missing)
+    # the CLI's default --dataset both: exit 0, the skip said on stdout
+    assert main(["experiment", "depth-accuracy", "--seeds", "1", "--epochs", "1", "--limit", "40",
+                 "--mnist", mnist, "--fashion", missing, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "skipped fashion:" in out and "[784,30,30,30,10]" in out
+    with pytest.raises(SystemExit) as e:
+        raise SystemExit(main(["experiment", "depth-accuracy", "--dataset", "fashion", "--seeds", "1",
+                               "--epochs", "1", "--fashion", missing, "--quiet"]))
+    assert e.value.code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1
