@@ -31,7 +31,7 @@ from typing import Any
 
 from .engine import Value, gradients, push_tangents, topological_order
 from .naming import node_names
-from .symbolic import ATOM, MUL, Sym, fmt_number, literal
+from .symbolic import ATOM, MUL, Expr, Sym, expr_scope, fmt_number, literal
 
 __all__ = [
     "explain", "Trace", "ForwardRow", "LocalDerivative", "BackwardStep", "Contribution",
@@ -94,6 +94,32 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> str:
 
 def _d(a: str, b: str) -> str:
     return f"∂{a}/∂{b}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 multiplication``, ``2 multiplications``, ``1 pass``, ``3 passes``."""
+    if n == 1:
+        return f"1 {word}"
+    if many is None:
+        many = word + ("es" if word.endswith(("s", "sh", "ch", "x")) else "s")
+    return f"{n} {many}"
+
+
+#: the name of an unlabelled output (then ``F``, ``out`` if a node has the name)
+OUTPUT_NAMES = ("f", "F", "out")
+
+
+def _output_name(output: Value, names: dict[Value, str]) -> str:
+    """The output's name in derivatives: its label, else ``f`` (the textbook's
+    f(x; w, b); its row keeps its ``h`` number: f = h6, ∂f/∂h6 = 1), unless a
+    node already has that name."""
+    if output.label or not output._parents:
+        return names[output]
+    used = set(names.values())
+    for cand in OUTPUT_NAMES:
+        if cand not in used:
+            return cand
+    return names[output]
 
 
 # ---------------------------------------------------------------- records
@@ -243,7 +269,7 @@ class ForwardModeTable:
                 f"tangent {_d('node', self.input)}"]
 
     def _counts_text(self) -> str:
-        return (f"forward mode: {self.counts['forward_multiplications']} multiplications "
+        return (f"forward mode: {plural(self.counts['forward_multiplications'], 'multiplication')} "
                 f"(local × tangent) for {_d(self.output, self.input)}")
 
     def to_text(self) -> str:
@@ -420,6 +446,53 @@ def _short(node: Value, parent_name: str, d: Sym) -> str:
     return f"({d.text})"
 
 
+#: whole-gradient formulas are built for graphs up to this many nodes and shown
+#: up to this many characters
+FORMULA_NODES = 200
+FORMULA_CHARS = 240
+
+
+def gradient_formulas(output: Value, wrt: Iterable[Value], names: dict[Value, str],
+                      order: list[Value]) -> dict[Value, str | None]:
+    """∂output/∂x for each x of ``wrt`` as one simplified formula in the
+    graph's inputs (``x/sqrt(x^2 + y^2)``): reverse mode run on
+    :class:`~autograd_core.symbolic.Expr` formulas, each local derivative from
+    the primitive's own rule. None where the graph is too big, the formula too
+    long, or a rule cannot run on formulas."""
+    wrt = list(wrt)
+    none: dict[Value, str | None] = {x: None for x in wrt}
+    if len(order) > FORMULA_NODES:
+        return none
+    with expr_scope():
+        try:
+            expr: dict[Value, Expr] = {}
+            local: dict[Value, tuple[Any, ...]] = {}
+            for n in order:
+                if not n._parents:
+                    expr[n] = (Expr.symbol(names[n], n._data) if n.label
+                               else Expr.number(n._data))
+                    continue
+                prim = n._prim
+                extra = (n._param,) if prim.has_param else ()
+                val, locs = prim.rule(*(expr[p] for p in n._parents), *extra)
+                expr[n] = val if isinstance(val, Expr) else Expr.number(val)
+                local[n] = tuple(d if isinstance(d, Expr) else Expr.number(d) for d in locs)
+            adj: dict[Value, Expr] = {output: Expr.number(1.0)}
+            for n in reversed(order):
+                if not n._parents or n not in adj:
+                    continue
+                for p, d in zip(n._parents, local[n]):
+                    c = d * adj[n]
+                    adj[p] = adj[p] + c if p in adj else c
+            out: dict[Value, str | None] = {}
+            for x in wrt:
+                text = adj[x].text if x in adj else "0"
+                out[x] = text if len(text) <= FORMULA_CHARS else None
+            return out
+        except Exception:  # noqa: BLE001 - a rule that cannot run on formulas: no formula
+            return none
+
+
 # ---------------------------------------------------------------- Trace
 
 class Trace:
@@ -438,8 +511,13 @@ class Trace:
         self._by_name = {n: v for v, n in self._names.items()}
         #: the output Value (the root of the graph explained)
         self.output: Value = output
-        #: its name in the tables (a label, or h1, h2, ...)
-        self.output_name: str = self._names[output]
+        #: its name in the derivatives ∂f/∂x: its label, else ``f`` (its row keeps
+        #: its h number: :attr:`output_node`)
+        self.output_name: str = _output_name(output, self._names)
+        #: the output's row name in the tables (its label, or h1, h2, ...)
+        self.output_node: str = self._names[output]
+        if self.output_name != self.output_node:
+            self._by_name.setdefault(self.output_name, output)
         self.value: float = output._data
 
         self._wrt_nodes = self._resolve_wrt(wrt)
@@ -485,6 +563,10 @@ class Trace:
 
         grads = gradients(output, list(self._wrt_nodes)) if self._wrt_nodes else []
         self.gradients: dict[str, float] = dict(zip(self.wrt, grads))
+        forms = gradient_formulas(output, self._wrt_nodes, self._names, self._order)
+        #: ∂output/∂input as one simplified formula in the inputs (None when not
+        #: available: see :func:`gradient_formulas`)
+        self.formulas: dict[str, str | None] = {n: forms[v] for n, v in zip(self.wrt, self._wrt_nodes)}
 
     # ------------------------------------------------------------ inputs
     def _name_of(self, v: Value) -> str:
@@ -590,8 +672,9 @@ class Trace:
                         + [num(self._adjoint[n])])
         fwd = sum(t.counts["forward_multiplications"] for t in tables)
         rev = sum(len(n._parents) for n in self._order)
-        summary = (f"forward mode: {len(tables)} pass(es) (one per input), {fwd} multiplications; "
-                   f"reverse mode: 1 pass, {rev} multiplications for all inputs")
+        summary = (f"forward mode: {plural(len(tables), 'pass')} (one per input), "
+                   f"{plural(fwd, 'multiplication')}; "
+                   f"reverse mode: 1 pass, {plural(rev, 'multiplication')} for all inputs")
         if format == "markdown":
             return ("### Forward and reverse mode\n\n" + _md_table(headers, rows) + "\n\n"
                     + summary + "\n")
@@ -613,8 +696,10 @@ class Trace:
         end = self._root if through is None else self._node(through)
         if type(limit) is not int or limit < 1:
             raise ValueError(f"limit must be a positive int, got {limit!r}")
+        end_name = self.output_name if end is self._root else self._names.get(end)
         if x not in self._names:  # an input the output does not depend on: no path
-            return PathSum(self._name_of(x), self.output_name, self._name_of(end), [], 0.0, 0.0)
+            return PathSum(self._name_of(x), self.output_name, end_name or self._name_of(end),
+                           [], 0.0, 0.0)
         count: dict[Value, int] = {}
         for n in self._order:
             if n is x:
@@ -642,7 +727,7 @@ class Trace:
                 f"without listing them, or pass a larger limit=")
         upstream_value = self._adjoint[end]
         if end is self._root:
-            up = Factor(self.output_name, self.output_name, "1", "1", 1.0)
+            up = Factor(self.output_name, self.output_node, "1", "1", 1.0)
         else:
             note = _d(self.output_name, self._names[end])
             up = Factor(self.output_name, self._names[end], note, note, upstream_value)
@@ -670,7 +755,7 @@ class Trace:
         for p in paths:
             total += p.value
         grad = self._adjoint[x] if x in self._adjoint else 0.0
-        return PathSum(self._names[x], self.output_name, self._names[end], paths, total, grad)
+        return PathSum(self._names[x], self.output_name, end_name, paths, total, grad)
 
     # ------------------------------------------------------------ output
     def _forward_table(self) -> tuple[list[str], list[list[str]]]:
@@ -700,18 +785,29 @@ class Trace:
         return headers, rows
 
     def _gradient_lines(self) -> list[str]:
-        return [f"{_d(self.output_name, n)} = {num(g)}" for n, g in self.gradients.items()]
+        lines = []
+        for n, g in self.gradients.items():
+            f = self.formulas.get(n)
+            shown = f"{f} = {num(g)}" if f is not None and f != num(g) else num(g)
+            lines.append(f"{_d(self.output_name, n)} = {shown}")
+        return lines
+
+    def _output_eq(self) -> str:
+        """``f = h6`` (or just the label)."""
+        if self.output_name == self.output_node:
+            return self.output_name
+        return f"{self.output_name} = {self.output_node}"
 
     def to_text(self, *, backward: bool = True) -> str:
         """Aligned tables for a terminal: forward pass, backward steps (unless
         ``backward=False``), gradients."""
         h, r = self._forward_table()
-        parts = [f"Forward pass (evaluation order): {self.output_name} = {num(self.value)}",
+        parts = [f"Forward pass (evaluation order): {self._output_eq()} = {num(self.value)}",
                  _table(h, r), ""]
         if backward:
             bh, br = self._backward_table()
             parts += [f"Backward pass (reverse order, seed "
-                      f"{_d(self.output_name, self.output_name)} = 1)",
+                      f"{_d(self.output_name, self.output_node)} = 1)",
                       _table(bh, br) if br else "(the output is a leaf: nothing to propagate)", ""]
         parts += ["Gradients", *self._gradient_lines()]
         return "\n".join(parts) + "\n"
@@ -719,10 +815,10 @@ class Trace:
     def to_markdown(self, *, backward: bool = True) -> str:
         """The same tables in GitHub Markdown."""
         h, r = self._forward_table()
-        parts = [f"### Forward pass: {self.output_name} = {num(self.value)}", "", _md_table(h, r), ""]
+        parts = [f"### Forward pass: {self._output_eq()} = {num(self.value)}", "", _md_table(h, r), ""]
         if backward:
             bh, br = self._backward_table()
-            parts += [f"### Backward pass (seed {_d(self.output_name, self.output_name)} = 1)", "",
+            parts += [f"### Backward pass (seed {_d(self.output_name, self.output_node)} = 1)", "",
                       _md_table(bh, br) if br else "(the output is a leaf: nothing to propagate)",
                       ""]
         parts += ["### Gradients", "", *[f"- {line}" for line in self._gradient_lines()]]
@@ -733,7 +829,8 @@ class Trace:
         return {"output": self.output_name, "value": _json_num(self.value),
                 "forward": [r.to_dict() for r in self.forward_rows],
                 "backward": [s.to_dict() for s in self.backward_steps],
-                "gradients": {n: _json_num(g) for n, g in self.gradients.items()}}
+                "gradients": {n: _json_num(g) for n, g in self.gradients.items()},
+                "formulas": dict(self.formulas)}
 
     def __repr__(self) -> str:
         return (f"Trace(output={self.output_name!r}, nodes={len(self.forward_rows)}, "

@@ -146,3 +146,79 @@ def test_depth_accuracy_runs_what_is_available_and_says_what_was_skipped(capsys,
         raise SystemExit(main(["experiment", "depth-accuracy", "--dataset", "fashion", "--seeds", "1",
                                "--epochs", "1", "--fashion", missing, "--quiet"]))
     assert e.value.code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+# ------------------------------------------------------------------ explain: names, formulas, plurals
+
+import autograd_core as ag  # noqa: E402
+from autograd_core import Value  # noqa: E402
+from autograd_core.parser import parse  # noqa: E402
+from autograd_core.symbolic import Expr, expr_scope  # noqa: E402
+from autograd_core.trace import plural  # noqa: E402
+
+
+def _trace(expr, **values):
+    out, _ = parse(expr, **values)
+    return ag.explain(out)
+
+
+@pytest.mark.parametrize("expr, values, want", [
+    ("sqrt(x^2+y^2)", dict(x=3.0, y=4.0), {"x": "x/sqrt(x^2 + y^2)", "y": "y/sqrt(x^2 + y^2)"}),
+    ("x*x*y", dict(x=3.0, y=2.0), {"x": "2·x·y", "y": "x^2"}),
+    ("x*w+x*w", dict(x=3.0, w=2.0), {"x": "2·w", "w": "2·x"}),
+    ("1/(exp(-(x*w+b))+1)", dict(x=1.0, w=0.0, b=0.0),
+     {"w": "x·exp(-x·w - b)/(exp(-x·w - b) + 1)^2"}),
+    ("sigmoid(w*x+b)", dict(w=0.5, x=1.0, b=0.1), {"b": "σ(w·x + b)·(1 - σ(w·x + b))"}),
+    ("(x-y)^2/2", dict(x=3.0, y=1.0), {"x": "x - y", "y": "y - x"}),
+    ("x/y", dict(x=3.0, y=2.0), {"x": "1/y", "y": "-x/y^2"}),
+])
+def test_gradient_formulas_are_simplified_and_equal_the_numbers(expr, values, want):
+    t = _trace(expr, **values)
+    for name, text in want.items():
+        assert t.formulas[name] == text
+    # every formula, read back by the project's parser at the point, is the engine's gradient
+    for name, text in t.formulas.items():
+        used = {k: v for k, v in values.items() if k in text}
+        got, _ = parse(text.replace("·", "*").replace("σ", "sigmoid"), **used)
+        assert got.data == pytest.approx(t.gradients[name], rel=1e-12)
+    assert f"∂f/∂{name} = {t.formulas[name]} = " in t.to_text()
+
+
+def test_expr_canonical_form():
+    with expr_scope():
+        x, y = Expr.symbol("x", 3.0), Expr.symbol("y", 4.0)
+        assert (2 * x * 0.5 * (x ** 2 + y ** 2) ** -0.5).text == "x/sqrt(x^2 + y^2)"
+        assert (x * x * x / x).text == "x^2" and (x - x).text == "0" and (x + 1 - 1).text == "x"
+        assert ((x + y) * (x + y)).text == "(x + y)^2"
+        assert (1 / (x * y)).text == "1/(x·y)" and (-x + 2).text == "2 - x"
+        v = (x ** 2 + y ** 2).sqrt()
+        assert v.value == 5.0 and v > 4 and not v < 5
+
+
+def test_big_graphs_get_no_formula_instead_of_hanging():
+    x = Value(0.5, "x")
+    h = x
+    for _ in range(60):   # each h appears twice in the next: exponential text
+        h = h + h * h * 0.1
+    t = ag.explain(h)
+    assert t.formulas == {"x": None}
+    assert t.to_text().rstrip().endswith(f"∂{t.output_name}/∂x = {ag.trace.num(t.gradients['x'])}")
+
+
+def test_output_named_f_or_its_label_and_plural_forms():
+    t = _trace("x*y", x=3.0, y=4.0)
+    assert t.output_name == "f" and t.output_node == "h1"
+    assert t.to_text().startswith("Forward pass (evaluation order): f = h1 = 12")
+    assert "∂f/∂x = y = 4" in t.to_text()
+    assert t.paths("x").formula() == "∂f/∂x = y"
+    x, f = Value(2.0, "x"), None
+    f = x * x
+    f.label = "loss"
+    t = ag.explain(f)
+    assert t.output_name == t.output_node == "loss"
+    f2 = Value(1.0, "f") * Value(2.0, "g")     # a variable is called f: the output is F
+    assert ag.explain(f2).output_name == "F"
+    assert plural(1, "multiplication") == "1 multiplication"
+    assert plural(3, "multiplication") == "3 multiplications" and plural(2, "pass") == "2 passes"
+    side = _trace("x*y", x=3.0, y=4.0).forward_mode("x").to_text()
+    assert "forward mode: 1 multiplication (local × tangent)" in side
