@@ -55,8 +55,13 @@ def literal() -> Iterator[None]:
         _simplify.reset(token)
 
 
+_NAMED = {math.e: "e", math.pi: "pi"}
+
+
 def fmt_number(x: float) -> str:
-    """A number as a formula shows it: ``1``, ``-1``, ``0.25``, ``1e-10``, ``inf``."""
+    """A number as a formula shows it: ``1``, ``-1``, ``0.25``, ``1e-10``,
+    ``inf``; Euler's number and π (exactly the floats ``math.e``, ``math.pi``)
+    as ``e`` and ``pi``."""
     x = float(x)
     if x != x:
         return "nan"
@@ -64,6 +69,8 @@ def fmt_number(x: float) -> str:
         return "inf" if x > 0 else "-inf"
     if x == 0.0:
         return "0"
+    if abs(x) in _NAMED:  # the parser's constants e and pi, by name
+        return ("-" if x < 0 else "") + _NAMED[abs(x)]
     if x == math.floor(x) and abs(x) < 1e15:
         return str(int(x))
     s = repr(x)

@@ -222,3 +222,40 @@ def test_output_named_f_or_its_label_and_plural_forms():
     assert plural(3, "multiplication") == "3 multiplications" and plural(2, "pass") == "2 passes"
     side = _trace("x*y", x=3.0, y=4.0).forward_mode("x").to_text()
     assert "forward mode: 1 multiplication (local × tangent)" in side
+
+
+# ------------------------------------------------------------------ parser: constants, did-you-mean
+
+def test_constants_e_and_pi():
+    out, inputs = parse("e^x", x=0.5)
+    assert out.data == pytest.approx(math.exp(0.5), rel=1e-15) and list(inputs) == ["x"]
+    out, _ = parse("sin(pi*x)", x=0.5)
+    assert out.data == pytest.approx(1.0, rel=1e-15)
+    assert parse("π")[0].data == math.pi and parse("2*e")[0].data == 2 * math.e
+    out, inputs = parse("e*x", e=2.0, x=3.0)      # a value for e: a variable like any other
+    assert out.data == 6.0 and set(inputs) == {"e", "x"}
+    t = _trace("e^x", x=0.5)
+    assert t.formulas["x"] == "e^x" and "e^x" in t.to_text()
+    assert _trace("sin(pi*x)", x=0.5).formulas["x"] == "pi·cos(pi·x)"
+
+
+@pytest.mark.parametrize("expr, values, hint", [
+    ("sigmod(x)", {"x": 1.0}, "did you mean 'sigmoid'?"),
+    ("Exp(x)", {"x": 1.0}, "did you mean 'exp'?"),
+    ("tanhh(x)", {"x": 1.0}, "did you mean 'tanh'?"),
+    ("x*wieght", {"x": 1.0, "weight": 2.0}, "did you mean 'weight'?"),
+    ("x + pii", {"x": 1.0}, "did you mean 'pi'?"),
+])
+def test_did_you_mean(expr, values, hint):
+    with pytest.raises(ValueError, match="column") as e:
+        parse(expr, **values)
+    assert hint in str(e.value)
+
+
+def test_no_suggestion_for_far_names(capsys):
+    with pytest.raises(ValueError) as e:
+        parse("zzz(x)", x=1.0)
+    assert "did you mean" not in str(e.value)
+    assert main(["explain", "sigmod(x)", "x=1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "did you mean 'sigmoid'?" in err[0]
