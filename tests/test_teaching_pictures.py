@@ -107,3 +107,48 @@ def test_collapsed_svg_layers_are_columns_in_order():
         assert max(xs) - min(xs) < 10                              # one column per layer
         assert [y for _, y in col] == sorted(y for _, y in col)    # neurons top to bottom in order
     assert pos["layers.0.neurons.0"][0] < pos["layers.1.neurons.0"][0] < pos["layers.2.neurons.0"][0]
+
+
+# ------------------------------------------------------------------ wide chains wrap
+
+def test_wide_chain_wraps_into_rows_of_columns():
+    from nn import experiments as ex
+    from visualize import graph as vg
+    r = ex.exploding()
+    src = draw_graph(r.output, color="grad", parameters=r.parameters).source
+    dot = parse(src)
+    groups = [g.split() for g in re.findall(r"\{rank=same; ([^}]*)\}", src)]
+    assert 1 < len(groups) <= vg.WRAP_WIDTH
+    placed = [e for g in groups for e in g]
+    drawn = [i for i in dot.nodes if i[0] in "vo"]
+    assert sorted(placed) == sorted(drawn) and len(set(placed)) == len(placed)  # each once
+    ids = {n.name: n.id for n in dot.nodes.values() if n.name}
+    col = {e: k for k, g in enumerate(groups) for e in g}
+    # b1 and b4 both on the page, in different rows: b4's column is not after b1's by 4 neurons
+    assert col[ids["b4"]] - col[ids["b1"]] < vg.WRAP_WIDTH
+    # edges into a later row do not constrain the ranks
+    assert any(a.get("constraint") == "false" for _, _, a in dot.edges)
+
+
+def test_short_graphs_are_not_wrapped():
+    import autograd_core as ag
+    from autograd_core.parser import parse as parse_expr
+    f, _ = parse_expr("1/(exp(-(x*w+b))+1)", x=1.0, w=0.0, b=0.0)
+    f.backward()
+    src = draw_graph(f).source
+    assert "rank=same" not in src and "constraint=false" not in src
+    assert ag is not None
+
+
+@needs_dot
+def test_wide_chain_svg_fits_the_page(monkeypatch):
+    from nn import experiments as ex
+    from visualize import graph as vg
+    r = ex.exploding()
+
+    def width(svg: bytes) -> float:
+        return float(re.search(rb'<svg width="([\d.]+)pt"', svg).group(1))
+    wrapped = width(pipe(draw_graph(r.output, legend=False), "svg"))
+    monkeypatch.setattr(vg, "WRAP_RANKS", None)
+    flat = width(pipe(draw_graph(r.output, legend=False), "svg"))
+    assert wrapped < 0.6 * flat and wrapped < 1300   # pt: about a slide's width at 100%

@@ -571,9 +571,70 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
     if boxes and not multi:
         g.attr(concentrate="true")  # bundle the many module-to-module edges
 
+    if not boxes and rankdir in ("LR", "RL"):
+        _wrap_wide(g, order, index)
     if legend:
         _legend(g, color, kinds_seen, local_grads and not boxes)
     return g
+
+
+#: a left-to-right picture more than this many ranks wide (a value box and an
+#: op oval are one rank each) is wrapped into rows of at most WRAP_WIDTH ranks,
+#: so a long chain fits the page width (None: never wrap)
+WRAP_RANKS: int | None = 24
+WRAP_WIDTH = 16
+#: wider pictures than WRAP_WIDTH × WRAP_MAX_ROWS ranks are left as they are
+#: (no page fits them anyway)
+WRAP_MAX_ROWS = 8
+
+def _wrap_wide(g: graphviz.Digraph, order: list[Value], index: dict[Value, int]) -> None:
+    """Wrap a wide left-to-right graph into rows: each value box and op oval
+    gets its rank (an op one after its operands, a result one after its op,
+    a leaf just before its first use); rank k goes to row k // W and column
+    k % W, every column is one ``rank=same`` group with its rows stacked in
+    order, and the edges into a later row do not constrain the ranks."""
+    if WRAP_RANKS is None:
+        return
+    if len(order) > 2 * WRAP_WIDTH * WRAP_MAX_ROWS * 4:
+        return  # too big to wrap onto a page (and the longest path is long): as it is
+    rank: dict[str, int] = {}
+    first_use: dict[Value, int] = {}
+    for v in order:
+        if v._parents:
+            i = index[v]
+            r = 1 + max((rank[f"v{index[p]}"] for p in v._parents if p._parents), default=0)
+            rank[f"o{i}"] = r
+            rank[f"v{i}"] = r + 1
+            for p in v._parents:
+                if not p._parents:
+                    first_use[p] = min(first_use.get(p, r), r)
+    for v in order:
+        if not v._parents:
+            rank[f"v{index[v]}"] = max(first_use[v] - 1, 0) if v in first_use else 0
+    width = max(rank.values(), default=0) + 1
+    if width <= WRAP_RANKS:
+        return
+    rows = -(-width // WRAP_WIDTH)
+    if rows > WRAP_MAX_ROWS:
+        return
+    w = -(-width // rows)
+    row = {e: r // w for e, r in rank.items()}
+    columns: dict[int, list[str]] = {}
+    for e, r in sorted(rank.items(), key=lambda er: (er[1] // w, int(er[0][1:]), er[0])):
+        columns.setdefault(r % w, []).append(e)
+    import re
+    edge = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?\n$")
+    for k, line in enumerate(g.body):
+        m = edge.match(line)
+        if m and m.group(1) in row and m.group(2) in row and row[m.group(2)] > row[m.group(1)]:
+            attrs = (m.group(3) + " " if m.group(3) else "") + "constraint=false"
+            g.body[k] = f"\t{m.group(1)} -> {m.group(2)} [{attrs}]\n"
+    for c in sorted(columns):
+        ids = columns[c]
+        g.body.append("\t{rank=same; " + " ".join(ids) + "}\n")
+        g.body.extend(f"\t{a} -> {b} [style=invis]\n" for a, b in zip(ids, ids[1:])
+                      if row[b] > row[a])
+
 
 
 def _natural(path: str) -> list[Any]:
