@@ -122,6 +122,105 @@ def _output_name(output: Value, names: dict[Value, str]) -> str:
     return names[output]
 
 
+# ---------------------------------------------------------------- LaTeX
+
+import re as _re  # noqa: E402
+
+_LATEX_TOKEN = _re.compile(r"[^\W\d][\w.']*|\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?|\s+|.")
+_LATEX_FUNCS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
+                "σ": r"\sigma", "abs": r"\operatorname{abs}"}
+_LATEX_SPECIAL = {"#": r"\#", "%": r"\%", "&": r"\&", "$": r"\$", "{": r"\{", "}": r"\}",
+                  "~": r"\textasciitilde{}", "\\": r"\backslash{}", "_": r"\_"}
+_LATEX_SYMBOLS = {"·": r" \cdot ", "×": r" \times ", "∂": r"\partial ", "σ": r"\sigma",
+                  "−": "-", "⇒": r"\Rightarrow ", "→": r"\to ", "‖": r"\|"}
+
+
+def latex_name(name: str) -> str:
+    """A node name in LaTeX: ``h6`` -> ``h_{6}``, ``w_2`` -> ``w_{2}``, Greek
+    kept, anything else as upright text with its special characters escaped."""
+    m = _re.fullmatch(r"([A-Za-z]|[\u0370-\u03ff])_?(\d+)", name)
+    if m:
+        base = _LATEX_SYMBOLS.get(m.group(1), m.group(1))
+        return f"{base}_{{{m.group(2)}}}"
+    if _re.fullmatch(r"[A-Za-z]", name):
+        return name
+    if name in _LATEX_SYMBOLS:
+        return _LATEX_SYMBOLS[name]
+    if name in ("inf", "-inf", "nan"):
+        return {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}[name]
+    return r"\mathrm{" + "".join(_LATEX_SPECIAL.get(c, c) for c in name) + "}"
+
+
+def latex_formula(text: str) -> str:
+    r"""A formula as ``explain`` writes it (``x·exp(-x·w - b)/(exp(-x·w - b) + 1)^2``,
+    ``0.5/sqrt(h3)``, ``σ'(z1)``) in LaTeX: names subscripted, ``sqrt(u)`` as
+    ``\sqrt{u}``, powers braced, special characters escaped (user labels are data)."""
+    toks = [t for t in _LATEX_TOKEN.findall(text) if not t.isspace()]
+    out, _ = _latex_seq(toks, 0, None)
+    return out
+
+
+def _latex_group(toks: list[str], i: int) -> tuple[str, int]:
+    """The parenthesised group starting at toks[i] == "(": (inner LaTeX, index after ')')."""
+    inner, i = _latex_seq(toks, i + 1, ")")
+    return inner, i + 1
+
+
+def _latex_seq(toks: list[str], i: int, stop: str | None) -> tuple[str, int]:
+    out: list[str] = []
+    while i < len(toks) and toks[i] != stop:
+        t = toks[i]
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        if t == "(":
+            inner, i = _latex_group(toks, i)
+            out.append(r"\left(" + inner + r"\right)")
+            continue
+        if t == "^":
+            if nxt == "(":
+                inner, i = _latex_group(toks, i + 1)
+            else:
+                inner, i = _latex_seq([nxt], 0, None)[0], i + 2
+            out.append("^{" + inner + "}")
+            continue
+        if nxt == "(" and (t == "sqrt" or t.rstrip("'") in _LATEX_FUNCS or t[0].isalpha()
+                           or t.rstrip("'") == "σ"):
+            inner, i = _latex_group(toks, i + 1)
+            if t == "sqrt":
+                out.append(r"\sqrt{" + inner + "}")
+            else:
+                base = t.rstrip("'")
+                primes = "'" * (len(t) - len(base))
+                fn = _LATEX_FUNCS.get(base) or r"\operatorname{" + "".join(
+                    _LATEX_SPECIAL.get(c, c) for c in base) + "}"
+                out.append(fn + primes + r"\left(" + inner + r"\right)")
+            continue
+        if t[0].isalpha() or t[0] == "_":
+            base = t.rstrip("'")
+            out.append(latex_name(base) + "'" * (len(t) - len(base)))
+        elif t[0].isdigit() or t[0] == ".":
+            out.append(t)
+        else:
+            out.append(_LATEX_SYMBOLS.get(t, _LATEX_SPECIAL.get(t, t)))
+        i += 1
+    return "".join(out).replace("  ", " ").strip(), i
+
+
+def _latex_d(a: str, b: str) -> str:
+    return rf"\frac{{\partial {latex_name(a)}}}{{\partial {latex_name(b)}}}"
+
+
+def _latex_num(x: float, paren: bool = False) -> str:
+    r"""A number in LaTeX (``1.5 \times 10^{-7}``); ``paren``: a negative one in
+    parentheses (inside a product)."""
+    s = num(x)
+    if s in ("inf", "-inf", "nan"):
+        return latex_name(s)
+    if "e" in s:
+        mant, _, ex = s.partition("e")
+        s = rf"{mant} \times 10^{{{int(ex)}}}"
+    return f"({s})" if paren and s.startswith("-") else s
+
+
 # ---------------------------------------------------------------- records
 
 @dataclass(frozen=True)
@@ -823,6 +922,68 @@ class Trace:
                       ""]
         parts += ["### Gradients", "", *[f"- {line}" for line in self._gradient_lines()]]
         return "\n".join(parts) + "\n"
+
+    def to_latex(self, *, paths: Iterable[PathSum] = ()) -> str:
+        """The derivation for slides: LaTeX ``align*`` blocks (amsmath) with
+        symbols and numbers side by side — the forward pass (each node and
+        its local derivatives), the backward steps (∂f/∂parent = ∂node/∂parent
+        · ∂f/∂node = formula × number = number), the gradients (simplified
+        formula = value) and, given ``paths``, each path's product."""
+        o = self.output_name
+        lines = [f"% autograd-core explain: {o} = {num(self.value)}",
+                 r"% needs \usepackage{amsmath}", r"\paragraph{Forward pass}", r"\begin{align*}"]
+        rows = []
+        for r in self.forward_rows:
+            if not r.inputs:
+                rows.append(rf"{latex_name(r.name)} &= {_latex_num(r.value)}")
+                continue
+            rows.append(rf"{latex_name(r.name)} &= {latex_formula(r.expression)} = {_latex_num(r.value)}")
+            for d in r.derivatives:
+                sym = latex_formula(d.symbolic)
+                val = _latex_num(d.value)
+                rhs = val if sym == num(d.value) else f"{sym} = {val}"
+                rows.append(rf"{_latex_d(r.name, d.parent)} &= {rhs}")
+        lines.append(" \\\\\n".join(rows))
+        lines += [r"\end{align*}", r"\paragraph{Backward pass} (reverse order, "
+                  + rf"${_latex_d(o, self.output_node)} = 1$)", r"\begin{align*}"]
+        rows = []
+        seen: set[str] = set()
+        for st in self.backward_steps:
+            for c in st.contributions:
+                op = "&=" if c.parent not in seen else r"&\mathrel{+}="
+                seen.add(c.parent)
+                sym = latex_formula(c.symbolic)
+                local = _latex_num(c.local)
+                factor = (_latex_num(c.local, True) if sym == num(c.local)
+                          else rf"\underbrace{{{sym}}}_{{{local}}}")
+                rows.append(rf"{_latex_d(o, c.parent)} {op} {_latex_d(st.node, c.parent)}"
+                            rf"\,{_latex_d(o, st.node)} = {factor} \times "
+                            rf"{_latex_num(c.upstream, True)} = {_latex_num(c.contribution)}")
+        lines.append(" \\\\\n".join(rows) if rows else r"\text{(the output is a leaf)}")
+        lines += [r"\end{align*}", r"\paragraph{Gradients}", r"\begin{align*}"]
+        rows = []
+        for n, g in self.gradients.items():
+            f = self.formulas.get(n)
+            rhs = (f"{latex_formula(f)} = {_latex_num(g)}" if f is not None and f != num(g)
+                   else _latex_num(g))
+            rows.append(rf"{_latex_d(o, n)} &= {rhs}")
+        lines.append(" \\\\\n".join(rows))
+        lines.append(r"\end{align*}")
+        for ps in paths:
+            lines += [rf"\paragraph{{Paths from ${latex_name(ps.input)}$ to ${latex_name(ps.output)}$}}",
+                      r"\begin{align*}"]
+            rows = []
+            for p in ps.paths:
+                syms = r"\,".join(_latex_d(f.child, f.parent) for f in p.factors)
+                vals = r" \times ".join(_latex_num(f.value, True) for f in p.factors)
+                rows.append(rf"&{syms} = {vals} = {_latex_num(p.value)}")
+            total = " + ".join(_latex_num(p.value, True) for p in ps.paths)
+            shown = (f"{total} = {_latex_num(ps.total)}" if len(ps.paths) > 1
+                     else _latex_num(ps.total))
+            rows.append(rf"{_latex_d(ps.output, ps.input)} &= {shown}")
+            lines.append(" \\\\\n".join(rows))
+            lines.append(r"\end{align*}")
+        return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite numbers as the strings ``inf``, ``-inf``, ``nan``)."""

@@ -259,3 +259,53 @@ def test_no_suggestion_for_far_names(capsys):
     assert main(["explain", "sigmod(x)", "x=1"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "did you mean 'sigmoid'?" in err[0]
+
+
+# ------------------------------------------------------------------ explain --format latex
+
+def _balanced(tex):
+    depth = 0
+    for i, ch in enumerate(tex):
+        if ch == "{" and (i == 0 or tex[i - 1] != "\\"):
+            depth += 1
+        elif ch == "}" and (i == 0 or tex[i - 1] != "\\"):
+            depth -= 1
+            assert depth >= 0
+    return depth == 0
+
+
+def test_latex_seed_derivation_symbols_and_numbers_side_by_side():
+    t = _trace("1/(exp(-(x*w+b))+1)", x=1.0, w=0.0, b=0.0)
+    tex = t.to_latex(paths=[t.paths("w")])
+    assert _balanced(tex)
+    assert tex.count(r"\begin{align*}") == tex.count(r"\end{align*}") == 4
+    assert r"h_{6} &= 1/h_{5} = 0.5" in tex
+    assert r"\frac{\partial h_{6}}{\partial h_{5}} &= -1/h_{5}^{2} = -0.25" in tex
+    assert (r"\frac{\partial f}{\partial h_{5}} &= \frac{\partial h_{6}}{\partial h_{5}}\,"
+            r"\frac{\partial f}{\partial h_{6}} = \underbrace{-1/h_{5}^{2}}_{-0.25} \times 1 = -0.25") in tex
+    # the chapter's product, factor by factor
+    assert r"= 1 \times (-0.25) \times 1 \times 1 \times (-1) \times 1 \times 1 = 0.25" in tex
+    assert (r"\frac{\partial f}{\partial w} &= x \cdot \exp\left(-x \cdot w-b\right)/"
+            r"\left(\exp\left(-x \cdot w-b\right)+1\right)^{2} = 0.25") in tex
+
+
+def test_latex_escapes_labels_and_accumulates():
+    a = Value(2.0, "a_b#%")
+    c = Value(3.0, "w2")
+    f = a * c + a
+    tex = ag.explain(f).to_latex()
+    assert _balanced(tex)
+    assert r"\mathrm{a\_b\#\%}" in tex and "w_{2}" in tex and "a_b#%" not in tex
+    assert r"\mathrel{+}=" in tex            # a is used twice: its gradient accumulates
+    from autograd_core.trace import latex_formula
+    assert latex_formula("0.5/sqrt(h3)") == r"0.5/\sqrt{h_{3}}"
+    assert latex_formula("σ'(z1)·w2") == r"\sigma'\left(z_{1}\right) \cdot w_{2}"
+    assert latex_formula("x^(y - 1)") == "x^{y-1}"
+
+
+def test_cli_explain_format_latex(capsys):
+    assert main(["explain", "sqrt(x^2+y^2)", "x=3", "y=4", "--format", "latex"]) == 0
+    out = capsys.readouterr().out
+    assert r"\frac{\partial f}{\partial x} &= x/\sqrt{x^{2}+y^{2}} = 0.6" in out and _balanced(out)
+    assert main(["explain", "x*y", "x=3", "y=4", "--format", "latex", "--mode", "both"]) == 2
+    assert "--format latex" in capsys.readouterr().err
