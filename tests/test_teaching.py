@@ -309,3 +309,44 @@ def test_cli_explain_format_latex(capsys):
     assert r"\frac{\partial f}{\partial x} &= x/\sqrt{x^{2}+y^{2}} = 0.6" in out and _balanced(out)
     assert main(["explain", "x*y", "x=3", "y=4", "--format", "latex", "--mode", "both"]) == 2
     assert "--format latex" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the textbook's Matmul layer
+
+def test_explain_tensor_matmul_shows_the_textbooks_backward_with_shapes():
+    from autograd_core import Tensor
+    from autograd_core import tensor as T
+    rng = np.random.RandomState(0)
+    x = Tensor(rng.randn(2, 3), label="x")
+    W = Tensor(rng.randn(3, 4), label="W")
+    h = x @ W
+    h.label = "h"
+    G = rng.randn(2, 4)                 # an upstream gradient grad_h
+    L = (h * Tensor(G)).sum()           # ∂L/∂h = G
+    t = ag.explain(L)
+    text = t.to_text()
+    assert "h = x @ W: grad_x = grad_h·Wᵀ  (2×3) = (2×4)·(3×4)ᵀ" in text
+    assert "h = x @ W: grad_W = xᵀ·grad_h  (3×4) = (2×3)ᵀ·(2×4)" in text
+    # the formulas are what the engine computes: grad_x = G·Wᵀ, grad_W = xᵀ·G (denominator layout)
+    gx, gW = T.gradients(L, [x, W])
+    np.testing.assert_allclose(gx, G @ W.data.T, rtol=1e-13)
+    np.testing.assert_allclose(gW, x.data.T @ G, rtol=1e-13)
+    assert np.shape(gx) == x.shape and np.shape(gW) == W.shape
+    np.testing.assert_allclose(t.gradients["W"], x.data.T @ G, rtol=1e-13)
+
+
+def test_explain_tensor_dense_layer_weight_derivative():
+    from autograd_core import Tensor
+    from autograd_core import tensor as T
+    rng = np.random.RandomState(1)
+    x = Tensor(rng.randn(5, 3), label="x")
+    W = Tensor(rng.randn(2, 3), label="W")
+    b = Tensor(rng.randn(2), label="b")
+    h = T.linear(x, W, b)
+    h.label = "h"
+    t = ag.explain(h.sum())
+    lines = t.matrix_lines()
+    assert "  h (linear): grad_x = grad_h·W  (5×3) = (5×2)·(2×3)" in lines
+    assert "  h (linear): grad_W = grad_hᵀ·x  (2×3) = (5×2)ᵀ·(5×3)" in lines
+    gW, = T.gradients(h.sum(), [W])
+    np.testing.assert_allclose(gW, np.ones((5, 2)).T @ x.data, rtol=1e-13)
