@@ -45,7 +45,7 @@ __all__ = [
     "vanishing", "VanishingResult", "training_speed", "TrainingSpeedResult",
     "exploding", "exploding_chain", "ExplodingResult", "remedies", "RemediesResult", "RemedyRow",
     "ClipRow", "REMEDIES", "BOOK_SPEEDS", "REFERENCE_SPEEDS",
-    "two_layer_chain", "ChainStep", "TwoLayerResult",
+    "two_layer_chain", "ChainStep", "TwoLayerResult", "pretraining", "PretrainingResult",
     "exploding_window", "window_formula", "ExplodingWindowResult", "WindowRow", "WINDOW_WEIGHTS",
 ]
 
@@ -1133,3 +1133,165 @@ def remedies(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), images: int = 1
 def _accuracy(model: Any, X: Any, y: Any, loss: str) -> float:
     acc = evaluate(model, X, y, loss)[1]
     return math.nan if acc is None else float(acc)
+
+
+# ------------------------------------------------------------------ layer-wise pre-training (remedy 3.1)
+
+@dataclass
+class PretrainingResult:
+    """:func:`pretraining`: per seed, for plain training and for greedy
+    layer-wise pre-training + fine-tuning of the same network on the same
+    images: the hidden-layer speeds when supervised training starts and after
+    it, and the held-out accuracy after it."""
+
+    sizes: list[int]
+    seeds: list[int]
+    data: DataInfo
+    pre_epochs: int
+    epochs: int
+    eta: float
+    lmbda: float
+    batch_size: int
+    test_images: int
+    plain_start: list[list[float]]
+    plain_end: list[list[float]]
+    plain_accuracy: list[float]
+    pre_start: list[list[float]]
+    pre_end: list[list[float]]
+    pre_accuracy: list[float]
+    reconstruction: list[list[float]]
+    seconds: dict[str, float]
+
+    def _rows(self) -> list[tuple[str, list[list[float]], list[list[float]], list[float]]]:
+        return [("plain training", self.plain_start, self.plain_end, self.plain_accuracy),
+                ("pre-training + fine-tuning", self.pre_start, self.pre_end, self.pre_accuracy)]
+
+    def to_text(self, markdown: bool = False) -> str:
+        n = len(self.sizes) - 2
+        lines = [f"Layer-wise pre-training then fine-tuning (remedy 3.1) vs plain training: "
+                 f"{self.sizes} sigmoid, seeds {_seed_text(self.seeds)}, Tensor backend",
+                 f"data: {self.data.describe()}; held-out accuracy on {self.test_images} further "
+                 "images", f"pre-training: each hidden layer in turn trained as a sigmoid "
+                 f"autoencoder of the previous layer's output ({self.pre_epochs} epochs, "
+                 "cross-entropy reconstruction), then the whole network trained as in plain "
+                 f"training: {self.epochs} epochs of mini-batch SGD (batch {self.batch_size}, "
+                 f"eta {self.eta:g}, lambda {self.lmbda:g}); means over seeds", ""]
+        rows = []
+        for name, start, end, acc in self._rows():
+            ms = np.mean(np.asarray(start), axis=0)
+            me = np.mean(np.asarray(end), axis=0)
+            rows.append([name] + [_fmt(v) for v in ms]
+                        + [_fmt(_diag.speed_ratio(list(ms))), _diag.verdict(list(ms))]
+                        + [_fmt(v) for v in me] + [_diag.verdict(list(me)),
+                                                   f"{100 * np.mean(acc):.1f}%",
+                                                   f"{100 * min(acc):.1f}–{100 * max(acc):.1f}%"])
+        lines.append(_table(["training"] + [f"hidden {k + 1} start" for k in range(n)]
+                            + ["first/last start", "verdict start"]
+                            + [f"hidden {k + 1} end" for k in range(n)]
+                            + ["verdict end", "accuracy", "min–max"], rows, markdown))
+        rec = np.mean(np.asarray(self.reconstruction), axis=0)
+        lines += ["", "autoencoder reconstruction cross-entropy per example, last epoch, per hidden "
+                  "layer (mean over seeds): "
+                  + ", ".join(_fmt(v) for v in rec),
+                  f"time: plain {self.seconds['plain']:.1f} s, pre-training "
+                  f"{self.seconds['pretrain']:.1f} s + fine-tuning {self.seconds['finetune']:.1f} s",
+                  _diag.VERDICT_RULE]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"experiment": "pretraining", "sizes": self.sizes, "seeds": self.seeds,
+                "data": self.data.to_dict(), "pre_epochs": self.pre_epochs, "epochs": self.epochs,
+                "eta": self.eta, "lmbda": self.lmbda, "batch_size": self.batch_size,
+                "test_images": self.test_images, "plain_start": self.plain_start,
+                "plain_end": self.plain_end, "plain_accuracy": self.plain_accuracy,
+                "pre_start": self.pre_start, "pre_end": self.pre_end,
+                "pre_accuracy": self.pre_accuracy, "reconstruction": self.reconstruction,
+                "seconds": self.seconds}
+
+
+def _pretrain_layers(model: Any, X: np.ndarray, epochs: int, eta: float, batch_size: int,
+                     seed: int) -> list[float]:
+    """Greedy layer-wise pre-training of a Tensor MLP's hidden layers: layer k
+    and a fresh sigmoid decoder are trained as an autoencoder of layer k's
+    input (the previous layers' output on X); layer k keeps the trained
+    encoder. Returns each autoencoder's final reconstruction loss."""
+    from autograd_core import Tensor
+    losses = []
+    A = X
+    for k, layer in enumerate(model.layers[:-1]):
+        nin, nout = layer.nin, layer.nout
+        ae = MLP(nin, [nout, nin], activation="sigmoid", output_activation="sigmoid",
+                 init="nielsen", seed=seed + 1000 * (k + 1), backend="tensor")
+        ae.layers[0].weight.assign(layer.weight.data)
+        ae.layers[0].bias.assign(layer.bias.data)
+        hist = fit(ae, A, A, loss="binary_cross_entropy", optimizer=SGD(ae.parameters(), lr=eta),
+                   epochs=epochs, batch_size=batch_size, progress=False, seed=seed)
+        losses.append(float(hist.loss[-1]))
+        layer.weight.assign(ae.layers[0].weight.data)
+        layer.bias.assign(ae.layers[0].bias.data)
+        with ag.no_grad():
+            A = np.asarray(layer(Tensor(A)).data)
+    return losses
+
+
+def pretraining(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), images: int = 1000,
+                seeds: Iterable[int] | str = (0,), data: str | os.PathLike[str] | None = None, *,
+                pre_epochs: int = 3, epochs: int = 3, eta: float = 0.1, lmbda: float = 5.0,
+                batch_size: int = 10, test_images: int = 1000,
+                loss: str = "binary_cross_entropy") -> PretrainingResult:
+    """Remedy 3.1 of the chapter, measured: Hinton's greedy layer-wise
+    pre-training (each hidden layer trained alone, unsupervised, as an
+    autoencoder of the previous layer's output) followed by supervised
+    fine-tuning of the whole network, against plain supervised training of
+    the same initial network for the same number of epochs, on the same first
+    ``images`` t10k images; accuracy on the next ``test_images``. Sigmoid
+    layers, Nielsen initialisation, Tensor backend."""
+    import time
+
+    sizes = parse_sizes(sizes)
+    if len(sizes) < 3:
+        raise ValueError(f"need at least one hidden layer, got sizes {sizes}")
+    seeds = parse_seeds(seeds if not isinstance(seeds, range) else list(seeds))
+    for name, v in (("pre_epochs", pre_epochs), ("epochs", epochs), ("batch_size", batch_size),
+                    ("test_images", test_images)):
+        _check_count(v, name)
+    for name, v in (("eta", eta), ("lmbda", lmbda)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 \
+                or (name == "eta" and v == 0):
+            raise ValueError(f"{name} must be a {'positive' if name == 'eta' else 'non-negative'} "
+                             f"number, got {v!r}")
+    Xall, yall, info = _data(images + test_images, data, None, None)
+    Xtr, ytr, Xte, yte = Xall[:images], yall[:images], Xall[images:], yall[images:]
+    info = DataInfo(info.source, info.path, images, info.message)
+    _check_width(sizes, Xtr)
+    out: dict[str, list[Any]] = {k: [] for k in ("ps", "pe", "pa", "qs", "qe", "qa", "rec")}
+    secs = {"plain": 0.0, "pretrain": 0.0, "finetune": 0.0}
+
+    def train(model: Any) -> None:
+        fit(model, Xtr, ytr, loss=loss, optimizer=SGD(model.parameters(), lr=eta), epochs=int(epochs),
+            batch_size=int(batch_size), l2=lmbda, progress=False, seed=s)
+
+    for s in seeds:
+        plain = MLP(sizes[0], sizes[1:], activation="sigmoid", output_activation="sigmoid",
+                    init="nielsen", seed=s, backend="tensor")
+        out["ps"].append(_diag.learning_speeds(plain, Xtr, ytr, loss))
+        t0 = time.perf_counter()
+        train(plain)
+        secs["plain"] += time.perf_counter() - t0
+        out["pe"].append(_diag.learning_speeds(plain, Xtr, ytr, loss))
+        out["pa"].append(_accuracy(plain, Xte, yte, loss))
+
+        pre = MLP(sizes[0], sizes[1:], activation="sigmoid", output_activation="sigmoid",
+                  init="nielsen", seed=s, backend="tensor")
+        t0 = time.perf_counter()
+        out["rec"].append(_pretrain_layers(pre, Xtr, int(pre_epochs), eta, int(batch_size), s))
+        secs["pretrain"] += time.perf_counter() - t0
+        out["qs"].append(_diag.learning_speeds(pre, Xtr, ytr, loss))
+        t0 = time.perf_counter()
+        train(pre)
+        secs["finetune"] += time.perf_counter() - t0
+        out["qe"].append(_diag.learning_speeds(pre, Xtr, ytr, loss))
+        out["qa"].append(_accuracy(pre, Xte, yte, loss))
+    return PretrainingResult(sizes, seeds, info, int(pre_epochs), int(epochs), float(eta),
+                             float(lmbda), int(batch_size), len(Xte), out["ps"], out["pe"], out["pa"],
+                             out["qs"], out["qe"], out["qa"], out["rec"], secs)

@@ -350,3 +350,53 @@ def test_explain_tensor_dense_layer_weight_derivative():
     assert "  h (linear): grad_W = grad_hᵀ·x  (2×3) = (5×2)ᵀ·(5×3)" in lines
     gW, = T.gradients(h.sum(), [W])
     np.testing.assert_allclose(gW, np.ones((5, 2)).T @ x.data, rtol=1e-13)
+
+
+# ------------------------------------------------------------------ layer-wise pre-training (remedy 3.1)
+
+def test_pretraining_against_plain_training_on_the_same_data(monkeypatch):
+    import nn
+    from nn import diagnostics as diag
+    monkeypatch.setattr(ex, "find_data", lambda: None)      # the seeded stand-in, small
+    r = ex.pretraining([784, 8, 8, 10], images=60, seeds=[0, 1], pre_epochs=1, epochs=2,
+                       test_images=30, batch_size=10)
+    X, y = ex.synthetic_digits(90, 0)
+    Xtr, ytr, Xte, yte = X[:60], y[:60], X[60:], y[60:]
+    for i, s in enumerate([0, 1]):
+        plain = nn.MLP(784, [8, 8, 10], seed=s, backend="tensor")
+        assert r.plain_start[i] == diag.learning_speeds(plain, Xtr, ytr, "binary_cross_entropy")
+        nn.fit(plain, Xtr, ytr, loss="binary_cross_entropy", optimizer=nn.SGD(plain.parameters(), lr=0.1),
+               epochs=2, batch_size=10, l2=5.0, progress=False, seed=s)
+        assert r.plain_end[i] == diag.learning_speeds(plain, Xtr, ytr, "binary_cross_entropy")
+        assert r.plain_accuracy[i] == nn.evaluate(plain, Xte, yte, "binary_cross_entropy")[1]
+        # pre-training moved the hidden layers before the supervised start
+        assert r.pre_start[i] != r.plain_start[i]
+        assert len(r.reconstruction[i]) == 2 and all(v > 0 for v in r.reconstruction[i])
+    text = r.to_text()
+    assert "pre-training + fine-tuning" in text and "plain training" in text
+    assert json.loads(json.dumps(r.to_dict()))["pre_accuracy"] == r.pre_accuracy
+    with pytest.raises(ValueError, match="epochs"):
+        ex.pretraining([784, 8, 10], images=10, epochs=0)
+
+
+def test_pretrain_layers_trains_each_layer_as_an_autoencoder():
+    import nn
+    X, _ = ex.synthetic_digits(50, 3, size=16)
+    model = nn.MLP(16, [6, 4, 3], seed=2, backend="tensor")
+    w0 = model.layers[0].weight.data.copy()
+    w2 = model.layers[2].weight.data.copy()
+    rec = ex._pretrain_layers(model, X, 3, 0.5, 10, 2)
+    assert len(rec) == 2
+    assert not np.array_equal(model.layers[0].weight.data, w0)   # hidden layers pre-trained
+    assert np.array_equal(model.layers[2].weight.data, w2)       # the output layer untouched
+
+
+def test_cli_pretraining(capsys, monkeypatch):
+    monkeypatch.setattr(ex, "find_data", lambda: None)
+    assert main(["experiment", "pretraining", "--sizes", "784,6,6,10", "--images", "30",
+                 "--test-images", "10", "--pre-epochs", "1", "--epochs", "1", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["experiment"] == "pretraining" and len(doc["pre_accuracy"]) == 1
+    with pytest.raises(SystemExit) as e:
+        raise SystemExit(main(["experiment", "pretraining", "--epochs", "0"]))
+    assert e.value.code == 2
