@@ -255,8 +255,9 @@ def _fmt6(x: float) -> str:
 
 def _table(headers: list[str], rows: list[list[str]], markdown: bool = False) -> str:
     if markdown:
-        out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-        out += ["| " + " | ".join(r) + " |" for r in rows]
+        esc = lambda c: c.replace("|", "\\|")  # noqa: E731  (a cell's | is text, not a column)
+        out = ["| " + " | ".join(map(esc, headers)) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+        out += ["| " + " | ".join(map(esc, r)) + " |" for r in rows]
         return "\n".join(out)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(headers)]
@@ -790,7 +791,7 @@ class ExplodingWindowResult:
                  "-" if r.width != r.width else f"{r.right:.6f}",
                  "0 (|w| ≤ 4)" if r.width != r.width else f"{r.width:.9f}", f"{r.formula:.9f}",
                  "-" if r.width != r.width else f"{r.width - r.formula:.1e}"] for r in self.rows]
-        lines.append(_table(["w", "max |wσ'|", "left", "right", "width (engine)", "formula (3)",
+        lines.append(_table(["w", "peak |w|/4", "left", "right", "width (engine)", "formula (3)",
                              "difference"], rows, markdown))
         lines += ["", f"maximum width {self.max_width:.4f} at |w| = {self.max_w:.3f} (engine); "
                       f"formula (3): {self.formula_max_width:.4f} at |w| = {self.formula_max_w:.3f}",
@@ -1014,6 +1015,8 @@ class RemediesResult:
                                 + ["first/last after", "verdict after", "units after",
                                    "accuracy after"], rows, markdown))
         lines += ["", f"Gradient clipping on the exploding chain (w = 100; threshold {_fmt(self.clip)}):"]
+        if markdown:
+            lines.append("")
         rows = [[c.name, _fmt6(c.grad_b1), _fmt6(c.grad_b4), _fmt6(c.norm), _fmt6(c.ratio)]
                 for c in self.clipping]
         lines.append(_table(["gradients", "∂C/∂b1", "∂C/∂b4", "‖g‖", "b1/b4"], rows, markdown))
