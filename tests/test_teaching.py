@@ -400,3 +400,25 @@ def test_cli_pretraining(capsys, monkeypatch):
     with pytest.raises(SystemExit) as e:
         raise SystemExit(main(["experiment", "pretraining", "--epochs", "0"]))
     assert e.value.code == 2
+
+
+def test_cli_explain_html_title_has_the_formula(tmp_path, capsys):
+    import html as _html
+    page = tmp_path / "s.html"
+    assert main(["explain", "x*y", "x=3", "y=4", "--html", str(page)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert "<title>Backpropagation step by step: f = x*y = 12</title>" in text
+    assert main(["explain", "x/sqrt(x^2+y^2)", "x=3", "y=4", "--html", str(page)]) == 0
+    assert _html.escape("f = x/sqrt(x^2+y^2) = 0.6") in page.read_text(encoding="utf-8")
+
+
+def test_vanishing_verdict_on_the_stand_in_data(monkeypatch):
+    monkeypatch.setattr(ex, "find_data", lambda: None)
+    v = ex.vanishing([784, 30, 30, 30, 10], images=200, seeds=[0, 1])
+    assert v.verdict == "vanishing" and "verdict: vanishing" in v.to_text()
+    relu = ex.vanishing([784, 30, 30, 30, 10], images=200, seeds=[0], activation="relu",
+                        init="he_normal")
+    assert relu.verdict == "balanced"
+    scalar = ex.vanishing([784, 8, 8, 10], images=20, seeds=[0], backend="scalar")
+    tensor = ex.vanishing([784, 8, 8, 10], images=20, seeds=[0])
+    assert np.allclose(scalar.speeds, tensor.speeds, rtol=1e-10)

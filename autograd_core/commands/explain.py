@@ -96,7 +96,9 @@ def _write_extras(args: argparse.Namespace, out: Any, trace: Any) -> list[str]:
         write_stepper = getattr(visualize, "write_stepper", None)
         if write_stepper is None:
             raise UsageError("--html is not available: visualize.write_stepper is missing")
-        write_stepper(trace, args.html)
+        from ..trace import num
+        write_stepper(trace, args.html, title=f"Backpropagation step by step: {trace.output_name} = "
+                                              f"{args.expression} = {num(trace.value)}")
         notes.append(f"wrote {args.html}")
     return notes
 
