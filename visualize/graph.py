@@ -658,8 +658,8 @@ MERGE_EDGES = 4
 def _rank_boxes(g: graphviz.Digraph, boxes: list[str], box_id: dict[str, str],
                 clusters: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, list[str]]]:
     """The collapsed neuron picture: the neurons of one layer in one rank (a
-    column for ``rankdir="LR"``), in order (invisible edges between
-    neighbours). Returns (box id -> its layer, layer -> box ids in order)."""
+    column for ``rankdir="LR"``), in order, top to bottom (invisible edges
+    between neighbours). Returns (box id -> its layer, layer -> box ids in order)."""
     layer_of: dict[str, str] = {}
     groups: dict[str, list[str]] = {}
     for p in boxes:
@@ -672,7 +672,12 @@ def _rank_boxes(g: graphviz.Digraph, boxes: list[str], box_id: dict[str, str],
             continue
         body = clusters[layer].body if clusters is not None and layer in clusters else g.body
         body.append("\t{rank=same; " + " ".join(ids) + "}\n")
-        body.extend(f"\t{a} -> {b} [style=invis]\n" for a, b in zip(ids, ids[1:]))
+        # flat edges fix the order within the rank; dot (2.43) puts a flat edge's tail
+        # above its head in a left-to-right layout, but below it inside a cluster: the
+        # edges run so that neuron 0 is at the top either way (the SVG is tested)
+        inside = body is not g.body
+        body.extend(f"\t{b} -> {a} [style=invis]\n" if inside else f"\t{a} -> {b} [style=invis]\n"
+                    for a, b in zip(ids, ids[1:]))
     return layer_of, groups
 
 
