@@ -76,6 +76,8 @@ def _add_depth_accuracy(sub: Any) -> None:
                    "(default /usr/share/datasets/fashion-mnist)")
     p.add_argument("--limit", type=int, help="use only the first LIMIT training images "
                    "(and LIMIT/4 test images): a quick smoke run")
+    p.add_argument("--backend", choices=("tensor",), default="tensor",
+                   help="the Tensor backend (30 epochs on scalar Values would take days)")
     p.add_argument("--threads", type=int, default=1,
                    help="BLAS threads (default 1: fastest for mini-batches of 10)")
     p.add_argument("--out", metavar="DIR", help="write results.json and depth-accuracy.png there")
