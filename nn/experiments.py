@@ -551,11 +551,18 @@ class ExplodingResult:
         prod = " × ".join(_fmt6(f) for f in self.factors)
         lines.append("")
         lines.append(f"∂C/∂b1 / ∂C/∂b4 = w2σ'(z2) · w3σ'(z3) · w4σ'(z4) = {prod} = {_fmt6(self.ratio)}")
+        lines.append(f"verdict: {self.verdict} (speeds |∂C/∂b_j| along the chain; "
+                     f"{_diag.VERDICT_RULE})")
         return "\n".join(lines)
+
+    @property
+    def verdict(self) -> str:
+        """:func:`nn.diagnostics.verdict` of the speeds |∂C/∂b_j|, j = 1..4."""
+        return _diag.verdict([abs(g) for g in self.bias_grads])
 
     def to_dict(self) -> dict[str, Any]:
         return {"weight": self.weight, "a0": self.a0, "z": self.z, "sigma_prime": self.sigma_prime,
-                "factors": self.factors, "bias_grads": self.bias_grads,
+                "factors": self.factors, "bias_grads": self.bias_grads, "verdict": self.verdict,
                 "ratio": _json_float(self.ratio), "formula": self.formula}
 
 

@@ -422,3 +422,30 @@ def test_vanishing_verdict_on_the_stand_in_data(monkeypatch):
     scalar = ex.vanishing([784, 8, 8, 10], images=20, seeds=[0], backend="scalar")
     tensor = ex.vanishing([784, 8, 8, 10], images=20, seeds=[0])
     assert np.allclose(scalar.speeds, tensor.speeds, rtol=1e-10)
+
+
+# ------------------------------------------------------------------ the three verdicts and the unit notes
+
+def test_exploding_chain_verdicts():
+    big, small = ex.exploding(100.0), ex.exploding(1.0)
+    assert big.verdict == "exploding" and "verdict: exploding" in big.to_text()   # b1/b4 = 15625
+    assert small.verdict == "vanishing" and "verdict: vanishing" in small.to_text()  # 1/64
+    assert ex.exploding(4.0).verdict == "balanced"                                # factors 1
+
+
+def test_saturated_and_dead_units_are_reported():
+    import nn
+    from nn import diagnostics as diag
+    X, _ = ex.synthetic_digits(40, 1, size=16)
+    sat = nn.MLP(16, [8, 8, 3], seed=0, backend="tensor")
+    sat.layers[0].weight.assign(sat.layers[0].weight.data * 40.0)    # |z| >> 4: σ' ≈ 0
+    acts = diag.activation_stats(sat, X)
+    assert acts[0].saturated > 0.5
+    assert diag.activity_notes([a.saturated for a in acts], [a.dead for a in acts])[0] \
+        .startswith("saturated: hidden 1")
+    dead = nn.MLP(16, [8, 8, 3], activation="relu", seed=0, backend="tensor")
+    dead.layers[1].bias.assign(np.full(8, -100.0))                    # every z < 0: all dead
+    acts = diag.activation_stats(dead, X)
+    assert acts[1].dead == 1.0
+    assert "dead units: hidden 2" in diag.activity_notes([a.saturated for a in acts],
+                                                         [a.dead for a in acts])
