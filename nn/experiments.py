@@ -10,8 +10,20 @@
   biases making every z_j = 0: each factor w_j·σ'(z_j) = 25 and
   ∂C/∂b1 / ∂C/∂b4 = 25³ = 15625 (with w = 1: (1/4)³ = 1/64);
 * :func:`remedies`: the same deep network with ReLU/ELU, He initialisation,
-  BatchNorm, residual connections, and gradient clipping on the exploding
-  chain.
+  BatchNorm, residual connections (at initialisation and, with ``epochs``,
+  after training, with held-out accuracy), and gradient clipping on the
+  exploding chain;
+* :func:`exploding_window`: formula (3) of the chapter (the inputs where
+  |w·σ'(w·x + b)| ≥ 1) measured with the engine against the formula;
+* :func:`two_layer_chain`: the chapter's two-layer linear example stepped
+  through in the textbook's chain order;
+* :func:`pretraining`: layer-wise pre-training then fine-tuning (remedy 3.1)
+  against plain training on the same data.
+
+Every table carries a verdict (:func:`nn.diagnostics.verdict`: vanishing /
+exploding / balanced, the first hidden layer learning more than 10× more
+slowly / faster than the last) and prints the rule. The network experiments
+run on the Tensor backend by default (``backend="scalar"``: the same numbers).
 
 Data (:func:`load_images`): an MNIST IDX folder given as ``data``, else the
 real MNIST test set in ``../shared/data/mnist`` (relative to the repository,
