@@ -449,3 +449,20 @@ def test_saturated_and_dead_units_are_reported():
     assert acts[1].dead == 1.0
     assert "dead units: hidden 2" in diag.activity_notes([a.saturated for a in acts],
                                                          [a.dead for a in acts])
+
+
+def test_monitor_on_a_tensor_model_records_activity_like_the_scalar_model():
+    import nn
+    from nn import diagnostics as diag
+    X, y = ex.synthetic_digits(30, 0, size=16, classes=3)
+    recs = []
+    for backend in ("scalar", "tensor"):
+        m = nn.MLP(16, [5, 5, 3], seed=0, backend=backend)
+        mon = diag.GradientMonitor(probe=(X, y), loss="binary_cross_entropy", saturation=0.5)
+        nn.fit(m, X, y, loss="binary_cross_entropy", optimizer=nn.SGD(m.parameters(), lr=0.1),
+               epochs=2, batch_size=10, progress=False, callbacks=[mon], seed=0)
+        recs.append(mon.records)
+    for rs, rt in zip(*recs):
+        assert rs.verdict == rt.verdict and rs.activity == rt.activity
+        assert rt.saturated == pytest.approx(rs.saturated, abs=1e-12)
+        assert rt.speeds == pytest.approx(rs.speeds, rel=1e-9)
