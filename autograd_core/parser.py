@@ -30,6 +30,12 @@ constant expression (no variables). ``approximate`` takes one of the words
 ``none``, ``tanh``, ``sigmoid``, bare or quoted (``approximate="tanh"``); that
 is the only place a quoted string is accepted.
 
+Constants: ``e`` and ``pi`` (also ``π``) are Euler's number and π, unless a
+value is given for that name (then it is a variable like any other).
+
+A misspelt function or variable name gets a suggestion (``unknown function
+'sigmod' (did you mean 'sigmoid'?)``).
+
 Numbers combined with numbers are computed at once (``2*3`` is the constant
 6); constants in an operation with a Value become the primitive's parameter
 (``h + 1`` is ``add_const``, ``1/h`` is ``rdiv_const``), as in Python.
@@ -42,6 +48,7 @@ Every problem raises ``ValueError`` naming what is wrong and the column
 
 from __future__ import annotations
 
+import difflib
 import keyword
 import math
 import numbers
@@ -51,7 +58,7 @@ from typing import Any, Callable
 from . import engine as _engine
 from .engine import Value, prelu
 
-__all__ = ["parse", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH"]
+__all__ = ["parse", "FUNCTIONS", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH"]
 
 #: Longest expression accepted, in characters.
 MAX_LENGTH = 50_000
@@ -76,6 +83,18 @@ _BOUNDS: dict[str, tuple[tuple[str, str], tuple[float, float] | None]] = {
 #: Every function name the parser knows.
 FUNCTIONS: tuple[str, ...] = (_ONE_ARG + tuple(_WITH_PARAM) + ("prelu",) + _TWO_ARG
                               + tuple(_BOUNDS))
+
+#: Named constants (a value given for the name takes precedence).
+CONSTANTS: dict[str, float] = {"e": math.e, "pi": math.pi, "π": math.pi}
+
+
+def _did_you_mean(name: str, candidates: Any) -> str:
+    """`` (did you mean 'sigmoid'?)`` for the closest candidate, or ``""``."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    if not close and len(name) > 1:  # case slips: Sigmoid, EXP
+        close = [c for c in candidates if c.lower() == name.lower()][:1]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -268,15 +287,18 @@ class _Parser:
         if not name.isidentifier():
             raise _fail(f"{name!r} is not a valid name", col)
 
-    def variable(self, name: str, col: int) -> Value:
+    def variable(self, name: str, col: int) -> Value | float:
         self._check_name(name, col)
         leaf = self.leaves.get(name)
         if leaf is not None:
             return leaf
         if name not in self.values:
+            if name in CONSTANTS:
+                return CONSTANTS[name]
             if name in FUNCTIONS:
                 raise _fail(f"{name!r} is a function: call it as {name}(...)", col)
-            raise _fail(f"no value given for {name!r}", col)
+            hint = _did_you_mean(name, [*self.values, *CONSTANTS])
+            raise _fail(f"no value given for {name!r}{hint}", col)
         v = self.values[name]
         leaf = v if isinstance(v, Value) else Value(v, name)
         self.leaves[name] = leaf
@@ -286,7 +308,8 @@ class _Parser:
     def call(self, name: str, col: int, depth: int) -> Operand:
         self._check_name(name, col)
         if name not in FUNCTIONS:
-            raise _fail(f"unknown function {name!r} (known: {', '.join(FUNCTIONS)})", col)
+            hint = _did_you_mean(name, FUNCTIONS)
+            raise _fail(f"unknown function {name!r}{hint} (known: {', '.join(FUNCTIONS)})", col)
         open_col = self.take()[2]
         depth = self.deeper(depth, open_col)
         args: list[tuple[Operand, int]] = []

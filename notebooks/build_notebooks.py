@@ -827,6 +827,18 @@ NB04 = [
     assert all(res.increasing)        # every seed: the later the layer, the faster it learns
     plot_learning_speeds(res, title="[784, 30, 30, 30, 10], sigmoid, 500 images")
     """),
+    md(r"""
+    **The verdict.** The textbook defines the vanishing gradient as *the layers near the input
+    learning much more slowly than those near the output*. `diagnostics.verdict` makes "much"
+    a number: with $r$ = speed of the first hidden layer / speed of the last, `vanishing` when
+    $r < 0.1$ (more than 10× slower), `exploding` when $r > 10$, `balanced` otherwise. Every
+    experiment prints the rule under its table.
+    """),
+    code("""
+    print(diagnostics.VERDICT_RULE)
+    print("first/last:", round(diagnostics.speed_ratio(res.mean), 4), "->", res.verdict)
+    assert res.verdict == "vanishing" and res.verdicts == ["vanishing"] * 3
+    """),
     code("""
     # one more hidden layer: the first layer is now about 100 times slower than the last
     deep = experiments.vanishing([784, 30, 30, 30, 30, 10], images=500, seeds=[0])
@@ -893,6 +905,78 @@ NB04 = [
     draw_graph(small.output, parameters=small.parameters)
     """),
     md(r"""
+    ## Why exploding is rare with sigmoid: formula (3)
+
+    A factor $|w\,\sigma'(wx + b)|$ exceeds 1 only when $|w| > 4$, and then only for inputs $x$
+    in a narrow window. Its width is formula (3) of the chapter,
+
+    $$\frac{2}{|w|} \ln\left(\frac{|w|\left(1 + \sqrt{1 - 4/|w|}\right)}{2} - 1\right).$$
+
+    `experiments.exploding_window` finds the window's edges by bisection on the engine's derivative
+    $\partial\sigma(wx+b)/\partial x$ (no formula used) and puts the formula beside it. The width is
+    never more than about 0.45.
+    """),
+    code("""
+    from visualize.plots import plot_exploding_window
+    win = experiments.exploding_window()
+    print(win.to_text())
+    assert all(abs(r.width - r.formula) < 1e-9 for r in win.rows)
+    assert round(win.max_width, 4) == 0.4477 and round(win.max_w, 3) == 6.894
+    plot_exploding_window(win)
+    """),
+    md(r"""
+    ## The chapter's two-layer linear example, in the textbook's order
+
+    $x = 1.5$, $w = 0.8$, $b = 0.2$, $y_{gt} = 0.8$: $y_1 = w_1 x + b_1 = 0.8 \times 1.5 + 0.2 = 1.4$,
+    $y_2 = w_2 y_1 + b_2$, $L = \tfrac12 (y_2 - y_{gt})^2$. The chain is taken in the textbook's
+    order: $\partial L/\partial y_2$ first, then $w_2$, $b_2$, $y_1$, $w_1$, $b_1$ — each factor a
+    local derivative read from the graph, each product equal to what `backward()` computes.
+    """),
+    code("""
+    two = experiments.two_layer_chain()
+    print(two.to_text())
+    assert [s.name for s in two.steps] == ["∂L/∂y2", "∂L/∂w2", "∂L/∂b2", "∂L/∂y1", "∂L/∂w1", "∂L/∂b1"]
+    assert all(s.value == s.engine for s in two.steps)
+    """),
+    md(r"""
+    ## The textbook's `Matmul` layer
+
+    The chapter writes a matrix-product layer by hand: `forward` keeps $x$ and $W$, `backward`
+    returns $\text{grad}_x = \text{grad}_y W^\top$ and $\text{grad}_W = x^\top \text{grad}_y$.
+    In the denominator layout each gradient has the shape of its variable. On a Tensor graph
+    `explain` prints exactly these formulas, with the shapes; below, the two formulas are checked
+    against the engine.
+    """),
+    code("""
+    from autograd_core import Tensor, explain
+    from autograd_core import tensor as T
+
+    class Matmul:                      # the textbook's layer, in plain numpy
+        def __init__(self):
+            self.mem = {}
+        def forward(self, x, W):
+            self.mem = {"x": x, "W": W}
+            return x @ W
+        def backward(self, grad_y):
+            x, W = self.mem["x"], self.mem["W"]
+            return grad_y @ W.T, x.T @ grad_y
+
+    rng = np.random.RandomState(0)
+    xv, Wv, G = rng.randn(2, 3), rng.randn(3, 4), rng.randn(2, 4)
+    layer = Matmul()
+    layer.forward(xv, Wv)
+    gx_book, gW_book = layer.backward(G)
+
+    x, W = Tensor(xv, label="x"), Tensor(Wv, label="W")
+    h = x @ W
+    h.label = "h"
+    L = (h * Tensor(G)).sum()          # so that ∂L/∂h = G
+    print("\\n".join(explain(L).matrix_lines()))
+    gx, gW = T.gradients(L, [x, W])
+    assert np.allclose(gx, gx_book) and np.allclose(gW, gW_book)
+    assert gx.shape == xv.shape and gW.shape == Wv.shape
+    """),
+    md(r"""
     ## Remedies
 
     * activations whose derivative is not squashed: ReLU ($\text{ReLU}'(z) = 1$ for $z > 0$), ELU;
@@ -902,10 +986,12 @@ NB04 = [
     * gradient clipping against explosions: rescale $g$ when $\|g\|$ exceeds a threshold.
 
     `experiments.remedies` measures the speeds at initialisation for each configuration (first/last
-    near 1 means every layer learns at a similar speed) and clips the exploding chain's gradient.
+    near 1 means every layer learns at a similar speed), then again after a few epochs of training
+    with the held-out accuracy (`epochs=`), and clips the exploding chain's gradient. BatchNorm and
+    residual connections act during training: look at the "after" columns.
     """),
     code("""
-    rem = experiments.remedies([784, 30, 30, 30, 10], images=200, seeds=[0])
+    rem = experiments.remedies([784, 30, 30, 30, 10], images=300, seeds=[0], epochs=2, test_images=200)
     print(rem.to_text())
     """),
     code("""
@@ -925,6 +1011,18 @@ NB04 = [
     \partial C/\partial b_4$ stays 15625) but bounds its length; clipping by value caps each component
     separately and so changes the direction.
 
+    ## Layer-wise pre-training, then fine-tuning (remedy 3.1)
+
+    Hinton's 2006 remedy: train one hidden layer at a time, unsupervised, as an autoencoder of the
+    previous layer's output, then train the whole network. `experiments.pretraining` measures it
+    against plain training of the same network for the same epochs on the same images.
+    """),
+    code("""
+    pre = experiments.pretraining([784, 30, 30, 30, 10], images=300, seeds=[0], pre_epochs=2,
+                                  epochs=2, test_images=200)
+    print(pre.to_text())
+    """),
+    md(r"""
     ## Try it
 
     * `autograd-core experiment vanishing --sizes 784,30,30,30,10 --images 1000 --seeds 0-9 --plot speeds.png`

@@ -90,7 +90,7 @@ def test_quick_demo_numbers(quick):
     assert "-1/h5^2 = -0.25" in page
     assert "1 × (-0.25) × 1 × 1 × (-1) × 1 × 1 = 0.25" in page
     # 2. both modes: 3 forward passes against 1 reverse pass
-    assert "forward mode: 3 pass(es) (one per input)" in page
+    assert "forward mode: 3 passes (one per input)" in page
     # 3. the correct rule passes at order 2; the wrong one fails in every row, both modes
     assert fig["gradcheck_correct_ok"] is True
     assert fig["gradcheck_wrong_failures"] == fig["gradcheck_wrong_rows"] == 4
