@@ -7,6 +7,7 @@ through symlinks, onto FIFOs/devices/directories, interrupted.
 from __future__ import annotations
 
 import json
+import re
 import os
 import stat
 import threading
@@ -293,3 +294,136 @@ def test_new_file_mode_follows_umask_and_existing_mode_is_kept(tmp_path):
     os.chmod(tmp_path / "a", 0o600)
     write_atomic(tmp_path / "a", "y")
     assert stat.S_IMODE(os.stat(tmp_path / "a").st_mode) == 0o600
+
+
+# ---------------------------------------------------------------- data files (load_mnist)
+
+import gzip  # noqa: E402
+import pickle  # noqa: E402
+import struct  # noqa: E402
+
+
+def _idx(magic: int, dims: tuple[int, ...], payload: bytes) -> bytes:
+    return struct.pack(">I", magic) + struct.pack(">" + "I" * len(dims), *dims) + payload
+
+
+def _write_mnist(folder: Path, images: bytes, labels: bytes, gz: bool = True) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = ".gz" if gz else ""
+    (folder / f"t10k-images-idx3-ubyte{suffix}").write_bytes(gzip.compress(images) if gz else images)
+    (folder / f"t10k-labels-idx1-ubyte{suffix}").write_bytes(gzip.compress(labels) if gz else labels)
+
+
+def _peak(fn):
+    tracemalloc.start()
+    try:
+        out = fn()
+        return out, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_limit_bounds_what_is_read_and_unpacked(tmp_path):
+    # the header declares 1.3 M images (7.6 GiB as float64); 20 are really there
+    n_decl, n_real = 1_300_000, 20
+    pix = (np.arange(n_real * 784) % 251).astype(np.uint8)
+    _write_mnist(tmp_path, _idx(2051, (n_decl, 28, 28), pix.tobytes()),
+                 _idx(2049, (n_decl,), bytes(range(10)) * 2))
+    (X, y), peak = _peak(lambda: nn.load_mnist(tmp_path, limit=10))
+    assert X.shape == (10, 784) and np.array_equal(X * 255.0, pix[:7840].reshape(10, 784))
+    assert y.tolist() == list(range(10))
+    assert peak < 8 * 2 ** 20, peak
+    # without a limit: the data runs out; refused, still without a big allocation
+    with pytest.raises(ValueError, match=r"images-idx3-ubyte.gz: truncated"):
+        _peak(lambda: nn.load_mnist(tmp_path))
+
+
+DATA_FILE_CASES = [
+    ("dims overflowing", (0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF), "items of"),
+    ("huge item", (1, 0xFFFF, 0xFFFF), "items of"),
+    ("huge count, tiny file", (0xFFFFFFFF, 28, 28), "truncated"),
+    ("zero-size items", (10, 0, 28), None),
+]
+
+
+@pytest.mark.parametrize("name,dims,match", DATA_FILE_CASES, ids=[c[0] for c in DATA_FILE_CASES])
+def test_header_dimensions_are_checked_before_reading(tmp_path, name, dims, match):
+    _write_mnist(tmp_path, _idx(2051, dims, b"\x00" * 64), _idx(2049, (dims[0],), b"\x00" * 10))
+    for limit in (None, 5):
+        if match is None:  # a legal, empty-image file: read as such (or refused for the labels)
+            try:
+                X, y = nn.load_mnist(tmp_path, limit=limit)
+            except ValueError as e:
+                assert "ubyte" in str(e)
+            continue
+        (err, peak) = _peak(lambda: pytest.raises(ValueError, nn.load_mnist, tmp_path, limit=limit))
+        assert re.search(match, str(err.value)) and "images-idx3-ubyte.gz" in str(err.value)
+        assert peak < 8 * 2 ** 20
+
+
+def test_data_files_that_are_not_regular_files(tmp_path):
+    os.mkfifo(tmp_path / "t10k-images-idx3-ubyte")
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(_idx(2049, (1,), b"\x01"))
+    with pytest.raises(ValueError, match="not a regular file"):
+        nn.load_mnist(tmp_path)
+
+
+def _nielsen_like(protocol: int) -> bytes:
+    rng = np.random.RandomState(0)
+    split = lambda n: (rng.rand(n, 784).astype(np.float32), (np.arange(n) % 10).astype(np.int64))  # noqa: E731
+    return pickle.dumps((split(5), split(3), split(4)), protocol=protocol)
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_valid_pickles_of_every_protocol_load(tmp_path, protocol):
+    p = tmp_path / "mnist.pkl.gz"
+    p.write_bytes(gzip.compress(_nielsen_like(protocol)))
+    X, y = nn.load_mnist(p, split="test")
+    assert X.shape == (4, 784) and X.dtype == np.float64 and y.tolist() == [0, 1, 2, 3]
+    X, y = nn.load_mnist(p, split="train", limit=2)
+    assert X.shape == (2, 784)
+
+
+#: how many mutated pickles each protocol gets (counted in the closing note)
+PICKLE_MUTATIONS = 150
+
+
+@pytest.mark.parametrize("protocol", [2, 5])
+def test_mutated_pickles_raise_only_value_error(tmp_path, protocol):
+    good = _nielsen_like(protocol)
+    rng = np.random.RandomState(protocol)
+    p = tmp_path / "mnist.pkl"
+    tried = handled = 0
+    cases = [good[:k] for k in range(0, len(good), max(1, len(good) // 40))]  # truncations
+    for _ in range(PICKLE_MUTATIONS):
+        b = bytearray(good)
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randint(0, len(b))
+            b[pos] = rng.randint(0, 256) if rng.rand() < 0.7 else [0xFF, 0x7F, 0x80, 0x00][rng.randint(4)]
+        cases.append(bytes(b))
+    for data in cases:
+        p.write_bytes(data)
+        tried += 1
+        try:
+            nn.load_mnist(p)
+        except ValueError as e:
+            assert "mnist.pkl" in str(e)
+        handled += 1  # any other exception fails the test here
+    assert handled == tried
+
+
+def test_hostile_pickles_are_refused(tmp_path):
+    p = tmp_path / "mnist.pkl"
+    evil = [
+        b"cos\nsystem\n(S'true'\ntR.",  # os.system
+        b"cbuiltins\neval\n(S'1'\ntR.",
+        b"\x80\x04\x95\x00\x00\x00\x00\x00\x00\x00\x00\x8e" + struct.pack("<Q", 2 ** 62) + b"abc.",  # BINBYTES8 2**62
+        b"\x80\x02]q\x00" + b"(" * 100_000 + b".",  # MARK bomb
+        b"\x80\x02" + b"]" * 200_000 + b".",  # deep lists
+        pickle.dumps({"a": 1}),
+        pickle.dumps((1, 2, 3)),
+    ]
+    for data in evil:
+        p.write_bytes(data)
+        with pytest.raises(ValueError, match="mnist.pkl"):
+            nn.load_mnist(p)
