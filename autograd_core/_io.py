@@ -66,7 +66,11 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
     except OSError:
         mode = None  # a new file: 0o666 minus the umask, applied by os.open itself
     folder = target.parent if str(target.parent) else Path(".")
-    fd, tmp = _create_temp(folder, target.name)
+    try:
+        fd, tmp = _create_temp(folder, target.name)
+    except OSError as e:  # read-only or missing folder: say which, not the temporary name
+        raise type(e)(e.errno, f"cannot write {str(path)!r}: cannot create a file in "
+                               f"{str(folder)!r} ({e.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -75,11 +79,13 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
         if mode is not None:
             os.chmod(tmp, mode)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError) and e.errno is not None:  # a full disk, a quota: name the file
+            raise type(e)(e.errno, f"cannot write {str(path)!r} ({e.strerror})") from None
         raise
     return path
 
