@@ -250,3 +250,10 @@ def test_write_stepper_page_with_hostile_labels(tmp_path):
                 assert not (k.startswith("on") and k not in {a for t2, at in benign if t2 == tag
                                                                for a, _ in at}), (tag, k, v)
                 assert "javascript:" not in (v or "").lower(), (tag, k, v)
+
+
+@needs_dot
+def test_dot_failure_is_a_value_error_not_a_raw_process_error():
+    import graphviz
+    with pytest.raises(ValueError, match="Graphviz's dot could not lay out"):
+        pipe(graphviz.Source("digraph { a -> }"), "svg")

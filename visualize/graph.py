@@ -666,6 +666,10 @@ def pipe(graph: graphviz.Digraph | graphviz.Source, fmt: str) -> bytes:
         return graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(install_hint(f"render {fmt}")) from None
+    except graphviz.CalledProcessError as e:  # never a raw traceback of the dot process
+        err = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise ValueError(f"Graphviz's dot could not lay out the graph as {fmt}: "
+                         f"{err[0] if err else f'exit status {e.returncode}'}") from None
 
 
 def render(root: Any, path: str | os.PathLike[str], **options: Any) -> Path:
