@@ -276,6 +276,7 @@ class StaticGraph:
         #: f created them, so a replay fails where the dynamic program fails
         #: (indices themselves are the engine's topological order, for backward)
         self._eval = list(range(len(kinds))) if eval_order is None else eval_order
+        self._cmp_at: dict[int, list[int]] | None = None
         self._need = self._needs_grad()
         self._prim_id: dict[int, int] = {}  # id(primitive) -> its number in generated names
         for prim in prims:
@@ -509,11 +510,14 @@ class StaticGraph:
 
     def _cmp_after(self) -> dict[int, list[int]]:
         """Comparison checks keyed by the node after which both operands exist."""
+        if self._cmp_at is not None:
+            return self._cmp_at
         at: dict[int, list[int]] = {}
-        pos = {i: k for k, i in enumerate(self._eval)}
+        pos = {i: k for k, i in enumerate(self._eval)} if self._comparisons else {}
         for ci, c in enumerate(self._comparisons):  # nodes are evaluated in self._eval order
             last = c.node if c.other is None else max(c.node, c.other, key=pos.__getitem__)
             at.setdefault(last, []).append(ci)
+        self._cmp_at = at
         return at
 
     def _loop_forward(self, X: list[float], P: list[float]) -> tuple[list[float], list[tuple]]:
