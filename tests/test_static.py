@@ -664,3 +664,36 @@ def test_explain_and_draw_graph_work_on_the_rebuilt_graph():
         return
     src = draw_graph(g.graph).source
     assert "sigmoid" in src or "σ" in src
+
+
+def test_capture_records_only_its_own_thread_and_restores_the_hook():
+    import threading
+
+    from autograd_core import engine
+    stop = threading.Event()
+
+    def churn():  # another thread making nodes all along
+        v = Value(1.0)
+        while not stop.is_set():
+            v = (v * 1.0000001).tanh() + 0.5
+
+    t = threading.Thread(target=churn)
+    t.start()
+    try:
+        for _ in range(20):
+            def f(x):
+                h = x / x
+                for _ in range(30):
+                    h = h * 1.5 + x.log()
+                return h
+            g = static(f, 2.0)
+            assert len(g._eval) == g.num_nodes
+            assert sorted(g._eval) == list(range(g.num_nodes))
+            pos = {i: k for k, i in enumerate(g._eval)}  # operands evaluated first
+            assert all(pos[j] < pos[n.index] for n in g.nodes for j in n.operands)
+            with pytest.raises(ZeroDivisionError):
+                g(0.0)
+    finally:
+        stop.set()
+        t.join()
+    assert engine.creation_hook.get() is None and engine._creation_watchers == 0
