@@ -39,6 +39,14 @@ _grad_get = _grad_enabled.get
 comparison_hook: contextvars.ContextVar[Callable[..., None] | None] = contextvars.ContextVar(
     "autograd_core_comparison_hook", default=None)
 
+#: Called as ``hook(node)`` for every computed node made while set (grad mode
+#: on); static capture uses it to replay operations in creation order.
+#: ``_creation_watchers`` counts the hooks set anywhere, so ``_node`` reads the
+#: ContextVar only while some capture is running.
+creation_hook: contextvars.ContextVar[Callable[[Any], None] | None] = contextvars.ContextVar(
+    "autograd_core_creation_hook", default=None)
+_creation_watchers = 0
+
 _number_types = (int, float)
 
 
@@ -555,6 +563,10 @@ def _node(data: float, parents: tuple, local: tuple, prim: Primitive, param: Any
         v._local = local
         v._prim = prim
         v._param = param
+        if _creation_watchers:
+            hook = creation_hook.get()
+            if hook is not None:
+                hook(v)
     else:
         v._parents = ()
         v._local = ()

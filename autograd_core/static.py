@@ -35,10 +35,13 @@ from __future__ import annotations
 import inspect
 import math
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from .engine import Value, _as_float, apply, comparison_hook, enable_grad, topological_order
+from . import engine as _engine
+from .engine import (Value, _as_float, apply, comparison_hook, creation_hook, enable_grad,
+                     topological_order)
 from .naming import node_names
 from .primitives import Primitive
 
@@ -46,6 +49,11 @@ __all__ = ["static", "StaticGraph", "StaticGraphBranchError", "StaticGradient", 
            "Comparison"]
 
 INPUT, PARAM, CONST, OP = "input", "param", "const", "op"
+
+#: The comparisons a replay re-checks, written into generated code from this
+#: table only (never from the recorded text).
+_CMP_OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
+_watch_lock = threading.Lock()
 
 #: Longest ``a + b + c ...`` chain put in one generated expression (the
 #: compiler recurses on nested binary operations).
@@ -246,7 +254,7 @@ class StaticGraph:
                  consts: list[float | None], n_root: int, input_nodes: list[int | None],
                  input_labels: list[str], param_values: list[Value], param_nodes: list[int | None],
                  comparisons: list[Comparison], names: list[str], example: list[float],
-                 backend: str) -> None:
+                 backend: str, eval_order: list[int] | None = None) -> None:
         self._kinds = kinds
         self._prims = prims
         self._nparams = params_
@@ -264,6 +272,11 @@ class StaticGraph:
         self._names = names
         self._example = tuple(example)
         self._backend = backend
+        #: node indices in the order the forward pass evaluates them: the order
+        #: f created them, so a replay fails where the dynamic program fails
+        #: (indices themselves are the engine's topological order, for backward)
+        self._eval = list(range(len(kinds))) if eval_order is None else eval_order
+        self._cmp_at: dict[int, list[int]] | None = None
         self._need = self._needs_grad()
         self._prim_id: dict[int, int] = {}  # id(primitive) -> its number in generated names
         for prim in prims:
@@ -444,7 +457,8 @@ class StaticGraph:
         datas = [0.0] * len(self._kinds)
         checks = self._cmp_after()
         with enable_grad():
-            for i, k in enumerate(self._kinds):
+            for i in self._eval:
+                k = self._kinds[i]
                 if k == OP:
                     prim = self._prims[i]
                     args = [vals[j] for j in self._operands[i]]
@@ -496,10 +510,14 @@ class StaticGraph:
 
     def _cmp_after(self) -> dict[int, list[int]]:
         """Comparison checks keyed by the node after which both operands exist."""
+        if self._cmp_at is not None:
+            return self._cmp_at
         at: dict[int, list[int]] = {}
-        for ci, c in enumerate(self._comparisons):  # nodes are evaluated in index order
-            last = c.node if c.other is None else max(c.node, c.other)
+        pos = {i: k for k, i in enumerate(self._eval)} if self._comparisons else {}
+        for ci, c in enumerate(self._comparisons):  # nodes are evaluated in self._eval order
+            last = c.node if c.other is None else max(c.node, c.other, key=pos.__getitem__)
             at.setdefault(last, []).append(ci)
+        self._cmp_at = at
         return at
 
     def _loop_forward(self, X: list[float], P: list[float]) -> tuple[list[float], list[tuple]]:
@@ -509,7 +527,7 @@ class StaticGraph:
         kinds, prims, ops, nparams, slots = (self._kinds, self._prims, self._operands,
                                              self._nparams, self._slots)
         checks = self._cmp_after()
-        for i in range(n):
+        for i in self._eval:
             k = kinds[i]
             if k == OP:
                 prim = prims[i]
@@ -578,7 +596,7 @@ class StaticGraph:
                 ns[f"c{i}"] = self._consts[i]
         checks = self._cmp_after()
         loc_code: list[list[str] | None] = [None] * n_all  # how the backward reads local derivs
-        for i in range(n_all):
+        for i in self._eval:
             if kinds[i] == OP:
                 prim = self._prims[i]
                 pid = self._prim_id[id(prim)]
@@ -598,7 +616,7 @@ class StaticGraph:
                     spills, out, locs, consts = traced
                     ns.update(consts)
                     lines.extend(spills)
-                    w(f"    v{i} = {out[0]}  # {prim.name}")
+                    w(f"    v{i} = {out[0]}")
                     if need[i] and i < n_root:
                         codes = []
                         for kk, (code, prec) in enumerate(locs):
@@ -610,7 +628,7 @@ class StaticGraph:
                 else:
                     ns[f"R{pid}"] = prim.rule
                     want = need[i] and i < n_root
-                    w(f"    v{i}, {f'l{i}' if want else '_'} = R{pid}({args})  # {prim.name}")
+                    w(f"    v{i}, {f'l{i}' if want else '_'} = R{pid}({args})")
                     if want:
                         loc_code[i] = [f"l{i}[{kk}]" for kk in range(len(ops[i]))]
             for ci in checks.get(i, ()):
@@ -618,11 +636,12 @@ class StaticGraph:
                 rhs = val(c.other) if c.other is not None else f"q{ci}"
                 if c.other is None:
                     ns[f"q{ci}"] = c.constant
+                cmp = _CMP_OPS[c.op]  # the generator's own operator text
                 # fail when the comparison no longer gives the recorded result
                 if c.result:
-                    w(f"    if not ({val(c.node)} {c.op} {rhs}): raise _branch({ci}, {val(c.node)}, {rhs})")
+                    w(f"    if not ({val(c.node)} {cmp} {rhs}): raise _branch({ci}, {val(c.node)}, {rhs})")
                 else:
-                    w(f"    if {val(c.node)} {c.op} {rhs}: raise _branch({ci}, {val(c.node)}, {rhs})")
+                    w(f"    if {val(c.node)} {cmp} {rhs}: raise _branch({ci}, {val(c.node)}, {rhs})")
         if not grad:
             w(f"    return {val(root)}")
             return "\n".join(lines) + "\n", ns
@@ -722,15 +741,31 @@ def static(f: Callable[..., Value], *example_inputs: Any, params: Sequence[Value
     outer = comparison_hook.get()
 
     def hook(value: Value, other: Any, op: str, result: bool) -> None:
+        if op not in _CMP_OPS:
+            raise ValueError(f"static: unknown comparison {op!r}")
         seen.append((value, other, op, result))
         if outer is not None:
             outer(value, other, op, result)
 
+    created: list[Value] = []  # every node f makes, in creation order
+    outer_create = creation_hook.get()
+
+    def on_create(v: Value) -> None:
+        created.append(v)
+        if outer_create is not None:
+            outer_create(v)
+
     token = comparison_hook.set(hook)
+    ctoken = creation_hook.set(on_create)
+    with _watch_lock:
+        _engine._creation_watchers += 1
     try:
         with enable_grad():
             out = f(*xs)
     finally:
+        with _watch_lock:
+            _engine._creation_watchers -= 1
+        creation_hook.reset(ctoken)
         comparison_hook.reset(token)
     if not isinstance(out, Value):
         raise TypeError(f"static: f must return a Value (one scalar output), got {type(out).__name__}")
@@ -803,10 +838,23 @@ def static(f: Callable[..., Value], *example_inputs: Any, params: Sequence[Value
             comparisons.append(Comparison(index[value], op, None, _as_float(other, "comparison"),
                                           bool(result)))
 
+    # evaluation order: leaves, then computed nodes made before f ran (in
+    # topological order), then the nodes f made in the order it made them
+    born = {v: k for k, v in enumerate(created)}
+
+    def when(i: int) -> tuple[int, int]:
+        n = order[i]
+        if not n._parents:
+            return (0, i)
+        k = born.get(n)
+        return (1, i) if k is None else (2, k)
+
+    eval_order = sorted(range(len(order)), key=when)
     return StaticGraph(
         kinds=kinds, prims=prims, params_=nparams, operands=operands, labels=labels, slots=slots,
         consts=consts, n_root=n_root,
         input_nodes=[index.get(x) for x in xs], input_labels=[x.label for x in xs],
         param_values=param_values, param_nodes=[index.get(p) for p in param_values],
-        comparisons=comparisons, names=names, example=[x._data for x in xs], backend=backend)
+        comparisons=comparisons, names=names, example=[x._data for x in xs], backend=backend,
+        eval_order=eval_order)
 

@@ -108,6 +108,8 @@ def draw_tensor_graph(root: Tensor, *, rankdir: str = "LR", max_nodes: int = 200
     """A ``graphviz.Digraph``: one box per node with name, op, shape and ‖grad‖."""
     import graphviz
 
+    from ._markup import dot_string
+
     order = topological_order(root)
     if len(order) > max_nodes:
         raise ValueError(f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}")
@@ -122,8 +124,8 @@ def draw_tensor_graph(root: Tensor, *, rankdir: str = "LR", max_nodes: int = 200
         lines.append(describe(n))
         if n._grad is not None:
             lines.append("grad " + describe(n, grad=True).split(" ", 1)[1])
-        g.node(ids[n], "\n".join(lines), style="filled" if not n.parents else "",
-               fillcolor="#eef5ff")
+        style = "filled" if not n.parents else '""'
+        g.body.append(f'\t{ids[n]} [label={dot_string(*lines)} style={style} fillcolor="#eef5ff"]\n')
         for p in n.parents:
             g.edge(ids[p], ids[n])
     return g

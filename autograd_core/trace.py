@@ -890,12 +890,14 @@ class Trace:
         if x not in self._names:  # an input the output does not depend on: no path
             return PathSum(self._name_of(x), self.output_name, end_name or self._name_of(end),
                            [], 0.0, 0.0)
+        # a node used twice by one operation (x*x) is one step of a path, not
+        # two: its parents are counted once and their local derivatives added
         count: dict[Value, int] = {}
         for n in self._order:
             if n is x:
                 count[n] = 1
             else:
-                count[n] = sum(count[p] for p in n._parents)
+                count[n] = sum(count[p] for p in dict.fromkeys(n._parents))
         if end is not self._root:
             avoid: dict[Value, int] = {}
             for n in self._order:
@@ -904,7 +906,7 @@ class Trace:
                 elif n is x:
                     avoid[n] = 1
                 else:
-                    avoid[n] = sum(avoid[p] for p in n._parents)
+                    avoid[n] = sum(avoid[p] for p in dict.fromkeys(n._parents))
             if avoid[self._root]:
                 raise ValueError(
                     f"{avoid[self._root]} path(s) from {self._names[x]} to {self.output_name} do not "
@@ -922,25 +924,46 @@ class Trace:
             note = _d(self.output_name, self._names[end])
             up = Factor(self.output_name, self._names[end], note, note, upstream_value)
 
+        steps: dict[Value, list[tuple[Value, Factor]]] = {}
+
+        def steps_of(n: Value) -> list[tuple[Value, Factor]]:
+            """The edges from ``n`` down towards ``x``: one Factor per distinct parent."""
+            got = steps.get(n)
+            if got is None:
+                uses: dict[Value, list[int]] = {}
+                for i, p in enumerate(n._parents):
+                    if count.get(p, 0):
+                        uses.setdefault(p, []).append(i)
+                got = []
+                for p, ks in uses.items():
+                    d, loc = self._syms[n][ks[0]], n._local[ks[0]]
+                    for k in ks[1:]:  # ∂n/∂p summed over the operands p is
+                        d, loc = d + self._syms[n][k], loc + n._local[k]
+                    got.append((p, Factor(self._names[n], self._names[p], d.text,
+                                          _short(n, self._names[p], d), loc)))
+                steps[n] = got
+            return got
+
         paths: list[Path] = []
-        # depth-first from the end down to the input, along edges that reach it
-        stack: list[tuple[Value, tuple[Factor, ...], tuple[str, ...], float]] = [
-            (end, (up,), (self._names[end],), up.value)]
+        # depth-first from the end down to the input, along edges that reach it;
+        # a path is a linked list (previous link, factor, node, product so far),
+        # turned into tuples only when it reaches the input: linear in its length
+        Link = tuple[Any, Factor, Value, float]
+        stack: list[Link] = [(None, up, end, up.value)]
         while stack:
-            n, factors, nodes, value = stack.pop()
+            link = stack.pop()
+            n, value = link[2], link[3]
             if n is x:
-                paths.append(Path(tuple(reversed(nodes)), factors, value))
+                factors, nodes = [], []
+                k: Any = link
+                while k is not None:
+                    factors.append(k[1])
+                    nodes.append(self._names[k[2]])
+                    k = k[0]
+                factors.reverse()
+                paths.append(Path(tuple(nodes), tuple(factors), value))
                 continue
-            branches = []
-            for i, p in enumerate(n._parents):
-                if count.get(p, 0) == 0:
-                    continue
-                d = self._syms[n][i]
-                loc = n._local[i]
-                f = Factor(self._names[n], self._names[p], d.text,
-                           _short(n, self._names[p], d), loc)
-                branches.append((p, factors + (f,), nodes + (self._names[p],), value * loc))
-            stack.extend(reversed(branches))
+            stack.extend((link, f, p, value * f.value) for p, f in reversed(steps_of(n)))
         total = 0.0
         for p in paths:
             total += p.value

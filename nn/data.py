@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import pickle
+import stat
 import struct
 import zlib
 from typing import Any
@@ -130,44 +132,104 @@ _IMAGES_MAGIC = 2051
 _LABELS_MAGIC = 2049
 
 
-def _read_bytes(path: str) -> bytes:
+#: The most bytes a pickle (after gunzip) may hold: Nielsen's mnist.pkl.gz is
+#: about 220 MB unpacked; a small gzip declaring more is refused, not unpacked.
+MAX_PICKLE_BYTES = 2 ** 30
+#: The most bytes one IDX item (one image) may declare in its header.
+_MAX_ITEM_BYTES = 2 ** 24
+_CHUNK = 2 ** 20
+
+
+def _open_data(path: str) -> Any:
+    """A binary stream of ``path``'s contents, gunzipped when it is gzip.
+    Regular files only (a FIFO or device would block or never end)."""
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        st = os.stat(path)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise ValueError(f"{path}: is a directory, expected a file") from None
-    if raw[:2] == b"\x1f\x8b":
+    if stat.S_ISDIR(st.st_mode):
+        raise ValueError(f"{path}: is a directory, expected a file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{path}: not a regular file (a FIFO, device or socket)")
+    f = open(path, "rb")
+    if f.read(2) == b"\x1f\x8b":
+        f.seek(0)
+        return gzip.GzipFile(fileobj=f, mode="rb")
+    f.seek(0)
+    return f
+
+
+def _read_upto(stream: Any, n: int, path: str) -> bytes:
+    """At most ``n`` bytes from ``stream`` (fewer at its end), read in pieces,
+    so a header that lies about the size allocates only what the file holds."""
+    buf = bytearray()
+    try:
+        while len(buf) < n:
+            chunk = stream.read(min(_CHUNK, n - len(buf)))
+            if not chunk:
+                break
+            buf += chunk
+    except (OSError, EOFError, zlib.error) as e:
+        raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from None
+    return bytes(buf)
+
+
+def _read_idx(path: str, magic: int, limit: int | None = None) -> np.ndarray:
+    """The array in an IDX file: its first ``limit`` items only (nothing
+    after them is read or unpacked) or, without ``limit``, all of them (then
+    bytes after the data are an error)."""
+    kind = "images" if magic == _IMAGES_MAGIC else "labels"
+    with _open_data(path) as stream:
         try:
-            return gzip.decompress(raw)
+            head = stream.read(8)
         except (OSError, EOFError, zlib.error) as e:
             raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from None
-    return raw
+        if len(head) < 8:
+            raise ValueError(f"{path}: truncated: {len(head)} bytes, too short for an IDX header")
+        got = struct.unpack(">I", head[:4])[0]
+        if got != magic:
+            raise ValueError(f"{path}: bad magic number {got} (0x{got:08x}); expected {magic} "
+                             f"(0x{magic:08x}) for an IDX {kind} file")
+        ndim = magic & 0xFF
+        rest = _read_upto(stream, 4 * ndim - 4, path)
+        if len(rest) < 4 * ndim - 4:
+            raise ValueError(f"{path}: truncated: the header needs {4 + 4 * ndim} bytes, the file "
+                             f"has {8 + len(rest)}")
+        dims = struct.unpack(">" + "I" * ndim, head[4:] + rest)
+        item = math.prod(dims[1:])  # Python ints: no overflow while checking
+        if item > _MAX_ITEM_BYTES:
+            raise ValueError(f"{path}: the header declares items of {' x '.join(map(str, dims[1:]))} = "
+                             f"{item} bytes each, more than {_MAX_ITEM_BYTES}")
+        total = dims[0] * item
+        if total > np.iinfo(np.intp).max:
+            raise ValueError(f"{path}: the header's dimensions {' x '.join(map(str, dims))} "
+                             "overflow: not an MNIST file")
+        count = dims[0] if limit is None else min(dims[0], limit)
+        data = _read_upto(stream, count * item, path)
+        if len(data) < count * item:
+            shape = " x ".join(map(str, (count, *dims[1:])))
+            raise ValueError(f"{path}: truncated: the header says {shape} = {count * item} bytes "
+                             f"of {kind} but only {len(data)} follow")
+        if limit is None:
+            try:
+                extra = len(stream.read(_CHUNK))
+            except (OSError, EOFError, zlib.error) as e:
+                raise ValueError(f"{path}: corrupt gzip data ({e})") from None
+            if extra:
+                raise ValueError(f"{path}: unexpected bytes after the {dims[0]} {kind} the header declares")
+    return np.frombuffer(data, dtype=np.uint8).reshape((count, *dims[1:]))
 
 
-def _read_idx(path: str, magic: int) -> np.ndarray:
-    data = _read_bytes(path)
-    kind = "images" if magic == _IMAGES_MAGIC else "labels"
-    if len(data) < 8:
-        raise ValueError(f"{path}: truncated: {len(data)} bytes, too short for an IDX header")
-    got = struct.unpack(">I", data[:4])[0]
-    if got != magic:
-        raise ValueError(f"{path}: bad magic number {got} (0x{got:08x}); expected {magic} "
-                         f"(0x{magic:08x}) for an IDX {kind} file")
-    ndim = magic & 0xFF
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(f"{path}: truncated: the header needs {header} bytes, the file has {len(data)}")
-    dims = struct.unpack(">" + "I" * ndim, data[4:header])
-    need = int(np.prod(dims))
-    have = len(data) - header
-    if have < need:
-        raise ValueError(f"{path}: truncated: the header says {' x '.join(map(str, dims))} = "
-                         f"{need} bytes of {kind} but only {have} follow")
-    if have > need:
-        raise ValueError(f"{path}: {have - need} unexpected bytes after the {kind} data")
-    return np.frombuffer(data, dtype=np.uint8, count=need, offset=header).reshape(dims)
+def _idx_count(path: str, magic: int) -> int:
+    """The item count an IDX file's header declares (first dimension)."""
+    with _open_data(path) as stream:
+        try:
+            head = stream.read(8)
+        except (OSError, EOFError, zlib.error) as e:
+            raise ValueError(f"{path}: corrupt gzip data ({e})") from None
+    if len(head) < 8 or struct.unpack(">I", head[:4])[0] != magic:
+        return -1  # _read_idx reports it
+    return struct.unpack(">I", head[4:8])[0]
 
 
 def _find_file(folder: str, stem: str) -> str:
@@ -188,6 +250,7 @@ class _ArraysOnly(pickle.Unpickler):
         ("numpy", "ndarray"), ("numpy", "dtype"),
         ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
         ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),  # protocol 5
         ("_codecs", "encode"),  # how Python 3 pickles bytes at protocol 2 (a pure function)
     }
 
@@ -200,12 +263,26 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def _load_pickle(path: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    data = _read_bytes(path)
+    with _open_data(path) as stream:
+        try:
+            chunks, n = [], 0
+            while n <= MAX_PICKLE_BYTES:
+                chunk = stream.read(_CHUNK)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                n += len(chunk)
+        except (OSError, EOFError, zlib.error) as e:
+            raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from None
+        if n > MAX_PICKLE_BYTES:
+            raise ValueError(f"{path}: more than {MAX_PICKLE_BYTES} bytes unpacked: not mnist.pkl")
+        data = b"".join(chunks)
+        del chunks
     try:
         obj = _ArraysOnly(io.BytesIO(data), encoding="latin1").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
-            IndexError, KeyError, struct.error) as e:
-        raise ValueError(f"{path}: not a readable mnist.pkl file ({e})") from None
+    except Exception as e:  # noqa: BLE001 - a mutated pickle raises anything; only ValueError escapes
+        raise ValueError(f"{path}: not a readable mnist.pkl file ({type(e).__name__}: "
+                         f"{str(e)[:200]})") from None
     splits = ("train", "validation", "test")
     if not (isinstance(obj, tuple) and len(obj) == 3 and all(
             isinstance(s, tuple) and len(s) == 2 for s in obj)):
@@ -216,7 +293,14 @@ def _load_pickle(path: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     X, y = obj[splits.index(split)]
     if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray) or X.ndim != 2 or len(X) != len(y):
         raise ValueError(f"{path}: the {split} split is not an (images, labels) pair of arrays")
-    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
+    if X.dtype.kind not in "fiu" or y.dtype.kind not in "iu" or y.ndim != 1:
+        raise ValueError(f"{path}: the {split} split holds {X.dtype} images and {y.dtype} labels "
+                         "(expected numbers and integer labels)")
+    with np.errstate(all="ignore"):  # a bad value is reported just below
+        X = np.asarray(X, dtype=np.float64)
+    if not np.isfinite(X).all():
+        raise ValueError(f"{path}: the {split} images hold NaN or infinite values")
+    return X, np.asarray(y, dtype=np.int64)
 
 
 def load_mnist(path: str | os.PathLike[str], split: str = "test", limit: int | None = None,
@@ -229,8 +313,11 @@ def load_mnist(path: str | os.PathLike[str], split: str = "test", limit: int | N
     ``mnist.pkl.gz`` (splits ``train``/``validation``/``test``).
     Returns ``X`` float64 in [0, 1] (pixels / 255), shape (n, 784) (or
     (n, 28, 28) with ``flatten=False``), and ``y`` int64 labels. ``limit``
-    keeps the first ``limit`` images. Missing files, bad magic numbers,
-    truncated files and count mismatches raise errors naming the file."""
+    keeps the first ``limit`` images: only they are read and unpacked from
+    IDX files (the pickle is read whole, at most :data:`MAX_PICKLE_BYTES`
+    unpacked). Missing files, bad magic numbers, header dimensions that
+    overflow, truncated files and count mismatches raise errors naming the
+    file; so does a pickle that is anything but numpy arrays (ValueError only)."""
     p = os.fspath(path)
     if limit is not None:
         limit = _check_n(limit, "limit")
@@ -252,11 +339,11 @@ def load_mnist(path: str | os.PathLike[str], split: str = "test", limit: int | N
                                   .removesuffix(".gz"))
         else:
             raise FileNotFoundError(f"{p}: no such file or folder (expected MNIST IDX files or mnist.pkl.gz)")
-        images = _read_idx(img_path, _IMAGES_MAGIC)
-        labels = _read_idx(lab_path, _LABELS_MAGIC)
-        if len(images) != len(labels):
-            raise ValueError(f"{img_path} has {len(images)} images but {lab_path} has "
-                             f"{len(labels)} labels")
+        n_img, n_lab = _idx_count(img_path, _IMAGES_MAGIC), _idx_count(lab_path, _LABELS_MAGIC)
+        if n_img >= 0 and n_lab >= 0 and n_img != n_lab:
+            raise ValueError(f"{img_path} has {n_img} images but {lab_path} has {n_lab} labels")
+        images = _read_idx(img_path, _IMAGES_MAGIC, limit)  # only the first `limit` are read
+        labels = _read_idx(lab_path, _LABELS_MAGIC, limit)
         X = images.astype(np.float64) / 255.0
         if flatten:
             X = X.reshape(len(X), -1)

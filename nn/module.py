@@ -18,20 +18,45 @@ floats and appear in ``state_dict()`` as ``running_mean.0`` and so on.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
+import numbers
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from autograd_core import Value
 from autograd_core._io import write_json_atomic
 
-__all__ = ["Module", "Sequential", "load", "FORMAT"]
+__all__ = ["Module", "Sequential", "load", "FORMAT", "MAX_PARAMETERS"]
 
 #: The ``format`` field of a saved model file.
 FORMAT = "autograd-core-nn"
 _VERSION = 1
+
+#: The largest model :func:`load` builds from a file (weights and biases its
+#: config describes) unless given ``max_parameters=``; the file may be at most
+#: ``_BYTES_PER_PARAMETER`` bytes per parameter (plus 1 MiB) long.
+MAX_PARAMETERS = 1_000_000
+_BYTES_PER_PARAMETER = 128
+_MAX_NESTING = 32  # Sequential/Residual inside each other
+_MAX_INT_DIGITS = 30  # longer integer literals in a model file are refused
+
+
+def state_number(name: str, v: Any, where: str) -> float:
+    """A state entry as a finite float: a real number (int, float, numpy real
+    scalar; not bool), else TypeError; NaN, ±inf or too large: ValueError."""
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or type(v).__name__ == "bool_":
+        raise TypeError(f"{where}: {name!r} must be a number, not {type(v).__name__}")
+    try:
+        f = float(v)
+    except (OverflowError, ValueError):
+        raise ValueError(f"{where}: {name!r} is too large for a float") from None
+    if not math.isfinite(f):
+        raise ValueError(f"{where}: {name!r} is {f} (state entries must be finite)")
+    return f
 
 
 class Module:
@@ -184,9 +209,7 @@ class Module:
         for n, v in state.items():
             if n not in params and n not in buffers:
                 continue
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise TypeError(f"load_state_dict: {n!r} must be a number, not {type(v).__name__}")
-            values[n] = float(v)
+            values[n] = state_number(n, v, "load_state_dict")
         for n, v in values.items():  # everything checked: now change
             if n in params:
                 params[n].assign(v)
@@ -255,16 +278,9 @@ class Sequential(Module):
 
 
 def _build(cls_name: str, config: dict[str, Any]) -> Module:
+    """The module a config checked by :func:`_plan` describes."""
     from . import layers
-    from .tensor_layers import Linear
-    classes: dict[str, Any] = {"Neuron": layers.Neuron, "Layer": layers.Layer, "MLP": layers.MLP,
-                               "Linear": Linear,
-                               "BatchNorm": layers.BatchNorm, "Residual": layers.Residual,
-                               "Sequential": Sequential}
-    if cls_name not in classes:
-        raise ValueError(f"unknown model class {cls_name!r}; known: {', '.join(sorted(classes))}")
-    if not isinstance(config, dict):
-        raise ValueError(f"config of {cls_name} must be an object")
+    classes = _model_classes()
     if cls_name == "Sequential":
         return Sequential(*[_build(m.get("class"), m.get("config")) for m in config.get("modules", [])])
     if cls_name == "Residual":
@@ -273,28 +289,176 @@ def _build(cls_name: str, config: dict[str, Any]) -> Module:
     return classes[cls_name](**config)
 
 
-def load(path: str | os.PathLike[str], model: Module | None = None) -> Module:
+def _json_float(text: str) -> float:
+    x = float(text)
+    if not math.isfinite(x):
+        raise ValueError(f"the number {text[:40]} does not fit in a float")
+    return x
+
+
+def _json_int(text: str) -> int:
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise ValueError(f"the integer {text[:20]}... has more than {_MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _json_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not a finite number (model files hold finite numbers only)")
+
+
+def _read_model_json(p: str, max_bytes: int) -> Any:
+    """The JSON document in ``p``: a regular file of at most ``max_bytes``,
+    finite numbers only. ValueError (naming the file) for anything else."""
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{p}: no such model file") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{p}: not a regular file (a model file is a JSON file)")
+    if st.st_size > max_bytes:
+        raise ValueError(f"{p}: the file is {st.st_size} bytes, more than the {max_bytes} a model "
+                         "within max_parameters can take (pass a larger max_parameters= to load it)")
+    chunks, n = [], 0
+    with open(p, "rb") as f:  # in pieces: no buffer of max_bytes up front
+        while n <= max_bytes:
+            chunk = f.read(min(2 ** 20, max_bytes + 1 - n))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            n += len(chunk)
+    if n > max_bytes:
+        raise ValueError(f"{p}: the file is more than {max_bytes} bytes")
+    raw = b"".join(chunks)
+    try:
+        return json.loads(raw.decode("utf-8"), parse_float=_json_float, parse_int=_json_int,
+                          parse_constant=_json_constant)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{p}: not a saved model (not UTF-8 text: {e.reason})") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{p}: not a saved model (invalid JSON: {e})") from None
+    except RecursionError:
+        raise ValueError(f"{p}: not a saved model (JSON nested too deeply)") from None
+    except ValueError as e:
+        raise ValueError(f"{p}: not a saved model ({e})") from None
+
+
+def _model_classes() -> dict[str, Any]:
+    from . import layers
+    from .tensor_layers import Linear
+    return {"Neuron": layers.Neuron, "Layer": layers.Layer, "MLP": layers.MLP, "Linear": Linear,
+            "BatchNorm": layers.BatchNorm, "Residual": layers.Residual, "Sequential": Sequential}
+
+
+def _size(config: dict[str, Any], key: str, where: str, limit: int) -> int:
+    v = config.get(key)
+    if type(v) is not int or v < 1:
+        raise ValueError(f"{where}.{key} must be a positive integer, got {_short(v)}")
+    if v > limit:
+        raise ValueError(f"{where}.{key} = {v} is more than max_parameters={limit}")
+    return v
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 60 else r[:57] + "..."
+
+
+def _plan(cls_name: Any, config: Any, where: str, limit: int, depth: int = 0) -> int:
+    """Check a model config without building anything; return the number of
+    weights and biases it describes (ValueError naming the field otherwise)."""
+    classes = _model_classes()
+    if depth > _MAX_NESTING:
+        raise ValueError(f"{where}: modules nested more than {_MAX_NESTING} deep")
+    if not isinstance(cls_name, str) or cls_name not in classes:
+        raise ValueError(f"{where}.class: unknown model class {_short(cls_name)}; "
+                         f"known: {', '.join(sorted(classes))}")
+    if not isinstance(config, dict):
+        raise ValueError(f"{where}.config of {cls_name} must be an object, got {type(config).__name__}")
+    where = f"{where}.config"
+    allowed = set(inspect.signature(classes[cls_name].__init__).parameters) - {
+        "self", "weights", "biases", "args", "kwargs", "modules", "block"}
+    if cls_name == "Sequential":
+        allowed = {"modules"}
+    elif cls_name == "Residual":
+        allowed = {"block"}
+    for k, v in config.items():
+        if k not in allowed:
+            raise ValueError(f"{where}: unexpected field {_short(k)} for {cls_name}")
+        if k not in ("modules", "block", "nouts") and not (v is None or isinstance(v, (str, bool, int, float))):
+            raise ValueError(f"{where}.{k} must be a number, string, true/false or null, "
+                             f"got {type(v).__name__}")
+        if isinstance(v, str) and len(v) > 100:
+            raise ValueError(f"{where}.{k} is a string of {len(v)} characters")
+    if cls_name == "Sequential":
+        mods = config.get("modules")
+        if not isinstance(mods, list) or not mods:
+            raise ValueError(f"{where}.modules must be a non-empty list")
+        total = 0
+        for i, m in enumerate(mods):
+            if not isinstance(m, dict):
+                raise ValueError(f"{where}.modules[{i}] must be an object")
+            total += _plan(m.get("class"), m.get("config"), f"{where}.modules[{i}]", limit, depth + 1)
+            if total > limit:
+                break
+        return total
+    if cls_name == "Residual":
+        b = config.get("block")
+        if not isinstance(b, dict):
+            raise ValueError(f"{where}.block must be an object")
+        return _plan(b.get("class"), b.get("config"), f"{where}.block", limit, depth + 1)
+    if cls_name == "Neuron":
+        return _size(config, "nin", where, limit) + 1
+    if cls_name in ("Layer", "Linear"):
+        return _size(config, "nout", where, limit) * (_size(config, "nin", where, limit) + 1)
+    if cls_name == "BatchNorm":
+        return 2 * _size(config, "n", where, limit)
+    # MLP
+    nouts = config.get("nouts")
+    if not isinstance(nouts, list) or not nouts or len(nouts) > limit:
+        raise ValueError(f"{where}.nouts must be a non-empty list of layer sizes")
+    sizes = [_size(config, "nin", where, limit)] + [
+        _size({"nouts": n}, "nouts", f"{where}", limit) for n in nouts]
+    total = 0
+    for a, b in zip(sizes, sizes[1:]):
+        total += b * (a + 1)
+        if total > limit:
+            break
+    return total
+
+
+def load(path: str | os.PathLike[str], model: Module | None = None, *,
+         max_parameters: int = MAX_PARAMETERS) -> Module:
     """Read a file written by :meth:`Module.save`.
 
     Without ``model`` the architecture is rebuilt from the file; with one, the
-    state is loaded into it (strictly). Errors name the file and the problem."""
+    state is loaded into it (strictly). Everything is checked before anything
+    is built: a config describing more than ``max_parameters`` weights and
+    biases (default :data:`MAX_PARAMETERS`), or more than the file's state
+    holds, is refused; so are files too big for that limit, FIFOs and devices,
+    NaN/±inf/overflowing numbers and malformed fields. Errors are ValueError
+    naming the file and the field (FileNotFoundError for a missing file)."""
     p = os.fspath(path)
-    try:
-        with open(p, encoding="utf-8") as f:
-            doc = json.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{p}: no such model file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(f"{p}: not a saved model (invalid JSON: {e})") from None
+    if type(max_parameters) is not int or max_parameters < 1:
+        raise ValueError(f"max_parameters must be a positive int, got {max_parameters!r}")
+    doc = _read_model_json(p, _BYTES_PER_PARAMETER * max_parameters + 2 ** 20)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"{p}: not a saved model (format field is not {FORMAT!r})")
     if doc.get("version") != _VERSION:
-        raise ValueError(f"{p}: unsupported model file version {doc.get('version')!r}")
+        raise ValueError(f"{p}: unsupported model file version {_short(doc.get('version'))}")
     state = doc.get("state")
     if not isinstance(state, dict):
         raise ValueError(f"{p}: the 'state' field is missing or not an object")
     try:
         if model is None:
+            n = _plan(doc.get("class"), doc.get("config"), "model", max_parameters)
+            if n > max_parameters:
+                raise ValueError(f"the config describes more than {max_parameters} parameters "
+                                 f"(max_parameters={max_parameters}; pass a larger one to load it)")
+            if n > len(state):
+                raise ValueError(f"the config describes {n} parameters but the state holds "
+                                 f"only {len(state)} entries")
+            for k, v in state.items():  # numbers first: nothing is built for a bad file
+                state_number(k, v, "state")
             model = _build(doc.get("class"), doc.get("config"))
         model.load_state_dict(state)
     except (TypeError, ValueError) as e:

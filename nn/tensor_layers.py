@@ -26,7 +26,7 @@ from autograd_core import tensor as T
 
 from . import init as _init
 from .layers import ACTIVATIONS, MLP, PRELU_INIT, _check_size, activation_fn, layer_parameters
-from .module import Module
+from .module import Module, state_number
 
 __all__ = ["TensorModule", "Linear", "TensorBatchNorm", "TensorMLP", "tensor_activation"]
 
@@ -102,22 +102,18 @@ class TensorModule(Module):
         bufs = self._entries(True)
         names = [n for n, _, _ in params] + [n for n, _, _ in bufs]
         self._check_state_keys(names, state, strict)
-        for n in names:
-            if n in state:
-                v = state[n]
-                if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
-                    raise TypeError(f"load_state_dict: {n!r} must be a number, not {type(v).__name__}")
+        values = {n: state_number(n, state[n], "load_state_dict") for n in names if n in state}
         new: dict[int, np.ndarray] = {}
         for n, t, i in params:
             if n in state:
                 a = new.setdefault(id(t), t._data.copy())
-                a[i] = float(state[n])
+                a[i] = values[n]
         for n, t, i in params:
             if id(t) in new:
                 t.assign(new.pop(id(t)))
         for n, a, i in bufs:
             if n in state:
-                a[i] = float(state[n])
+                a[i] = values[n]
 
     def num_parameters(self) -> int:
         return sum(p.size for p in self.parameters())

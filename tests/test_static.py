@@ -4,8 +4,11 @@ frozen-branch error and clear errors for bad calls."""
 
 from __future__ import annotations
 
+import io
 import math
+import re
 import struct
+import tokenize
 
 import numpy as np
 import pytest
@@ -14,7 +17,23 @@ from hypothesis import strategies as st
 
 import autograd_core as ac
 from autograd_core import Value, gradients, push_tangents, topological_order
+from autograd_core.primitives import Primitive
 from autograd_core.static import StaticGradient, StaticGraph, StaticGraphBranchError, static
+
+#: Every name the code generator writes: keywords it uses, its own helpers and
+#: the numbered temporaries (v3, l3_0, g3, c3, k3, q0, K1, R1, t3_0, t3_k0).
+_GENERATED_NAME = re.compile(
+    r"(def|return|if|is|not|raise|None|_replay|_domain|_branch|X|P|seed|e|_"
+    r"|[vglckqKR]\d+(_\d+)?|t\d+_k?\d+)")
+
+
+def assert_generated_only(src: str) -> None:
+    """The generated source holds only names and literals the generator made:
+    no comment, no string, no name taken from the graph (primitive names, labels)."""
+    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+        assert tok.type not in (tokenize.COMMENT, tokenize.STRING), tok
+        if tok.type == tokenize.NAME:
+            assert _GENERATED_NAME.fullmatch(tok.string), tok
 
 
 def same(a: float, b: float) -> bool:
@@ -52,7 +71,9 @@ def test_hand_example_value_gradients_and_source():
     assert g.input_labels == ("x", "y") and g.num_inputs == 2
     assert g.num_nodes == len(topological_order(f(Value(1.0), Value(2.0))))
     assert "def _replay(X, P, seed):" in g.source
-    assert "exp" in g.source and "Value" not in g.source   # the replay builds no Values
+    assert re.search(r"= R\d+\(v0\)", g.source)          # exp is called (no name in the source)
+    assert "Value" not in g.source and "exp" not in g.source  # the replay builds no Values
+    assert_generated_only(g.source)
 
 
 def test_output_that_is_an_input_or_a_constant():
@@ -193,6 +214,7 @@ def test_random_programs_replay_exactly(prog, example, news, pdata):
             assert same_all(gin, dyn[1][1]), (prog, xs, gin, dyn[1][1])
             assert same_all(gpar, dyn[1][2])
             assert same(graph(*xs), v)
+        assert_generated_only(g.source)
         if dyn[0] == "error":
             continue
         # forward mode over the flat form equals the engine's push_tangents
@@ -235,7 +257,8 @@ def test_traced_rules_are_written_out_and_others_called():
     g = static(lambda x, y: ac.dot([x, y], [y, 2.0 * x]).relu() - 3.0, 1.0, 2.0)
     src = g.source
     assert "v0 * v" in src  # dot written out as its own w*x + w*x chain
-    assert "relu" in src and "R" in src  # relu (a comparison inside) is called
+    assert re.search(r"= R\d+\(v\d+\)", src)  # relu (a comparison inside) is called
+    assert_generated_only(src)
 
 
 def test_big_graph_pieces_compile():
@@ -497,6 +520,75 @@ def test_domain_errors_match_the_engine():
         gl(-1.0)
 
 
+def test_replay_fails_where_the_dynamic_program_fails_first():
+    # created first: x/x (ZeroDivisionError at 0); the output's topological
+    # order visits log(x) (ValueError at 0) first. Replays fail like f does.
+    def f(x):
+        h = x / x
+        lg = x.log()
+        return lg * 2.0 + h
+
+    def f2(x):  # the other creation order of the same graph
+        lg = x.log()
+        h = x / x
+        return lg * 2.0 + h
+
+    for fn, first in ((f, ZeroDivisionError), (f2, ValueError)):
+        with pytest.raises(first):
+            fn(Value(0.0))
+        for backend in ("codegen", "loop"):
+            g = static(fn, 1.0, backend=backend)
+            with pytest.raises(first):
+                g(0.0)
+            with pytest.raises(first):
+                g.grad(0.0)
+            with pytest.raises(first):
+                g.to_value(0.0)
+            with pytest.raises(first):
+                g.jvp([0.0], [1.0])
+
+
+def test_replay_of_nodes_made_before_f_ran():
+    # computed Values f closes over were made before the capture: evaluated first
+    w = Value(2.0, "w")
+    pre = w * 3.0
+    g = static(lambda x: (x + pre) * pre, 1.0)
+    assert g.grad(2.0) == (48.0, (6.0,), (42.0,))  # d/dw (x + 3w)·3w = 9w + 3(x + 3w)
+
+
+#: Primitive names (and an input label) trying to break out of a comment of
+#: the generated source; none may run (counted in the closing note).
+_PAYLOAD = "__import__('pathlib').Path({!r}).write_text('x')"
+HOSTILE_PRIMITIVE_NAMES = [
+    "exp\n    {p}\n#",
+    "exp\r    {p}",
+    "exp\n{p}\ndef _replay(X, P, seed):\n    return 0.0, (), ()\n#",
+    "exp\x00\n    {p}",
+    "exp\u2028    {p}",
+    'exp"""\n    {p}\n"""',
+    "exp\n    _domain.__globals__['__builtins__']['__import__']('os').system('true')",
+    "exp\f\n    {p}",
+]
+
+
+@pytest.mark.parametrize("backend", ["codegen", "loop"])
+def test_primitive_name_with_newline_cannot_run_code(tmp_path, backend):
+    marker = tmp_path / "pwned"
+    payload = _PAYLOAD.format(str(marker))
+    for template in HOSTILE_PRIMITIVE_NAMES:
+        name = template.replace("{p}", payload)
+        prim = Primitive(name=name, rule=lambda x: (math.exp(x), (math.exp(x),)), symbol="exp")
+        x0 = Value(0.5, "x\n    " + payload)  # a hostile label too
+        g = static(lambda x: ac.apply(prim, x) * 2.0 + ac.apply(prim, x), x0, backend=backend)
+        want = math.exp(0.5) * 2.0 + math.exp(0.5)
+        assert g(0.5) == want
+        assert g.grad(0.5).inputs == (math.exp(0.5) * 2.0 + math.exp(0.5),)
+        src = g.source
+        assert name not in src and "pathlib" not in src and "__import__" not in src
+        assert_generated_only(src)
+        assert not marker.exists()
+
+
 def test_wrong_input_counts_and_bad_arguments():
     w = Value(1.0, "w")
     g = static(lambda x, y: x * y * w, 1.0, 2.0)
@@ -572,3 +664,36 @@ def test_explain_and_draw_graph_work_on_the_rebuilt_graph():
         return
     src = draw_graph(g.graph).source
     assert "sigmoid" in src or "σ" in src
+
+
+def test_capture_records_only_its_own_thread_and_restores_the_hook():
+    import threading
+
+    from autograd_core import engine
+    stop = threading.Event()
+
+    def churn():  # another thread making nodes all along
+        v = Value(1.0)
+        while not stop.is_set():
+            v = (v * 1.0000001).tanh() + 0.5
+
+    t = threading.Thread(target=churn)
+    t.start()
+    try:
+        for _ in range(20):
+            def f(x):
+                h = x / x
+                for _ in range(30):
+                    h = h * 1.5 + x.log()
+                return h
+            g = static(f, 2.0)
+            assert len(g._eval) == g.num_nodes
+            assert sorted(g._eval) == list(range(g.num_nodes))
+            pos = {i: k for k, i in enumerate(g._eval)}  # operands evaluated first
+            assert all(pos[j] < pos[n.index] for n in g.nodes for j in n.operands)
+            with pytest.raises(ZeroDivisionError):
+                g(0.0)
+    finally:
+        stop.set()
+        t.join()
+    assert engine.creation_hook.get() is None and engine._creation_watchers == 0

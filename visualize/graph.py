@@ -33,9 +33,9 @@ Node kinds (how each leaf is styled):
 
 from __future__ import annotations
 
-import html
 import math
 import os
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -44,6 +44,7 @@ from typing import Any
 import graphviz
 
 from autograd_core._io import write_atomic  # noqa: F401  (re-exported for stepper/plots)
+from autograd_core._markup import dot_string, html_text
 
 from autograd_core.engine import Value, topological_order
 from autograd_core.naming import node_names
@@ -141,15 +142,25 @@ _OP_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "#eceff1", "col
              "fontsize": "10", "margin": "0.03,0.01", "height": "0.25", "width": "0.3"}
 
 
-def _q(s: str) -> str:
-    """A DOT attribute value: HTML labels (``<...>``) as they are, else quoted."""
-    if s.startswith("<") and s.endswith(">"):
-        return s
-    return '"' + s.replace('"', '\\"') + '"'
+class _Html(str):
+    """An HTML-like label this module built (its text already passed through
+    :func:`html_text`): written as it is. Every other value is a DOT string."""
+
+
+_ATTR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _q(v: Any) -> str:
+    """A DOT attribute value: a label built here as HTML-like markup, else
+    any value (user text included) as an escaped DOT string."""
+    return f"<{v}>" if isinstance(v, _Html) else dot_string(v)
 
 
 def _attr_str(attrs: dict[str, Any]) -> str:
-    return " ".join(f"{k}={_q(str(v))}" for k, v in attrs.items())
+    for k in attrs:
+        if not _ATTR_NAME.fullmatch(k):
+            raise ValueError(f"not a Graphviz attribute name: {k!r}")
+    return " ".join(f"{k}={_q(v)}" for k, v in attrs.items())
 
 
 _KIND_ATTRS: dict[str, str] = {}  # filled below, once _KIND_STYLE exists
@@ -243,8 +254,10 @@ def _assign_modules(order: list[Value]) -> dict[Value, list[str]]:
 
 
 def _html_rows(rows: list[str]) -> str:
+    """A DOT label value: a one-column table of ``rows`` (markup made of
+    :func:`html_text` pieces)."""
     body = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
-    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>>'
+    return _q(_Html(f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{body}</TABLE>'))
 
 
 def _kind(v: Value, root: Value, params: set[Value] | None, mods: dict[Value, list[str]] | None) -> str:
@@ -485,7 +498,8 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
         for k, path in enumerate(levels):
             if path not in clusters:
                 c = graphviz.Digraph(f"cluster_{len(clusters)}")
-                c.attr(label=path, style="rounded,dashed", color="#7e57c2", fontcolor="#4a148c",
+                c.body.append(f"\tlabel={dot_string(path)}\n")  # user text: our own escaping
+                c.attr(style="rounded,dashed", color="#7e57c2", fontcolor="#4a148c",
                        fontname=FONT, fontsize="10", labeljust="l")
                 clusters[path] = c
                 cluster_parent[path] = levels[k - 1] if k else None
@@ -524,12 +538,13 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
         if kind == "constant":
             text = fmt_number(v._data) if not v.label else name
             if grads and (ov is not None or grad != 0.0):
-                text += f"\\ngrad {gtext}"
-            label = _q(text)
+                label = dot_string(text, f"grad {gtext}")
+            else:
+                label = dot_string(text)
         else:
-            rows = [f"<B>{html.escape(name)}</B>", f"data {html.escape(fmt_number(v._data))}"]
+            rows = [f"<B>{html_text(name)}</B>", f"data {html_text(fmt_number(v._data))}"]
             if grads:
-                rows.append("grad " + html.escape(gtext))
+                rows.append("grad " + html_text(gtext))
             label = _html_rows(rows)
         if extra:
             attrs = dict(_KIND_STYLE[kind], fillcolor=fc, fontcolor=font)
@@ -562,22 +577,22 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
             outs = _box_output(p, vs)
             lv = module_levels(p + ".x")  # the box's own levels
             where = container(lv[:-1])
-            rows = [f"<B>{html.escape(p)}</B>",
+            rows = [f"<B>{html_text(p)}</B>",
                     f"{len(ps)} parameter{'s' if len(ps) != 1 else ''}, {len(vs)} nodes"]
             if grads:
-                rows.append(f"‖∇params‖ {html.escape(fmt_number(norm))}")
+                rows.append(f"‖∇params‖ {html_text(fmt_number(norm))}")
             if len(outs) == 1:
                 o = outs[0]
-                rows.append(f"{html.escape(o.label[len(p) + 1:] or o.label)} "
-                            f"{html.escape(fmt_number(o._data))}"
-                            + (f", grad {html.escape(fmt_number(gof(o)) if gof(o) is not None else '?')}" if grads else ""))
+                rows.append(f"{html_text(o.label[len(p) + 1:] or o.label)} "
+                            f"{html_text(fmt_number(o._data))}"
+                            + (f", grad {html_text(fmt_number(gof(o)) if gof(o) is not None else '?')}" if grads else ""))
             kind = "output" if root in vs else "module"
             kinds_seen.add("module")
             fc, font = fill("module", norm if ps else 0.0)
             attrs = dict(_KIND_STYLE["module"], fillcolor=fc, fontcolor=font)
             if kind == "output":
                 attrs.update(peripheries="2", color=_KIND_STYLE["output"]["color"])
-            where.node(box_id[p], _html_rows(rows), **attrs)
+            where.node(box_id[p], _html_rows(rows), **attrs)  # markup built of html_text pieces
 
     layer_of, box_groups = (_rank_boxes(g, boxes, box_id, clusters if group_by == "module" else None)
                             if boxes else ({}, {}))
@@ -775,7 +790,7 @@ def _legend(g: graphviz.Digraph, color: str | None, kinds: set[str], local_grads
     rows = []
     if color == "grad":
         cells = "".join(
-            f'<TD BGCOLOR="{fill}"><FONT COLOR="{font}">{html.escape(text)}</FONT></TD>'
+            f'<TD BGCOLOR="{fill}"><FONT COLOR="{font}">{html_text(text)}</FONT></TD>'
             for _, fill, font, text in GRAD_BINS)
         rows.append(f'<TR><TD BORDER="0" ALIGN="RIGHT"><B>fill: |grad|, log scale</B></TD>{cells}</TR>')
     kcells = []
@@ -848,6 +863,10 @@ def pipe(graph: graphviz.Digraph | graphviz.Source, fmt: str) -> bytes:
         return graph.pipe(format=fmt)
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError(install_hint(f"render {fmt}")) from None
+    except graphviz.CalledProcessError as e:  # never a raw traceback of the dot process
+        err = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise ValueError(f"Graphviz's dot could not lay out the graph as {fmt}: "
+                         f"{err[0] if err else f'exit status {e.returncode}'}") from None
 
 
 def render(root: Any, path: str | os.PathLike[str], **options: Any) -> Path:

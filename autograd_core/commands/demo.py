@@ -15,7 +15,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from ..cli import UsageError
+from ..cli import output_dir
 
 
 def add_parser(subparsers: Any) -> None:
@@ -54,9 +54,7 @@ def open_in_browser(index: Path) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..demo import build_demo
 
-    out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {args.out!r} exists and is not a directory")
+    out = Path(output_dir(args.out, "--out"))
     t0 = time.perf_counter()
 
     def progress(message: str) -> None:

@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-from ..cli import UsageError
+from ..cli import UsageError, output_dir, output_file
 
 #: Modules that add experiments (each provides ``add_experiment(subparsers)``).
 EXPERIMENT_MODULES: list[str] = [
@@ -96,6 +96,10 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--limit must be at least 4, got {args.limit}")
     if not args.eta > 0 or not args.lmbda >= 0:
         raise UsageError("--eta must be > 0 and --lmbda >= 0")
+    if args.out:
+        output_dir(args.out, "--out")
+    if args.plot:
+        output_file(args.plot, "--plot")
 
 
 def run_depth_accuracy(args: argparse.Namespace) -> int:

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from ..cli import UsageError
+from ..cli import UsageError, output_file
 
 _FORMATS = ("text", "markdown", "json")
 
@@ -183,6 +183,8 @@ def _emit(result: Any, fmt: str, plot: str | None = None, **kw: Any) -> None:
 def _check_plot(path: str | None) -> None:
     if path is not None and not path.lower().endswith((".png", ".svg")):
         raise UsageError(f"--plot must end in .png or .svg, got {path!r}")
+    if path is not None:
+        output_file(path, "--plot")
 
 
 def run_vanishing(args: argparse.Namespace) -> int:
@@ -232,6 +234,7 @@ def run_exploding(args: argparse.Namespace) -> int:
     if args.weight != 1.0:
         results.append(ex.exploding(1.0, args.a0))
     if args.draw:
+        output_file(args.draw, "--draw")
         from visualize import render
         render(results[0].output, args.draw, color="grad", parameters=results[0].parameters)
     if args.format == "json":

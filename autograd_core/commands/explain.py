@@ -15,7 +15,7 @@ import math
 import sys
 from typing import Any
 
-from ..cli import UsageError
+from ..cli import UsageError, output_file
 from ..parser import parse
 from ..trace import _json_num as _json
 from ..trace import explain
@@ -104,6 +104,9 @@ def _write_extras(args: argparse.Namespace, out: Any, trace: Any) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    for option, path in (("--svg", args.svg), ("--html", args.html)):
+        if path:
+            output_file(path, option)  # before any work: one line, exit 2
     values = _values(args.assignments)
     out, inputs = parse(args.expression, **values)
     unused = [n for n, v in inputs.items() if v not in _graph_leaves(out)]
