@@ -227,12 +227,39 @@ def test_write_stepper_for_a_leaf_and_limits(tmp_path):
 
 
 def test_write_stepper_without_dot(tmp_path, monkeypatch):
+    """No `dot`: the page carries the DOT text and Graphviz in WebAssembly and
+    lays the graph out in the browser (the browser test below draws it)."""
     trace, _ = seed_trace()
     monkeypatch.setenv("PATH", "")
     assert len(step_frames(trace)) == 6        # frames are DOT; no layout needed
-    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
-        write_stepper(trace, tmp_path / "steps.html")
-    assert not list(tmp_path.iterdir())
+    page = write_stepper(trace, tmp_path / "steps.html").read_text(encoding="utf-8")
+    assert "<svg" not in page.split("<script")[0]           # no picture made here
+    dot = json.loads(re.search(r'<script type="application/json" id="ag-dot">(.*?)</script>',
+                               page, re.S).group(1))
+    assert dot.startswith("digraph") and 'id="ag_v8"' in dot
+    assert "Viz.instance" in page and "Copyright (c) Michael Daines" in page
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.html"]
+
+
+def test_practice_file_carries_the_explain_data(tmp_path):
+    trace, _ = seed_trace()
+    page = write_stepper(trace, tmp_path / "p.html", practice=True).read_text(encoding="utf-8")
+    doc = json.loads(re.search(r'<script type="application/json" id="ag-practice-doc">(.*?)</script>',
+                               page, re.S).group(1))
+    assert doc == json.loads(json.dumps(trace.to_dict()))
+    assert "AutogradPractice" in page and 'id="practice"' in page
+    with pytest.raises(TypeError, match="practice"):
+        write_stepper(trace, tmp_path / "q.html", practice="yes")
+
+
+def test_hostile_labels_stay_data_in_the_page(tmp_path, monkeypatch):
+    """Labels end up in the JSON blocks and the DOT text: nothing can close a script."""
+    monkeypatch.setenv("PATH", "")
+    x = Value(1.0, "</script><script>alert(1)</script>")
+    y = (x * 2).exp()
+    page = write_stepper(y, tmp_path / "h.html", practice=True).read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in page
+    assert page.count("</script>") == page.count("<script")
 
 
 # ------------------------------------------------------------------ the browser

@@ -297,6 +297,18 @@ ul.chain { padding-left: 18px; font-family: monospace; font-size: 13px; }
 .done { background: #e8f5e9; padding: 6px 8px; border-radius: 4px; }
 .legend { font-size: 12px; color: #616161; }
 .legend b { color: %(hl)s; }
+#practice-box { background: #fff; border: 1px solid #e0e0e0; border-radius: 6px; padding: 4px 14px 12px; font-size: 14px; }
+.ag-prompt { font-weight: bold; }
+.ag-form { display: flex; gap: 6px; }
+#ag-answer { font: 14px monospace; width: 140px; }
+.ag-right { color: #2e7d32; }
+.ag-wrong, .ag-unreadable { color: #c62828; }
+.ag-done { font-size: 12px; font-family: monospace; color: #424242; }
+li.ag-revealed { color: #9e9e9e; }
+body:not(.practising) #solution { display: none; }
+body.practising #stage g.node:not([data-given]) text + text, body.practising #stage text.ag-grad,
+body.practising #stage g.edge text,
+body.practising #panel, body.practising header .stepping { visibility: hidden; }
 """
 
 _JS = """
@@ -380,8 +392,38 @@ _JS = """
     else if (e.key === 'Home') { show(0); e.preventDefault(); }
     else if (e.key === 'End') { show(n - 1); e.preventDefault(); }
   });
-  setup(stage.querySelector('svg'));
-  show(0);
+  function practise() {
+    var practice = document.getElementById('ag-practice-doc');
+    if (!practice) { return; }
+    var pdoc = JSON.parse(practice.textContent);
+    pdoc.forward.forEach(function (r, i) {   // inputs and constants are given: their values stay shown
+      var g = document.getElementById('ag_v' + i);
+      if (g && !r.inputs.length) { g.setAttribute('data-given', '1'); }
+    });
+    gradText.forEach(function (t) { if (t) { t.classList.add('ag-grad'); } });
+    document.body.classList.add('practising');
+    AutogradPractice.start(document.getElementById('practice'), pdoc,
+      {onDone: function () { document.body.classList.remove('practising'); }});
+    document.getElementById('solution').addEventListener('click', function () {
+      document.body.classList.remove('practising');
+    });
+  }
+  function start(svg) {
+    setup(svg);
+    show(0);
+    practise();
+    document.body.dataset.ready = 'true';
+  }
+  var dotSource = document.getElementById('ag-dot');
+  if (dotSource) {   // drawn here, by Graphviz compiled to WebAssembly (no `dot` where it was made)
+    Viz.instance().then(function (viz) {
+      var svg = viz.renderSVGElement(JSON.parse(dotSource.textContent));
+      stage.replaceChildren(svg);
+      start(svg);
+    }).catch(function (err) { stage.textContent = 'could not draw the graph: ' + err; });
+  } else {
+    start(stage.querySelector('svg'));
+  }
 })();
 """
 
@@ -544,20 +586,46 @@ def _count_steps(root: Value) -> int:
     return sum(1 for v in topological_order(root) if v._parents)
 
 
+def _asset(name: str) -> str:
+    from autograd_core.playground import asset
+    return asset(name)
+
+
+def _json_script(id_: str, data: Any) -> str:
+    """``data`` as a JSON ``<script>`` block that no text inside can close."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{id_}">{text}</script>\n'
+
+
+def _inline_script(code: str) -> str:
+    if "</script" in code.lower():  # pragma: no cover - the shipped assets never contain it
+        raise ValueError("an inlined script must not contain '</script'")
+    return f"<script>{code}</script>\n"
+
+
 def write_stepper(trace: Any, path: str | os.PathLike[str], *, title: str | None = None,
-                  max_frames: int = 400, **options: Any) -> Path:
+                  max_frames: int = 400, practice: bool = False, **options: Any) -> Path:
     """Write the step-through viewer of ``trace`` (a Trace, or a Value to
     explain) to ``path``: one self-contained HTML file.
 
-    The graph is laid out ONCE (by Graphviz's ``dot``; GraphvizNotFoundError
-    with install instructions without it) and every step is derived from that
-    picture by restyling it (a few numbers per step), so a 400-step page takes
-    seconds and stays small. ``max_frames`` refuses graphs with more backward
+    The graph is laid out ONCE and every step is derived from that picture by
+    restyling it (a few numbers per step), so a 400-step page takes seconds.
+    With Graphviz's ``dot`` on PATH the picture is laid out here; without it
+    the page carries the DOT text and Graphviz compiled to WebAssembly
+    (viz-js, about 1.3 MB) and lays it out in the browser.
+
+    ``practice=True`` adds practice mode: the numbers are hidden and the
+    learner computes each forward value, then in backward order each upstream
+    gradient and local derivative, checked within 0.1% (±0.001 below 1),
+    with a hint from the rule after a wrong answer, and a score. ``max_frames`` refuses graphs with more backward
     steps than that, before anything is explained or drawn. ``options`` go to
     :func:`~visualize.draw_graph`. Returns the path."""
     path = Path(path)
     if type(max_frames) is not int or max_frames < 1:
         raise ValueError(f"max_frames must be a positive int, got {max_frames!r}")
+    if not isinstance(practice, bool):
+        raise TypeError(f"practice must be True or False, got {practice!r}")
     root = trace if isinstance(trace, Value) else trace_root(trace)
     if root is None:
         raise TypeError("expected a Trace from autograd_core.explain(output) (or a Value), "
@@ -585,7 +653,21 @@ def write_stepper(trace: Any, path: str | os.PathLike[str], *, title: str | None
         frames = {"elements": [], "styles": [], "first": [], "changes": []}
         panels = [f"<h2>{html.escape(out_name)} is a leaf</h2><p>Nothing to propagate: "
                   "the gradient of the output with respect to itself is 1.</p>"]
-    svg = _dot_svg(graph.source)
+    scripts = []
+    if shutil.which("dot") is not None:
+        svg = _dot_svg(graph.source)
+    else:  # no Graphviz here: the page lays the graph out itself (viz-js, Graphviz in WebAssembly)
+        svg = ""
+        scripts.append(_json_script("ag-dot", graph.source))
+        scripts.append(_inline_script(_asset("viz-global.js")))
+    practice_box = ""
+    if practice:
+        doc_ = trace.to_dict()
+        scripts.append(_json_script("ag-practice-doc", doc_))
+        scripts.append(_inline_script(_asset("practice.js")))
+        practice_box = ('<section id="practice-box"><h2>Practice: compute the chain rule yourself</h2>'
+                        '<div id="practice"></div><p><button id="solution" type="button">'
+                        'Stop and show the solution</button></p></section>')
     value = trace_root(trace)._data  # type: ignore[union-attr]
     page_title = title or f"Backpropagation step by step: {out_name} = {_num(value)}"
     e = html.escape
@@ -604,20 +686,24 @@ def write_stepper(trace: Any, path: str | os.PathLike[str], *, title: str | None
 <body data-steps="{n}">
 <header>
 <h1>{e(page_title)}</h1>
+<span class="stepping">
 <button id="prev" type="button" title="previous step (←)">◀ Prev</button>
 <input id="slider" type="range" min="1" max="{n}" value="1" step="1" aria-label="step">
 <button id="next" type="button" title="next step (→)">Next ▶</button>
 <span id="counter"></span>
 <span class="keys">keys: ← →</span>
+</span>
 <span class="legend"><b>orange</b>: this step's node and the edges it uses; orange outline:
 parents receiving a contribution; grey “?”: gradient not known yet; “(so far)”: partial sum</span>
 </header>
 <main>
 <div id="stage" aria-live="polite">{svg}</div>
+{practice_box}
 <section id="panel" aria-live="polite"></section>
 </main>
 {templates}
 <script type="application/json" id="ag-frames">{data}</script>
+{"".join(scripts)}
 <script>{_JS % {"n": n}}</script>
 </body>
 </html>
