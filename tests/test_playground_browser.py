@@ -106,6 +106,31 @@ def test_type_a_formula_move_a_slider(server, browser):
     forward = text(browser, "forward")
     assert num(t.forward_rows[3].value) in forward            # tanh(x*w)
 
+    # while dragging, the numbers are rewritten in the same picture; on release the
+    # picture is laid out again from the server's DOT: both show the same texts and colours
+    def picture():
+        return browser.execute_script(
+            "return Array.from(document.querySelectorAll('#graph g.node, #graph g.edge')).map("
+            "function (g) { var s = g.querySelector('polygon, path, ellipse');"
+            " return [g.querySelector('title').textContent, s && s.getAttribute('fill')].concat("
+            " Array.from(g.querySelectorAll('text')).map(function (x) {"
+            "  return x.textContent + '/' + (x.getAttribute('fill') || 'black'); })); })")
+    n = updates(browser)
+    browser.execute_script("arguments[0].value = '-1.3'; arguments[0].dispatchEvent(new Event('input'))",
+                           slider)
+    wait(browser, lambda: updates(browser) > n)
+    wait(browser, lambda: browser.find_element(By.ID, "value-w").get_attribute("value") == "-1.3")
+    t, expect = gradients_text("tanh(x*w)*x + b", **dict(vals, w=-1.3))
+    wait(browser, lambda: text(browser, "gradients") == "\n".join(expect))
+    in_place = picture()
+    before = browser.find_element(By.CSS_SELECTOR, "#graph svg")
+    n = updates(browser)
+    browser.execute_script("arguments[0].dispatchEvent(new Event('change'))", slider)
+    wait(browser, lambda: updates(browser) > n)
+    wait(browser, lambda: browser.find_element(By.CSS_SELECTOR, "#graph svg") != before)
+    assert picture() == in_place
+    assert any(f"grad {t.gradients['w']:.4g}/" in x for row in in_place for x in row[2:])
+
     assert no_console_errors(browser) == []
 
     # a bad formula: the parser's message and a caret under its column

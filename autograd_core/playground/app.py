@@ -8,9 +8,10 @@ a small JSON API.
   ``autograd-core explain --format json`` prints (the same function builds
   it); bad input gives HTTP 400 with ``{"error": <one line>}`` (for a formula:
   the parser's message, with ``"column"`` when it names one).
-* ``POST /api/graph`` (same body): ``{"dot": ...}``, the graph as DOT text
-  (values, gradients, local derivatives coloured by |gradient|), which the page
-  lays out in the browser with Graphviz compiled to WebAssembly.
+* ``POST /api/graph`` (same body): ``{"dot": ..., "bins": ...}``, the graph as
+  DOT text (values, gradients, local derivatives coloured by |gradient|), which
+  the page lays out in the browser with Graphviz compiled to WebAssembly, and
+  the |gradient| colour scale (to recolour it in place while a slider moves).
 * ``POST /api/stepper`` (same body, plus ``"practice": bool``): the
   self-contained step-through page of the current state
   (:func:`visualize.write_stepper`), as a download.
@@ -183,9 +184,11 @@ def _explain_json(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _graph(doc: dict[str, Any]) -> dict[str, Any]:
-    from visualize import draw_graph
+    from visualize.graph import GRAD_BINS, draw_graph
     _, trace, _ = _explain(doc)
-    return {"dot": draw_graph(trace, symbolic=True).source}
+    # the colour scale too, so the page can recolour the picture as values change
+    bins = [[b if math.isfinite(b) else None, fill, font] for b, fill, font, _ in GRAD_BINS]
+    return {"dot": draw_graph(trace, symbolic=True).source, "bins": bins}
 
 
 def _stepper(doc: dict[str, Any]) -> bytes:
