@@ -131,6 +131,22 @@ def test_type_a_formula_move_a_slider(server, browser):
     assert picture() == in_place
     assert any(f"grad {t.gradients['w']:.4g}/" in x for row in in_place for x in row[2:])
 
+    # exports: a link that encodes formula and values, LaTeX of the current state
+    browser.find_element(By.ID, "export-link").click()
+    link = browser.find_element(By.ID, "export-text").get_attribute("value")
+    assert link.endswith("#f=tanh(x*w)*x%20%2B%20b&x=1&w=-1.3&b=0")
+    browser.find_element(By.ID, "export-latex").click()
+    latex = browser.find_element(By.ID, "export-text").get_attribute("value")
+    assert f"\\frac{{\\partial h4}}{{\\partial w}} &= {num(t.gradients['w'])} \\\\" in latex
+
+    # a textbook example from the list
+    from selenium.webdriver.support.ui import Select
+    n = updates(browser)
+    Select(browser.find_element(By.ID, "examples")).select_by_index(3)   # exploding gradients
+    wait(browser, lambda: updates(browser) > n and text(browser, "result").startswith("h6 ="))
+    t, expect = gradients_text("sigmoid(w2*sigmoid(w1*a0+b1)+b2)", a0=1, w1=100, b1=-100, w2=100, b2=-50)
+    wait(browser, lambda: text(browser, "gradients") == "\n".join(expect))
+    assert "∂h6/∂w1 = 6.25" in text(browser, "gradients")      # 25 · 1/4 · a0: the chain explodes
     assert no_console_errors(browser) == []
 
     # a bad formula: the parser's message and a caret under its column

@@ -6,15 +6,18 @@ backward step: the node whose gradient is handed back is highlighted, the
 edges used in the step are marked, gradients known so far are shown (partial
 sums marked "so far") and the rest of the graph is greyed.
 
-:func:`write_stepper` writes all frames into ONE self-contained HTML file
-(SVG inlined, no scripts, fonts or styles from anywhere else) with Prev/Next
-buttons, a slider, the left/right arrow keys and a panel with the step's
-chain-rule arithmetic, upstream × local = contribution.
+:func:`write_stepper` writes ONE self-contained HTML file (nothing fetched
+from anywhere) with Prev/Next buttons, a slider, the left/right arrow keys and
+a panel with the step's chain-rule arithmetic, upstream × local = contribution.
+The graph is laid out once (by ``dot``, or in the browser by Graphviz compiled
+to WebAssembly when there is no ``dot``) and each step restyles that picture
+from a few numbers (:class:`_FrameStyles`), so hundreds of steps take a second.
+``practice=True`` adds the practice mode (the playground's ``practice.js``).
 
 Every number shown comes from the Trace (which reads the local derivatives
 recorded in the forward pass); nothing here knows a derivative formula.
-All frames share one layout (node sizes are fixed from a probe layout), so
-nothing jumps when stepping.
+:func:`step_frames` frames share one layout (node sizes are fixed from a
+probe layout), so nothing jumps when stepping.
 """
 
 from __future__ import annotations
