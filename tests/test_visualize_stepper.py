@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -15,7 +14,7 @@ import pytest
 from _dotparse import parse
 from autograd_core import Value
 from autograd_core.trace import explain
-from visualize import GraphvizNotFoundError, draw_graph, step_frames, write_stepper
+from visualize import draw_graph, step_frames, write_stepper
 from visualize.graph import mimebundle
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,

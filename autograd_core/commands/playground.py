@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
         import uvicorn
 
         from ..playground import create_app
-        app = create_app(None if args.host in LOOPBACK else ["*"])
+        # loopback names only (no DNS rebinding); Starlette cannot match a bracketed IPv6 Host
+        app = create_app(None if args.host in ("127.0.0.1", "localhost") else ["*"])
     except ImportError:
         raise UsageError("the playground needs Starlette and uvicorn: "
                          "pip install 'autograd-core[playground]'") from None
