@@ -210,6 +210,9 @@
         return [r.node || r.name, num(r.tangent !== undefined ? r.tangent : r.value)];
       });
       fm.append(table(['node', 'tangent'], rows, [false, true]));
+      var c = t.counts || {};
+      fm.append(el('p', {}, '∂' + (t.output || '') + '/∂' + (t.input || '') + ' = ' + num(t.gradient) + '; ' +
+        Object.keys(c).map(function (k) { return k.replace(/_/g, ' ') + ': ' + c[k]; }).join(', ')));
     });
     // paths for the chosen input
     var sel = $('paths-wrt'), names = (d.paths || []).map(function (p) { return p.input || p.wrt; });
