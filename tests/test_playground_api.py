@@ -209,6 +209,18 @@ def test_playground_command_bad_input_is_one_line():
         assert r.returncode == 2 and msg in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
 
+def test_playground_command_on_a_busy_port_is_one_line():
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "autograd_core", "playground", "--no-browser",
+                            "--port", str(port)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 2 and r.stderr.startswith(f"autograd-core: error: cannot listen on 127.0.0.1:{port}")
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
 def test_playground_command_serves_and_stops_on_ctrl_c():
     import signal
     import urllib.request

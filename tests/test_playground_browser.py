@@ -193,6 +193,8 @@ def test_practice_on_the_page(server, browser):
     assert answer("-0.2501").startswith("✓")      # within the stated tolerance
     fb = answer("2")                               # upstream gradient of h5
     assert fb.startswith("✗") and "∂h6/∂h5" in fb
+    current = browser.find_element(By.CSS_SELECTOR, "#graph g.node.current title")
+    assert current.get_attribute("textContent") == "v7"   # h5, the step asked about, is highlighted
     assert "score: 7 / 19 correct (5 at the first try), 3 wrong answers" in text(browser, "ag-score")
     assert no_console_errors(browser) == []
 
@@ -241,5 +243,14 @@ def test_practice_file_without_dot(tmp_path, browser):
     assert "score: 1 / 19 correct (0 at the first try), 1 wrong answer" in text(browser, "ag-score")
     browser.find_element(By.ID, "ag-reveal").click()
     assert text(browser, "ag-feedback").startswith("The answer: 0")
+    for _ in range(4):                              # h3 .. h6 shown: now the first backward question
+        browser.find_element(By.ID, "ag-reveal").click()
+    assert "local derivative ∂h6/∂h5" in text(browser, "ag-prompt")
+    current = browser.find_element(By.CSS_SELECTOR, "#stage g.node.current title")
+    assert current.get_attribute("textContent") == "v8"   # h6's step
+    browser.find_element(By.ID, "ag-reveal").click()      # ∂h6/∂h5 shown; next: upstream of h5
+    assert "upstream gradient ∂h6/∂h5" in text(browser, "ag-prompt")
+    current = browser.find_element(By.CSS_SELECTOR, "#stage g.node.current title")
+    assert current.get_attribute("textContent") == "v7"
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
     assert no_console_errors(browser) == []
