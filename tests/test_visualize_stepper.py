@@ -336,3 +336,10 @@ def test_stepper_in_headless_chromium(tmp_path, browser):
     assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
+
+
+@needs_dot
+def test_a_dot_failure_is_one_clear_error():
+    from visualize.stepper import _dot_svg
+    with pytest.raises(ValueError, match="could not lay out the step-through graph: .*syntax error"):
+        _dot_svg("digraph { a -> }")

@@ -583,7 +583,8 @@ def _dot_svg(source: str) -> str:
                           check=False)
     if proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise RuntimeError(f"dot failed: {msg[-1] if msg else f'exit status {proc.returncode}'}")
+        why = msg[-1] if msg else f"exit status {proc.returncode}"
+        raise ValueError(f"Graphviz's dot could not lay out the step-through graph: {why}")
     svg = proc.stdout.decode("utf-8")
     return svg[svg.index("<svg"):].strip()
 
