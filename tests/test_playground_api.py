@@ -85,6 +85,12 @@ def test_modes_wrt_and_paths_match_the_cli(client, mode, wrt, paths):
     ({"formula": "x", "values": {"x": 1}, "wrt": ["nope"]}, 400, "nope"),
     ({"formula": "x", "values": {"x": 1}, "evil": 1}, 400, "unknown field 'evil'"),
     ({"formula": "x", "values": {f"v{i}": 1 for i in range(65)}}, 400, "too many values"),
+    ({"formula": "x\x00+1", "values": {"x": 1}}, 400, "column 2"),
+    ({"formula": "ｘ+1", "values": {}}, 400, "column 1"),
+    ({"formula": "1e999*x", "values": {"x": 1}}, 400, "too large"),
+    ({"formula": "x; import os", "values": {"x": 1}}, 400, "column 2"),
+    ({"formula": "lambda: 1", "values": {}}, 400, "column"),
+    ({"formula": "x", "values": {"__class__": 1}}, 400, "bad variable name"),
 ])
 def test_bad_requests_get_400_and_one_line(client, body, status, message):
     r = client.post("/api/explain", json=body)
@@ -103,6 +109,15 @@ def test_malformed_bodies(client, raw):
     r = client.post("/api/explain", content=raw, headers={"content-type": "application/json"})
     assert r.status_code in (400, 413), r.text
     assert "\n" not in r.json()["error"]
+
+
+def test_non_finite_results_match_the_cli(client):
+    """Overflow is a value, not an error: inf/nan travel as the strings the CLI prints."""
+    body = {"formula": "exp(exp(exp(x)))*0 + log(x)", "values": {"x": 10.0}}
+    r = client.post("/api/explain", json=body)
+    assert r.status_code == 200
+    assert r.json() == cli_json(body["formula"], body["values"])
+    assert r.json()["value"] == "nan"
 
 
 def test_huge_numbers_are_refused(client):
