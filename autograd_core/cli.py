@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "autograd_core.commands.explain",
     "autograd_core.commands.experiment",
     "autograd_core.commands.demo",
+    "autograd_core.commands.playground",
 ]
 
 

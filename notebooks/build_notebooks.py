@@ -191,6 +191,23 @@ NB01 = [
          + html.escape(page.read_text(encoding="utf-8")) + '"></iframe>')
     """),
     md(r"""
+    ## The playground, live
+
+    `visualize.Playground` is the playground page as a notebook widget: move a slider and the
+    graph, the value and the gradients follow (the kernel recomputes them). Read without a kernel,
+    the cell still shows the last state. The full page, with practice mode, is
+    `autograd-core playground "1/(exp(-(x*w+b))+1)" x=1 w=0 b=0`.
+    """),
+    code("""
+    try:
+        from visualize import Playground
+        live = Playground("1/(exp(-(x*w+b))+1)", x=1, w=0, b=0)
+        assert live.doc["gradients"]["w"] == 0.25
+    except ImportError as exc:  # anywidget not installed: pip install 'autograd-core[playground]'
+        live = exc
+    live
+    """),
+    md(r"""
     ## Try it
 
     * Change the inputs to $x = 1.5,\ w = 0.8,\ b = 0.2$ and check $\partial f/\partial w =

@@ -130,11 +130,15 @@ def test_synthetic_stand_in_is_said(tmp_path, monkeypatch):
     assert "synthetic stand-in" in page and "The numbers will differ from the book" in page
     assert "real MNIST" not in page
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["index.html", "moons_boundary.png", "moons_loss.png", "vanishing_speeds.png"]
+    # the step-through viewer needs no dot: it lays the graph out in the browser (viz-js)
+    assert names == ["index.html", "moons_boundary.png", "moons_loss.png", "seed_steps.html",
+                     "vanishing_speeds.png"]
+    assert "Viz.instance" in (tmp_path / "seed_steps.html").read_text(encoding="utf-8")
     assert result.notes and all("apt-get install graphviz" in n for n in result.notes)
-    assert page.count("not drawn (Graphviz") == 3 and "<iframe" not in page
+    assert page.count("not drawn (Graphviz") == 2 and page.count("<iframe") == 1
     found = links(page)
-    assert sorted(set(found.srcs)) == ["moons_boundary.png", "moons_loss.png", "vanishing_speeds.png"]
+    assert sorted(set(found.srcs)) == ["moons_boundary.png", "moons_loss.png", "seed_steps.html",
+                                       "vanishing_speeds.png"]
 
 
 def test_markdown_tables_are_escaped():

@@ -103,24 +103,50 @@ def _write_extras(args: argparse.Namespace, out: Any, trace: Any) -> list[str]:
     return notes
 
 
+def build(expression: str, values: dict[str, float], wrt: list[str] | None, mode: str = "reverse",
+          paths: bool = False) -> tuple[Any, Any, list[Any], list[Any]]:
+    """Parse and explain ``expression`` at ``values``: ``(output, trace,
+    forward-mode tables, path sums)``. Shared by the command and the
+    playground's API, so both give the same answer."""
+    out, inputs = parse(expression, **values)
+    unused = [n for n, v in inputs.items() if v not in _graph_leaves(out)]
+    if unused:
+        raise UsageError(f"{unused[0]} is given a value but does not appear in the expression")
+    trace = explain(out, list(inputs) if wrt is None else wrt)
+    tables = [trace.forward_mode(w) for w in trace.wrt] if mode != "reverse" else []
+    sums = [trace.paths(w) for w in trace.wrt] if paths else []
+    return out, trace, tables, sums
+
+
+def json_document(expression: str, values: dict[str, float], mode: str, trace: Any,
+                  tables: list[Any], paths: list[Any]) -> dict[str, Any]:
+    """What ``explain --format json`` prints (the playground's API returns the same)."""
+    backward = mode != "forward"
+    doc: dict[str, Any] = {"expression": expression, "values": values, "mode": mode}
+    d = trace.to_dict()
+    if not backward:
+        d.pop("backward")
+    doc.update(d)
+    if tables:
+        doc["forward_mode"] = [t.to_dict() for t in tables]
+    if backward:
+        doc["adjoints"] = {k: _json(v) for k, v in trace.adjoints.items()}
+    if paths:
+        doc["paths"] = [p.to_dict() for p in paths]
+    return doc
+
+
 def run(args: argparse.Namespace) -> int:
     for option, path in (("--svg", args.svg), ("--html", args.html)):
         if path:
             output_file(path, option)  # before any work: one line, exit 2
     values = _values(args.assignments)
-    out, inputs = parse(args.expression, **values)
-    unused = [n for n, v in inputs.items() if v not in _graph_leaves(out)]
-    if unused:
-        raise UsageError(f"{unused[0]} is given a value but does not appear in the expression")
+    wrt: list[str] | None = None
     if args.wrt is not None:
-        wrt: list[str] = [w.strip() for w in args.wrt.split(",")]
+        wrt = [w.strip() for w in args.wrt.split(",")]
         if not all(wrt):
             raise UsageError(f"--wrt needs comma-separated names, got {args.wrt!r}")
-    else:
-        wrt = list(inputs)
-    trace = explain(out, wrt)
-    tables = [trace.forward_mode(w) for w in trace.wrt] if args.mode != "reverse" else []
-    paths = [trace.paths(w) for w in trace.wrt] if args.paths else []
+    out, trace, tables, paths = build(args.expression, values, wrt, args.mode, args.paths)
     backward = args.mode != "forward"
 
     if args.format == "latex":
@@ -129,17 +155,7 @@ def run(args: argparse.Namespace) -> int:
                              f"{args.mode}")
         text = trace.to_latex(paths=paths)
     elif args.format == "json":
-        doc: dict[str, Any] = {"expression": args.expression, "values": values, "mode": args.mode}
-        d = trace.to_dict()
-        if not backward:
-            d.pop("backward")
-        doc.update(d)
-        if tables:
-            doc["forward_mode"] = [t.to_dict() for t in tables]
-        if backward:
-            doc["adjoints"] = {k: _json(v) for k, v in trace.adjoints.items()}
-        if paths:
-            doc["paths"] = [p.to_dict() for p in paths]
+        doc = json_document(args.expression, values, args.mode, trace, tables, paths)
         text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
     elif args.format == "markdown":
         parts = [trace.to_markdown(backward=backward)]

@@ -1,0 +1,29 @@
+"""The playground: a local web page to type a formula, move its inputs and
+watch the chain rule (``autograd-core playground``), with a practice mode.
+
+:func:`create_app` (in :mod:`autograd_core.playground.app`) builds the
+Starlette app; it needs the ``playground`` extra (Starlette and uvicorn).
+The page's assets, including Graphviz compiled to WebAssembly (viz-js, MIT;
+see ``static/LICENSE-viz-js.txt``), live in ``static/``.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+__all__ = ["create_app", "asset"]
+
+
+def asset(name: str) -> str:
+    """The text of one of the playground's own static files (e.g. ``viz-global.js``)."""
+    return resources.files(__name__).joinpath("static", name).read_text(encoding="utf-8")
+
+
+def create_app(*args, **kwargs):  # type: ignore[no-untyped-def]
+    """The Starlette app (see :func:`autograd_core.playground.app.create_app`)."""
+    try:
+        from .app import create_app as make
+    except ImportError as exc:  # starlette missing
+        raise ImportError("the playground needs Starlette and uvicorn: "
+                          "pip install 'autograd-core[playground]'") from exc
+    return make(*args, **kwargs)
