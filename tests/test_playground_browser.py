@@ -137,7 +137,7 @@ def test_type_a_formula_move_a_slider(server, browser):
     assert link.endswith("#f=tanh(x*w)*x%20%2B%20b&x=1&w=-1.3&b=0")
     browser.find_element(By.ID, "export-latex").click()
     latex = browser.find_element(By.ID, "export-text").get_attribute("value")
-    assert f"\\frac{{\\partial h4}}{{\\partial w}} &= {num(t.gradients['w'])} \\\\" in latex
+    assert f"\\frac{{\\partial f}}{{\\partial w}} &= {num(t.gradients['w'])} \\\\" in latex
 
     # a textbook example from the list
     from selenium.webdriver.support.ui import Select
