@@ -1,10 +1,21 @@
 """Function transformations: forward-mode ``jvp``, composable ``grad``,
 ``value_and_grad`` and ``hessian``.
 
-All of them trace ``f`` on fresh leaf Values and then reuse the engine's two
+All of them trace ``f`` on fresh input nodes and then reuse the engine's two
 drivers: :func:`~autograd_core.push_tangents` (forward mode) and
 :func:`~autograd_core.gradients` (reverse mode, ``create_graph=True`` for
 derivatives of derivatives). None of them touches any ``.grad``.
+
+Nesting. Every call makes its own input nodes: a fresh leaf for a number, and
+for a Value argument a fresh node ``v * 1.0`` whose parent is the caller's
+Value (so an enclosing level still sees the dependency). Each call
+differentiates only with respect to its own input nodes, never with respect
+to the caller's Values, which is what keeps nested levels apart (no
+perturbation confusion). A result is returned as a Value with a graph when it
+depends on a Value from outside the call (a Value argument or tangent, a
+Value the function closes over, the input of an enclosing transform), so an
+enclosing level can differentiate it; otherwise it is a plain float, as for a
+top-level call on numbers.
 """
 
 from __future__ import annotations
@@ -14,25 +25,94 @@ import numbers
 from collections.abc import Sequence
 from typing import Any, Callable
 
-from .engine import Value, enable_grad, gradients, push_tangents
+from .engine import Node, Value, enable_grad, gradients, push_tangents
 
 __all__ = ["jvp", "grad", "value_and_grad", "hessian"]
 
 
 def _number(x: Any, where: str) -> float:
-    data = x.data if isinstance(x, Value) else x
-    if isinstance(data, bool) or not isinstance(data, numbers.Real):
-        raise TypeError(f"{where} must be a real number, not {type(x).__name__}")
-    return float(data)
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{where} must be a real number or a Value, not {type(x).__name__}")
+    return float(x)
 
 
-def _numbers(xs: Any, what: str) -> list[float]:
+def _sequence(xs: Any, what: str) -> list[Any]:
     if isinstance(xs, (str, bytes)) or not isinstance(xs, Sequence):
         try:
             xs = list(xs)
         except TypeError:
             raise TypeError(f"{what} must be a sequence of numbers, not {type(xs).__name__}") from None
-    return [_number(x, f"{what}[{i}]") for i, x in enumerate(xs)]
+    return list(xs)
+
+
+def _scalar(x: Any, where: str) -> Any:
+    """A Value as it is, anything else as a float (TypeError if it is not a
+    real number)."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, Node):
+        raise TypeError(f"{where} must be a real number or a scalar Value, "
+                        f"not {type(x).__name__}")
+    return _number(x, where)
+
+
+class _Inputs:
+    """One transform call's own input nodes, and what counts as outside.
+
+    ``own``: ids of the fresh leaves made for numbers (the graph behind a
+    result stops there). ``outside``: ids of Values the caller passed (a
+    result reaching one depends on the outside). Any other leaf a result
+    reaches was not made by this call: it is outside too (a closure over a
+    Value, an enclosing transform's input)."""
+
+    __slots__ = ("nodes", "own", "outside")
+
+    def __init__(self, xs: Sequence[Any]) -> None:
+        self.nodes: list[Value] = []
+        self.own: set[int] = set()
+        self.outside: set[int] = set()
+        with enable_grad():
+            for x in xs:
+                if isinstance(x, Value):
+                    node = x * 1.0  # a fresh node, connected to the caller's Value
+                    self.outside.add(id(x))
+                else:
+                    node = Value(x)
+                    self.own.add(id(node))
+                self.nodes.append(node)
+
+    def note_outside(self, x: Any) -> None:
+        if isinstance(x, Node):
+            self.outside.add(id(x))
+
+    def reaches_outside(self, x: Any) -> bool:
+        """Whether ``x`` (a result) depends on a Value from outside this call."""
+        if not isinstance(x, Node):
+            return False
+        own, outside = self.own, self.outside
+        seen: set[int] = set()
+        stack = [x]
+        while stack:
+            n = stack.pop()
+            i = id(n)
+            if i in seen:
+                continue
+            seen.add(i)
+            if i in outside:
+                return True
+            parents = n._parents
+            if not parents:
+                if i not in own:
+                    return True
+                continue
+            stack.extend(parents)
+        return False
+
+    def settle(self, x: Any) -> Any:
+        """``x`` as it is when it depends on the outside, else as a float."""
+        if isinstance(x, Node):
+            return x if self.reaches_outside(x) else float(x.data)
+        return float(x)
 
 
 def _trace(f: Callable[..., Any], args: Sequence[Value], who: str) -> Any:
@@ -53,34 +133,42 @@ def _check_callable(f: Any) -> None:
 
 # ------------------------------------------------------------------ forward mode
 
-def jvp(f: Callable[..., Any], primals: Sequence[float], tangents: Sequence[float]
-        ) -> tuple[float, float]:
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
+        ) -> tuple[Any, Any]:
     """Value and directional derivative of ``f`` at ``primals`` along ``tangents``.
 
     ``f`` takes one Value per primal and returns a Value. The tangents are
     pushed forward through the recorded graph in topological order, each
     node's tangent being Σ ∂node/∂parent · tangent(parent), read from the
     same local derivatives backward uses (forward mode, not reverse mode).
+    Primals and tangents may be Values (inside another transform): then the
+    results are Values that an enclosing level can differentiate.
 
     >>> jvp(lambda x, y: x * y, [3.0, 5.0], [1.0, 0.0])
     (15.0, 5.0)
     """
     _check_callable(f)
-    xs = _numbers(primals, "primals")
-    ts = _numbers(tangents, "tangents")
+    xs = [_scalar(x, f"primals[{i}]") for i, x in enumerate(_sequence(primals, "primals"))]
+    ts = [_scalar(t, f"tangents[{i}]") for i, t in enumerate(_sequence(tangents, "tangents"))]
     if len(xs) != len(ts):
         raise ValueError(f"jvp needs one tangent per primal: got {len(xs)} primals "
                          f"and {len(ts)} tangents")
-    leaves = [Value(x) for x in xs]
-    out = _trace(f, leaves, "jvp")
+    inputs = _Inputs(xs)
+    out = _trace(f, inputs.nodes, "jvp")
     if not isinstance(out, Value):
         return out, 0.0
-    seeds: dict[Value, float] = {}
-    for leaf, t in zip(leaves, ts):
-        if t != 0.0 or math.isnan(t):
-            seeds[leaf] = t
-    tan = push_tangents(out, seeds)
-    return out.data, float(tan.get(out, 0.0))
+    seeds: dict[Value, Any] = {}
+    for node, t in zip(inputs.nodes, ts):
+        if isinstance(t, Value):
+            seeds[node] = t
+            inputs.note_outside(t)
+        elif t != 0.0 or math.isnan(t):
+            seeds[node] = t
+    if not inputs.reaches_outside(out) and not any(isinstance(t, Value) for t in ts):
+        tan = push_tangents(out, seeds)
+        return out.data, float(tan.get(out, 0.0))
+    tan = push_tangents(out, seeds, create_graph=True)
+    return inputs.settle(out), inputs.settle(tan.get(out, 0.0))
 
 
 # ------------------------------------------------------------------ reverse mode
@@ -115,19 +203,18 @@ def _value_and_grad(f: Callable[..., Any], argnums: Any, who: str
             if not -n <= a < n:
                 raise ValueError(f"{who}: argnums {a} is out of range for {n} argument(s)")
         idx = tuple(a % n for a in idx)
-        traced = any(isinstance(a, Value) for a in args)
-        vals = [a if isinstance(a, Value) else Value(_number(a, f"argument {k}"))
-                for k, a in enumerate(args)]
-        out = _trace(f, vals, who)
-        wrt = [vals[k] for k in idx]
-        if isinstance(out, Value):
-            gs = gradients(out, wrt, create_graph=traced)
-            if not traced:
-                gs = [float(g) for g in gs]
-            value = out if traced else out.data
-        else:
-            gs = [0.0] * len(wrt)
+        inputs = _Inputs([_scalar(a, f"argument {k}") for k, a in enumerate(args)])
+        out = _trace(f, inputs.nodes, who)
+        wrt = [inputs.nodes[k] for k in idx]
+        if not isinstance(out, Value):
+            value: Any = out
+            gs: list[Any] = [0.0] * len(wrt)
+        elif not inputs.reaches_outside(out):
+            value = out.data
+            gs = [float(g) for g in gradients(out, wrt)]
+        else:  # an enclosing level may differentiate the results
             value = out
+            gs = [inputs.settle(g) for g in gradients(out, wrt, create_graph=True)]
         single = isinstance(an, int) or (an is None and n == 1)
         return value, (gs[0] if single else tuple(gs))
 
@@ -165,25 +252,30 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] | None = None
     return g
 
 
-def hessian(f: Callable[..., Any], inputs: Sequence[float]) -> list[list[float]]:
+def hessian(f: Callable[..., Any], inputs: Sequence[Any]) -> list[list[Any]]:
     """Every second derivative ∂²f/∂x_i∂x_j at ``inputs``, as a list of rows.
 
     ``f`` takes one Value per input. Reverse over reverse: the gradient is
     built with ``create_graph=True`` and each of its entries is
-    differentiated again.
+    differentiated again. Floats, or Values when an enclosing level may
+    differentiate them (see the module docstring).
 
     >>> hessian(lambda x, y: x * x * y, [3.0, 5.0])
     [[10.0, 6.0], [6.0, 0.0]]
     """
     _check_callable(f)
-    xs = _numbers(inputs, "inputs")
+    xs = [_scalar(x, f"inputs[{i}]") for i, x in enumerate(_sequence(inputs, "inputs"))]
     if not xs:
         raise ValueError("hessian needs at least one input")
     n = len(xs)
-    leaves = [Value(x) for x in xs]
-    out = _trace(f, leaves, "hessian")
+    ins = _Inputs(xs)
+    nodes = ins.nodes
+    out = _trace(f, nodes, "hessian")
     if not isinstance(out, Value):
         return [[0.0] * n for _ in range(n)]
-    gs = gradients(out, leaves, create_graph=True)
-    return [[float(h) for h in gradients(g, leaves)] if isinstance(g, Value) else [0.0] * n
-            for g in gs]
+    gs = gradients(out, nodes, create_graph=True)
+    if not ins.reaches_outside(out):
+        return [[float(h) for h in gradients(g, nodes)] if isinstance(g, Value) else [0.0] * n
+                for g in gs]
+    return [[ins.settle(h) for h in gradients(g, nodes, create_graph=True)]
+            if isinstance(g, Value) else [0.0] * n for g in gs]
