@@ -20,12 +20,14 @@ top-level call on numbers.
 
 from __future__ import annotations
 
+import contextvars
 import math
 import numbers
 from collections.abc import Sequence
 from typing import Any, Callable
 
-from .engine import Node, Value, enable_grad, gradients, push_tangents
+from .engine import Node, Value, enable_grad, gradients, is_grad_enabled, push_tangents
+from .primitives import PRIMITIVES
 
 __all__ = ["jvp", "grad", "value_and_grad", "hessian"]
 
@@ -56,30 +58,72 @@ def _scalar(x: Any, where: str) -> Any:
     return _number(x, where)
 
 
+#: ids of the fresh leaves made by the transform calls in progress, one set
+#: per level, innermost last: a leaf an inner level made for a number is a
+#: constant to the levels around it, not a Value from outside them.
+_levels: contextvars.ContextVar[tuple[set[int], ...]] = contextvars.ContextVar(
+    "autograd_core_transform_levels", default=())
+
+_IDENTITY = PRIMITIVES["mul_const"]
+
+
 class _Inputs:
     """One transform call's own input nodes, and what counts as outside.
 
-    ``own``: ids of the fresh leaves made for numbers (the graph behind a
-    result stops there). ``outside``: ids of Values the caller passed (a
-    result reaching one depends on the outside). Any other leaf a result
-    reaches was not made by this call: it is outside too (a closure over a
-    Value, an enclosing transform's input)."""
+    Every input gets a fresh leaf holding its number; f is traced and
+    differentiated with respect to these leaves only, so the backward and
+    forward passes of this level stop there. When the call returns
+    (:meth:`connect`), the leaf made for a Value argument becomes the node
+    ``value * 1.0`` of the caller's graph, so an enclosing level sees the
+    dependency of every result on that Value.
 
-    __slots__ = ("nodes", "own", "outside")
+    ``own``: ids of the leaves made for numbers (and by inner levels) — the
+    graph behind a result stops there. ``outside``: ids of the Values the
+    caller passed (a result reaching one depends on the outside). Any other
+    leaf a result reaches was not made by this call: it is outside too (a
+    closure over a Value, an enclosing transform's input)."""
+
+    __slots__ = ("nodes", "own", "outside", "_links", "_token")
 
     def __init__(self, xs: Sequence[Any]) -> None:
         self.nodes: list[Value] = []
         self.own: set[int] = set()
         self.outside: set[int] = set()
-        with enable_grad():
-            for x in xs:
-                if isinstance(x, Value):
-                    node = x * 1.0  # a fresh node, connected to the caller's Value
+        self._links: list[tuple[Value, Value]] = []
+        levels = _levels.get()
+        recording = is_grad_enabled()
+        for x in xs:
+            if isinstance(x, Value):
+                node = Value(x.data)
+                if recording:
+                    self._links.append((node, x))
                     self.outside.add(id(x))
-                else:
-                    node = Value(x)
-                    self.own.add(id(node))
-                self.nodes.append(node)
+                    continue_own = False
+                else:  # nothing is recorded at the call site: a constant
+                    continue_own = True
+            else:
+                node = Value(x)
+                continue_own = True
+            if continue_own:
+                self.own.add(id(node))
+                for level in levels:
+                    level.add(id(node))
+            self.nodes.append(node)
+        self._token: Any = None
+
+    def __enter__(self) -> _Inputs:
+        self._token = _levels.set(_levels.get() + (self.own,))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _levels.reset(self._token)
+
+    def connect(self) -> None:
+        """Make each leaf standing for a caller's Value the node ``value * 1.0``."""
+        for node, x in self._links:
+            local = _IDENTITY.rule(x._data, 1.0)[1]
+            node._parents, node._local, node._prim, node._param = (x,), tuple(local), _IDENTITY, 1.0
+        self._links = []
 
     def note_outside(self, x: Any) -> None:
         if isinstance(x, Node):
@@ -154,8 +198,10 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         raise ValueError(f"jvp needs one tangent per primal: got {len(xs)} primals "
                          f"and {len(ts)} tangents")
     inputs = _Inputs(xs)
-    out = _trace(f, inputs.nodes, "jvp")
+    with inputs:
+        out = _trace(f, inputs.nodes, "jvp")
     if not isinstance(out, Value):
+        inputs.connect()
         return out, 0.0
     seeds: dict[Value, Any] = {}
     for node, t in zip(inputs.nodes, ts):
@@ -168,7 +214,9 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
         tan = push_tangents(out, seeds)
         return out.data, float(tan.get(out, 0.0))
     tan = push_tangents(out, seeds, create_graph=True)
-    return inputs.settle(out), inputs.settle(tan.get(out, 0.0))
+    value, tangent = inputs.settle(out), inputs.settle(tan.get(out, 0.0))
+    inputs.connect()
+    return value, tangent
 
 
 # ------------------------------------------------------------------ reverse mode
@@ -204,7 +252,8 @@ def _value_and_grad(f: Callable[..., Any], argnums: Any, who: str
                 raise ValueError(f"{who}: argnums {a} is out of range for {n} argument(s)")
         idx = tuple(a % n for a in idx)
         inputs = _Inputs([_scalar(a, f"argument {k}") for k, a in enumerate(args)])
-        out = _trace(f, inputs.nodes, who)
+        with inputs:
+            out = _trace(f, inputs.nodes, who)
         wrt = [inputs.nodes[k] for k in idx]
         if not isinstance(out, Value):
             value: Any = out
@@ -215,6 +264,7 @@ def _value_and_grad(f: Callable[..., Any], argnums: Any, who: str
         else:  # an enclosing level may differentiate the results
             value = out
             gs = [inputs.settle(g) for g in gradients(out, wrt, create_graph=True)]
+        inputs.connect()
         single = isinstance(an, int) or (an is None and n == 1)
         return value, (gs[0] if single else tuple(gs))
 
@@ -270,12 +320,16 @@ def hessian(f: Callable[..., Any], inputs: Sequence[Any]) -> list[list[Any]]:
     n = len(xs)
     ins = _Inputs(xs)
     nodes = ins.nodes
-    out = _trace(f, nodes, "hessian")
+    with ins:
+        out = _trace(f, nodes, "hessian")
     if not isinstance(out, Value):
+        ins.connect()
         return [[0.0] * n for _ in range(n)]
     gs = gradients(out, nodes, create_graph=True)
     if not ins.reaches_outside(out):
         return [[float(h) for h in gradients(g, nodes)] if isinstance(g, Value) else [0.0] * n
                 for g in gs]
-    return [[ins.settle(h) for h in gradients(g, nodes, create_graph=True)]
+    rows = [[ins.settle(h) for h in gradients(g, nodes, create_graph=True)]
             if isinstance(g, Value) else [0.0] * n for g in gs]
+    ins.connect()
+    return rows
