@@ -26,7 +26,9 @@ import numbers
 from collections.abc import Sequence
 from typing import Any, Callable
 
-from .engine import Node, Value, enable_grad, gradients, is_grad_enabled, push_tangents
+from .engine import (
+    Node, Value, enable_grad, gradients, is_grad_enabled, push_tangents, topological_order,
+)
 from .primitives import PRIMITIVES
 
 __all__ = ["jvp", "grad", "value_and_grad", "hessian"]
@@ -135,21 +137,22 @@ class _Inputs:
             return False
         own, outside = self.own, self.outside
         seen: set[int] = set()
+        add = seen.add
         stack = [x]
+        pop, extend = stack.pop, stack.extend
         while stack:
-            n = stack.pop()
+            n = pop()
             i = id(n)
             if i in seen:
                 continue
-            seen.add(i)
-            if i in outside:
-                return True
+            add(i)
             parents = n._parents
-            if not parents:
-                if i not in own:
+            if parents:
+                if i in outside:
                     return True
-                continue
-            stack.extend(parents)
+                extend(parents)
+            elif i not in own:
+                return True
         return False
 
     def settle(self, x: Any) -> Any:
@@ -210,10 +213,13 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
             inputs.note_outside(t)
         elif t != 0.0 or math.isnan(t):
             seeds[node] = t
-    if not inputs.reaches_outside(out) and not any(isinstance(t, Value) for t in ts):
-        tan = push_tangents(out, seeds)
+    order = topological_order(out)
+    own = inputs.own
+    if not any(isinstance(t, Value) for t in ts) and all(
+            n._parents or id(n) in own for n in order):  # no Value from outside
+        tan = push_tangents(out, seeds, order)
         return out.data, float(tan.get(out, 0.0))
-    tan = push_tangents(out, seeds, create_graph=True)
+    tan = push_tangents(out, seeds, order, create_graph=True)
     value, tangent = inputs.settle(out), inputs.settle(tan.get(out, 0.0))
     inputs.connect()
     return value, tangent
@@ -284,9 +290,10 @@ def grad(f: Callable[..., Any], argnums: int | Sequence[int] | None = None
     ``argnums``: an int (that argument's derivative), a sequence of ints (a
     tuple of derivatives) or ``None`` (every argument: one number when
     called with one argument, else a tuple). Called with numbers it returns
-    floats; called with Values (as happens inside another ``grad``) it
-    returns Values that carry their own graph (``create_graph=True``), so
-    it composes:
+    floats; when a derivative depends on Values from outside the call (Value
+    arguments, as inside another ``grad``, or Values ``f`` closes over) it
+    is a Value that carries its own graph (``create_graph=True``), so it
+    composes, each level differentiating only its own arguments:
 
     >>> d3 = grad(grad(lambda x: x ** 3))
     >>> d3(2.0)
