@@ -85,7 +85,7 @@ class _Inputs:
     leaf a result reaches was not made by this call: it is outside too (a
     closure over a Value, an enclosing transform's input)."""
 
-    __slots__ = ("nodes", "own", "outside", "_links", "_token")
+    __slots__ = ("nodes", "own", "outside", "recording", "_links", "_token")
 
     def __init__(self, xs: Sequence[Any]) -> None:
         self.nodes: list[Value] = []
@@ -93,24 +93,20 @@ class _Inputs:
         self.outside: set[int] = set()
         self._links: list[tuple[Value, Value]] = []
         levels = _levels.get()
-        recording = is_grad_enabled()
+        # with recording off at the call site (no_grad) nothing is outside:
+        # every result is a float
+        self.recording = recording = is_grad_enabled()
         for x in xs:
-            if isinstance(x, Value):
-                node = Value(x.data)
-                if recording:
-                    self._links.append((node, x))
-                    self.outside.add(id(x))
-                    continue_own = False
-                else:  # nothing is recorded at the call site: a constant
-                    continue_own = True
-            else:
-                node = Value(x)
-                continue_own = True
-            if continue_own:
+            is_value = isinstance(x, Value)
+            node = Value(x.data if is_value else x)
+            self.nodes.append(node)
+            if is_value and recording:  # stands for the caller's Value
+                self._links.append((node, x))
+                self.outside.add(id(x))
+            else:  # a constant, here and to the levels around
                 self.own.add(id(node))
                 for level in levels:
                     level.add(id(node))
-            self.nodes.append(node)
         self._token: Any = None
 
     def __enter__(self) -> _Inputs:
@@ -133,7 +129,7 @@ class _Inputs:
 
     def reaches_outside(self, x: Any) -> bool:
         """Whether ``x`` (a result) depends on a Value from outside this call."""
-        if not isinstance(x, Node):
+        if not self.recording or not isinstance(x, Node):
             return False
         own, outside = self.own, self.outside
         seen: set[int] = set()
@@ -197,6 +193,8 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     _check_callable(f)
     xs = [_scalar(x, f"primals[{i}]") for i, x in enumerate(_sequence(primals, "primals"))]
     ts = [_scalar(t, f"tangents[{i}]") for i, t in enumerate(_sequence(tangents, "tangents"))]
+    if not is_grad_enabled():  # no_grad at the call site: Value tangents are numbers
+        ts = [t.data if isinstance(t, Value) else t for t in ts]
     if len(xs) != len(ts):
         raise ValueError(f"jvp needs one tangent per primal: got {len(xs)} primals "
                          f"and {len(ts)} tangents")
@@ -215,7 +213,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
             seeds[node] = t
     order = topological_order(out)
     own = inputs.own
-    if not any(isinstance(t, Value) for t in ts) and all(
+    if not inputs.recording or not any(isinstance(t, Value) for t in ts) and all(
             n._parents or id(n) in own for n in order):  # no Value from outside
         tan = push_tangents(out, seeds, order)
         return out.data, float(tan.get(out, 0.0))

@@ -9,13 +9,15 @@ finite differences (property tests)."""
 from __future__ import annotations
 
 import math
+import threading
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autograd_core import (
-    Tensor, Value, grad, gradients, hessian, jvp, numerical_grad, push_tangents, value_and_grad,
+    Tensor, Value, functional, gradcheck, grad, gradients, hessian, jvp, no_grad, numerical_grad,
+    push_tangents, value_and_grad,
 )
 
 
@@ -226,6 +228,63 @@ def test_input_nodes_are_fresh_and_leave_the_callers_graph_alone():
     assert len(seen[0].parents) == 1 and seen[0].parents[0] is x and seen[0].op == "mul_const"
     assert x.is_leaf and x.grad == 0.0
     assert gradients(g, [x]) == [2.0]
+
+
+def test_no_grad_call_site_and_no_leaking_state():
+    x = Value(3.0)
+    with no_grad():  # nothing is recorded at the call site: plain floats, x untouched
+        g = grad(lambda y: y * y)(x)
+        v, d = jvp(lambda y: y * x, [2.0], [1.0])
+    assert g == 6.0 and type(g) is float
+    assert (v, d) == (6.0, 3.0) and type(v) is float
+    with pytest.raises(ZeroDivisionError):
+        grad(lambda y: grad(lambda z: 1 / 0)(y))(1.0)
+    assert functional._levels.get() == ()
+    assert grad(lambda x: x * grad(lambda y: x * y)(2.0))(1.0) == 2.0
+
+
+def test_nesting_from_several_threads():
+    cases = [
+        (lambda: grad(lambda x: x * grad(lambda y: x * y)(2.0))(1.5), 3.0),
+        (lambda: grad(lambda x: grad(lambda y: x * y)(x))(3.0), 1.0),
+        (lambda: grad(lambda x: jvp(lambda y: y * y, [x], [1.0])[1])(3.0), 2.0),
+        (lambda: grad(lambda x: hessian(lambda y: y ** 3, [x])[0][0])(2.0), 6.0),
+    ]
+    errors = []
+
+    def work(k):
+        for r in range(60):
+            run, expected = cases[(k + r) % len(cases)]
+            got = run()
+            if got != expected:
+                errors.append((k, r, got, expected))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_gradcheck_and_numerical_grad_of_a_function_that_calls_grad():
+    # f(x, w) = x · ∂/∂y (x·y² + w·y) at y = x = 2x³ + w·x
+    def f(x, w):
+        return x * grad(lambda y: x * y * y + w * y)(x)
+
+    x0, w0 = 1.5, -0.7
+    assert f(x0, w0) == pytest.approx(2 * x0 ** 3 + w0 * x0, rel=1e-15)
+    assert numerical_grad(f, [x0, w0]) == pytest.approx([6 * x0 ** 2 + w0, x0], rel=1e-10)
+    report = gradcheck(f, [x0, w0], order=2)
+    assert report, str(report)
+    exact = {0: 6 * x0 ** 2 + w0, 1: x0, (0, 0): 12 * x0, (0, 1): 1.0, (1, 0): 1.0, (1, 1): 0.0}
+    assert len(report.rows) == 12
+    for row in report.rows:
+        assert row.analytic == pytest.approx(exact[row.input], rel=1e-14, abs=1e-14), row
+    # jvp and hessian inside the checked function as well
+    assert gradcheck(lambda x: jvp(lambda y: (x * y).sin(), [x], [x])[1], [0.8], order=2)
+    assert gradcheck(lambda a, b: hessian(lambda x, y: a * x * x * y + (b * x * y).tanh(),
+                                          [a, b])[0][1], [0.6, -0.4], order=2)
 
 
 # ------------------------------------------------------------------ forward mode with Values
