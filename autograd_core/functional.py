@@ -20,16 +20,16 @@ top-level call on numbers.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Callable
 
 from .engine import (
     Node, Value, enable_grad, gradients, is_grad_enabled, push_tangents, topological_order,
 )
-from .primitives import PRIMITIVES
 
 __all__ = ["jvp", "grad", "value_and_grad", "hessian"]
 
@@ -66,47 +66,46 @@ def _scalar(x: Any, where: str) -> Any:
 _levels: contextvars.ContextVar[tuple[set[int], ...]] = contextvars.ContextVar(
     "autograd_core_transform_levels", default=())
 
-_IDENTITY = PRIMITIVES["mul_const"]
-
-
 class _Inputs:
     """One transform call's own input nodes, and what counts as outside.
 
-    Every input gets a fresh leaf holding its number; f is traced and
-    differentiated with respect to these leaves only, so the backward and
-    forward passes of this level stop there. When the call returns
-    (:meth:`connect`), the leaf made for a Value argument becomes the node
-    ``value * 1.0`` of the caller's graph, so an enclosing level sees the
-    dependency of every result on that Value.
+    A number gets a fresh leaf; a Value gets a fresh node ``value * 1.0`` of
+    the caller's graph (made by the engine like any node), so an enclosing
+    level sees every result's dependency on that Value. f is traced on these
+    nodes and differentiated with respect to them only. While this level
+    runs its own backward and forward passes (:meth:`passes`), those nodes
+    are held as leaves, so the passes stop there instead of running through
+    the caller's history; they are reconnected before the call returns.
 
     ``own``: ids of the leaves made for numbers (and by inner levels) — the
-    graph behind a result stops there. ``outside``: ids of the Values the
-    caller passed (a result reaching one depends on the outside). Any other
-    leaf a result reaches was not made by this call: it is outside too (a
-    closure over a Value, an enclosing transform's input)."""
+    graph behind a result stops there. ``outside``: ids of the nodes standing
+    for the caller's Values and of Value tangents (a result reaching one
+    depends on the outside). Any other leaf a result reaches was not made by
+    this call: it is outside too (a closure over a Value, an enclosing
+    transform's input)."""
 
-    __slots__ = ("nodes", "own", "outside", "recording", "_links", "_token")
+    __slots__ = ("nodes", "own", "outside", "recording", "_linked", "_token")
 
     def __init__(self, xs: Sequence[Any]) -> None:
         self.nodes: list[Value] = []
         self.own: set[int] = set()
         self.outside: set[int] = set()
-        self._links: list[tuple[Value, Value]] = []
+        self._linked: list[Value] = []
         levels = _levels.get()
         # with recording off at the call site (no_grad) nothing is outside:
         # every result is a float
         self.recording = recording = is_grad_enabled()
         for x in xs:
-            is_value = isinstance(x, Value)
-            node = Value(x.data if is_value else x)
-            self.nodes.append(node)
-            if is_value and recording:  # stands for the caller's Value
-                self._links.append((node, x))
-                self.outside.add(id(x))
+            if isinstance(x, Value) and recording:  # stands for the caller's Value
+                node = x * 1.0
+                self._linked.append(node)
+                self.outside.add(id(node))
             else:  # a constant, here and to the levels around
+                node = Value(x.data if isinstance(x, Value) else x)
                 self.own.add(id(node))
                 for level in levels:
                     level.add(id(node))
+            self.nodes.append(node)
         self._token: Any = None
 
     def __enter__(self) -> _Inputs:
@@ -116,12 +115,17 @@ class _Inputs:
     def __exit__(self, *exc: Any) -> None:
         _levels.reset(self._token)
 
-    def connect(self) -> None:
-        """Make each leaf standing for a caller's Value the node ``value * 1.0``."""
-        for node, x in self._links:
-            local = _IDENTITY.rule(x._data, 1.0)[1]
-            node._parents, node._local, node._prim, node._param = (x,), tuple(local), _IDENTITY, 1.0
-        self._links = []
+    @contextlib.contextmanager
+    def passes(self) -> Iterator[None]:
+        """This level's own derivative passes: its input nodes held as leaves."""
+        saved = [(n, n._parents, n._local, n._prim, n._param) for n in self._linked]
+        for n in self._linked:
+            n._parents, n._local, n._prim, n._param = (), (), None, None
+        try:
+            yield
+        finally:
+            for n, parents, local, prim, param in saved:
+                n._parents, n._local, n._prim, n._param = parents, local, prim, param
 
     def note_outside(self, x: Any) -> None:
         if isinstance(x, Node):
@@ -202,7 +206,6 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     with inputs:
         out = _trace(f, inputs.nodes, "jvp")
     if not isinstance(out, Value):
-        inputs.connect()
         return out, 0.0
     seeds: dict[Value, Any] = {}
     for node, t in zip(inputs.nodes, ts):
@@ -211,16 +214,15 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
             inputs.note_outside(t)
         elif t != 0.0 or math.isnan(t):
             seeds[node] = t
-    order = topological_order(out)
-    own = inputs.own
-    if not inputs.recording or not any(isinstance(t, Value) for t in ts) and all(
-            n._parents or id(n) in own for n in order):  # no Value from outside
-        tan = push_tangents(out, seeds, order)
-        return out.data, float(tan.get(out, 0.0))
-    tan = push_tangents(out, seeds, order, create_graph=True)
-    value, tangent = inputs.settle(out), inputs.settle(tan.get(out, 0.0))
-    inputs.connect()
-    return value, tangent
+    with inputs.passes():
+        order = topological_order(out)
+        own = inputs.own
+        if not inputs.recording or not any(isinstance(t, Value) for t in ts) and all(
+                n._parents or id(n) in own for n in order):  # no Value from outside
+            tan = push_tangents(out, seeds, order)
+            return out.data, float(tan.get(out, 0.0))
+        tan = push_tangents(out, seeds, order, create_graph=True)
+        return inputs.settle(out), inputs.settle(tan.get(out, 0.0))
 
 
 # ------------------------------------------------------------------ reverse mode
@@ -262,13 +264,14 @@ def _value_and_grad(f: Callable[..., Any], argnums: Any, who: str
         if not isinstance(out, Value):
             value: Any = out
             gs: list[Any] = [0.0] * len(wrt)
-        elif not inputs.reaches_outside(out):
-            value = out.data
-            gs = [float(g) for g in gradients(out, wrt)]
-        else:  # an enclosing level may differentiate the results
-            value = out
-            gs = [inputs.settle(g) for g in gradients(out, wrt, create_graph=True)]
-        inputs.connect()
+        else:
+            with inputs.passes():
+                if not inputs.reaches_outside(out):
+                    value = out.data
+                    gs = [float(g) for g in gradients(out, wrt)]
+                else:  # an enclosing level may differentiate the results
+                    value = out
+                    gs = [inputs.settle(g) for g in gradients(out, wrt, create_graph=True)]
         single = isinstance(an, int) or (an is None and n == 1)
         return value, (gs[0] if single else tuple(gs))
 
@@ -328,13 +331,11 @@ def hessian(f: Callable[..., Any], inputs: Sequence[Any]) -> list[list[Any]]:
     with ins:
         out = _trace(f, nodes, "hessian")
     if not isinstance(out, Value):
-        ins.connect()
         return [[0.0] * n for _ in range(n)]
-    gs = gradients(out, nodes, create_graph=True)
-    if not ins.reaches_outside(out):
-        return [[float(h) for h in gradients(g, nodes)] if isinstance(g, Value) else [0.0] * n
-                for g in gs]
-    rows = [[ins.settle(h) for h in gradients(g, nodes, create_graph=True)]
-            if isinstance(g, Value) else [0.0] * n for g in gs]
-    ins.connect()
-    return rows
+    with ins.passes():
+        gs = gradients(out, nodes, create_graph=True)
+        if not ins.reaches_outside(out):
+            return [[float(h) for h in gradients(g, nodes)] if isinstance(g, Value) else [0.0] * n
+                    for g in gs]
+        return [[ins.settle(h) for h in gradients(g, nodes, create_graph=True)]
+                if isinstance(g, Value) else [0.0] * n for g in gs]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from autograd_core import (
     Tensor, Value, functional, gradcheck, grad, gradients, hessian, jvp, no_grad, numerical_grad,
-    push_tangents, value_and_grad,
+    push_tangents, topological_order, value_and_grad,
 )
 
 
@@ -285,6 +285,36 @@ def test_gradcheck_and_numerical_grad_of_a_function_that_calls_grad():
     assert gradcheck(lambda x: jvp(lambda y: (x * y).sin(), [x], [x])[1], [0.8], order=2)
     assert gradcheck(lambda a, b: hessian(lambda x, y: a * x * x * y + (b * x * y).tanh(),
                                           [a, b])[0][1], [0.6, -0.4], order=2)
+
+
+def test_a_level_does_not_run_through_the_callers_history(monkeypatch):
+    """Each level's passes stop at its own input nodes: an inner derivative
+    taken at a Value with a long history walks a few nodes, not the history."""
+    v = Value(0.5)
+    for _ in range(2000):
+        v = (v * 0.999).sin() + 0.001
+    sizes = []
+    real_gradients, real_push = functional.gradients, functional.push_tangents
+
+    def spy_gradients(output, inputs, **kw):
+        sizes.append(len(topological_order(output)))
+        return real_gradients(output, inputs, **kw)
+
+    def spy_push(root, seeds, order=None, **kw):
+        sizes.append(len(order))
+        return real_push(root, seeds, order, **kw)
+
+    monkeypatch.setattr(functional, "gradients", spy_gradients)
+    monkeypatch.setattr(functional, "push_tangents", spy_push)
+    g = grad(lambda y: y * y.sin())(v)
+    h = hessian(lambda y: y ** 3, [v])[0][0]
+    _, t = jvp(lambda y: y.exp(), [v], [1.0])
+    assert sizes and max(sizes) < 20, sizes
+    # and the results are connected to v's graph
+    y0 = v.data
+    assert gradients(g, [v]) == pytest.approx([2 * math.cos(y0) - y0 * math.sin(y0)], rel=1e-14)
+    assert gradients(h, [v]) == [6.0]
+    assert gradients(t, [v]) == pytest.approx([math.exp(y0)], rel=1e-15)
 
 
 # ------------------------------------------------------------------ forward mode with Values
