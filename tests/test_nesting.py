@@ -317,6 +317,14 @@ def test_a_level_does_not_run_through_the_callers_history(monkeypatch):
     assert gradients(t, [v]) == pytest.approx([math.exp(y0)], rel=1e-15)
 
 
+def test_static_capture_of_a_function_that_calls_grad():
+    from autograd_core import static
+    s = static(lambda x: x * grad(lambda y: x * y * y)(x), 1.5)   # 2x³
+    assert s(1.5) == 6.75 and s(2.0) == 16.0
+    g = s.grad(2.0)
+    assert g.value == 16.0 and g.inputs == (24.0,)                # 6x²
+
+
 # ------------------------------------------------------------------ forward mode with Values
 
 def test_push_tangents_create_graph():
