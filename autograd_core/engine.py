@@ -884,28 +884,68 @@ def _backprop(root: Value, seed: Any, create_graph: bool) -> list[Value]:
 
 
 def push_tangents(root: Value, seeds: dict[Value, Any],
-                  order: list[Value] | None = None) -> dict[Value, Any]:
+                  order: list[Value] | None = None, *,
+                  create_graph: bool = False) -> dict[Value, Any]:
     """Forward mode: the tangent of every node reachable from ``root``.
 
     ``seeds`` maps input nodes to their tangents (others start at 0). Tangents
     are pushed in topological order, each node's tangent being
     Σ local_grad_i × tangent(parent_i): the same local derivatives backward
-    uses, read the other way round. The one forward-mode driver."""
+    uses, read the other way round. The one forward-mode driver.
+
+    With ``create_graph=True`` the tangents are Values with graphs of their
+    own (seeds may be Values): each node's local derivatives are recomputed
+    by running its primitive's rule on the parent Values, as the backward
+    driver does for ``create_graph``, so a tangent can be differentiated
+    again (forward over reverse, grad of jvp, jvp of jvp)."""
     if order is None:
         order = topological_order(root)
     tan: dict[Value, Any] = {}
     get = tan.get
-    for n in order:
-        parents = n._parents
-        if not parents:
-            tan[n] = seeds.get(n, 0.0)
-            continue
-        t = 0.0
-        for p, l in zip(parents, n._local):
-            tp = get(p, 0.0)
-            if type(tp) is not float or tp != 0.0:  # a zero tangent adds nothing
-                t = t + (l.jvp(tp) if isinstance(l, LocalMap) else l * tp)
-        tan[n] = t if n not in seeds else t + seeds[n]
+    if not create_graph:
+        for s in seeds.values():
+            if isinstance(s, Node):
+                raise TypeError("push_tangents: a tangent seed that is a "
+                                f"{type(s).__name__} needs create_graph=True")
+        for n in order:
+            parents = n._parents
+            if not parents:
+                tan[n] = seeds.get(n, 0.0)
+                continue
+            t = 0.0
+            for p, l in zip(parents, n._local):
+                tp = get(p, 0.0)
+                if type(tp) is not float or tp != 0.0:  # a zero tangent adds nothing
+                    t = t + (l.jvp(tp) if isinstance(l, LocalMap) else l * tp)
+            tan[n] = t if n not in seeds else t + seeds[n]
+        return tan
+    with enable_grad():
+        for n in order:
+            parents = n._parents
+            if not parents:
+                tan[n] = seeds.get(n, 0.0)
+                continue
+            t: Any = 0.0
+            tps = [get(p, 0.0) for p in parents]
+            if any(type(tp) is not float or tp != 0.0 for tp in tps):
+                extra = (n._param,) if n._prim.has_param else ()
+                locals_ = n._prim.rule(*parents, *extra)[1]
+                for tp, l in zip(tps, locals_):
+                    if type(tp) is float and tp == 0.0:
+                        continue
+                    if isinstance(l, LocalMap):
+                        c = l.jvp(tp)
+                    elif type(l) is float:
+                        if l == 0.0 and type(tp) is not float:
+                            continue
+                        c = tp if l == 1.0 else l * tp
+                    else:
+                        c = l * tp
+                    t = c if (type(t) is float and t == 0.0) else t + c
+            if n in seeds:
+                s = seeds[n]
+                t = s if (type(t) is float and t == 0.0) else t + s
+            tan[n] = t
     return tan
 
 
