@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "autograd_core.commands.explain",
     "autograd_core.commands.experiment",
     "autograd_core.commands.demo",
+    "autograd_core.commands.export",
 ]
 
 

@@ -1,0 +1,66 @@
+"""Export graphs to ONNX and JAX (``pip install autograd-core[export]``).
+
+* :func:`to_onnx` writes a captured :func:`~autograd_core.static` graph (or a
+  Value/Tensor graph with named inputs) as an ONNX model, opset :data:`OPSET`,
+  float64 by default; open the file in Netron (https://netron.app, or
+  ``pip install netron; netron out.onnx``) to see it. Nodes are named after
+  their primitives (``tanh_5``, ``sigmoid_7/Exp``).
+* :func:`to_jax` returns a pure function that ``jax.grad``/``jax.jit`` accept.
+
+Every primitive says how it is written in other frameworks right below its
+rule, ``export_as(_tanh, lambda F, x: F.tanh(x))`` in
+:mod:`autograd_core.primitives`: ``F`` is the small vocabulary below, which
+each exporter supplies (ONNX operators, ``jax.numpy``, ``torch``), and the
+operands support ``+ - * / **``, unary ``-`` and comparisons. A primitive
+without a form is refused by name (:class:`ExportError`).
+
+The vocabulary ``F``: ``exp expm1 log log1p sqrt sin cos tanh erf erfc
+sigmoid softplus abs pow(a, b) where(cond, a, b) sum(xs)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._ir import ExportError, check_identifier
+
+__all__ = ["to_onnx", "to_jax", "to_torch_source", "OPSET", "ExportError", "VOCABULARY",
+           "require", "EXTRA_HINT"]
+
+#: The ONNX opset of exported models.
+OPSET = 17
+#: The names every exporter's ``F`` provides (what exported forms may use).
+VOCABULARY = ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh", "erf", "erfc",
+              "sigmoid", "softplus", "abs", "pow", "where", "sum")
+EXTRA_HINT = "pip install autograd-core[export]"
+
+
+def require(module: str) -> Any:
+    """Import ``module`` (torch, onnx, onnxruntime, jax) or raise an ImportError
+    naming the ``[export]`` extra that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(f"exporting needs the optional package {module!r}, which is not "
+                          f"installed: {EXTRA_HINT}  ({exc})") from None
+
+
+def to_onnx(g: Any, path: Any = None, inputs: Any = None, **kw: Any) -> Any:
+    from ._onnx import to_onnx as _to_onnx
+    return _to_onnx(g, path, inputs, **kw)
+
+
+def to_jax(g: Any, inputs: Any = None, **kw: Any) -> Any:
+    from ._jax import to_jax as _to_jax
+    return _to_jax(g, inputs, **kw)
+
+
+def to_torch_source(g: Any, inputs: Any = None, **kw: Any) -> str:
+    from ._source import to_torch_source as _src
+    return _src(g, inputs, **kw)
+
+
+for _f, _impl in ((to_onnx, "_onnx"), (to_jax, "_jax"), (to_torch_source, "_source")):
+    _f.__doc__ = f"See :func:`autograd_core.export.{_impl}.{_f.__name__}`."
+del _f, _impl

@@ -1,0 +1,251 @@
+"""``to_onnx``: a captured graph as an ONNX model (float64 by default).
+
+Each primitive node becomes the ONNX operators its exported form uses, named
+``<primitive>_<node>`` (``tanh_5``; ``sigmoid_7/Exp`` when a form takes
+several operators), with the primitive's description as ``doc_string``, so
+the graph reads like the primitives in Netron. onnxruntime has no float64
+kernel for ``Erf``: ``erf``/``erfc`` are written with elementary operators
+(a series for |x| < 3, a continued fraction beyond), accurate to ~1e-16.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..primitives import EXPORTS, PRIMITIVES
+from . import _ir
+
+#: The ONNX opset the exported models declare (only operators from opset 13 or older are used).
+OPSET = 17
+_IR_VERSION = 8
+_SERIES_TERMS = 60   # erf series for |x| <= 3
+_CF_TERMS = 60       # erfc continued fraction for |x| >= 3
+
+
+class _Var:
+    """An ONNX value (tensor name) with Python operators that add nodes."""
+
+    __slots__ = ("b", "name")
+
+    def __init__(self, b: _Builder, name: str) -> None:
+        self.b, self.name = b, name
+
+    def _op(self, op: str, *others: Any) -> _Var:
+        return self.b.node(op, [self, *others])
+
+    def __add__(self, o: Any) -> _Var: return self.b.node("Add", [self, o])
+    def __radd__(self, o: Any) -> _Var: return self.b.node("Add", [o, self])
+    def __sub__(self, o: Any) -> _Var: return self.b.node("Sub", [self, o])
+    def __rsub__(self, o: Any) -> _Var: return self.b.node("Sub", [o, self])
+    def __mul__(self, o: Any) -> _Var: return self.b.node("Mul", [self, o])
+    def __rmul__(self, o: Any) -> _Var: return self.b.node("Mul", [o, self])
+    def __truediv__(self, o: Any) -> _Var: return self.b.node("Div", [self, o])
+    def __rtruediv__(self, o: Any) -> _Var: return self.b.node("Div", [o, self])
+    def __pow__(self, o: Any) -> _Var: return self.b.node("Pow", [self, o])
+    def __rpow__(self, o: Any) -> _Var: return self.b.node("Pow", [o, self])
+    def __neg__(self) -> _Var: return self.b.node("Neg", [self])
+    def __gt__(self, o: Any) -> _Var: return self.b.node("Greater", [self, o])
+    def __lt__(self, o: Any) -> _Var: return self.b.node("Less", [self, o])
+    def __ge__(self, o: Any) -> _Var: return self.b.node("GreaterOrEqual", [self, o])
+    def __le__(self, o: Any) -> _Var: return self.b.node("LessOrEqual", [self, o])
+
+    def __bool__(self) -> bool:
+        raise _ir.ExportError("an exported form branched on a value in Python; use F.where")
+
+
+class _Builder:
+    """Collects nodes and constants; ``scope`` names the primitive being written."""
+
+    def __init__(self, helper: Any, numpy_helper: Any, dtype: Any) -> None:
+        self.h, self.nh, self.dtype = helper, numpy_helper, np.dtype(dtype)
+        self.nodes: list[Any] = []
+        self.inits: list[Any] = []
+        self._consts: dict[tuple, _Var] = {}
+        self.scope = "graph"
+        self.doc = ""
+        self._count: dict[str, int] = {}
+
+    def fresh(self, base: str) -> str:
+        k = self._count.get(base, 0)
+        self._count[base] = k + 1
+        return base if k == 0 else f"{base}_{k}"
+
+    def const(self, x: Any, name: str | None = None) -> _Var:
+        a = np.asarray(x, dtype=self.dtype)
+        key = (a.shape, a.tobytes()) if name is None else None
+        if key is not None and key in self._consts:
+            return self._consts[key]
+        nm = self.fresh(name or (f"c_{a.item():.6g}" if a.ndim == 0 else "c_array"))
+        self.inits.append(self.nh.from_array(a, nm))
+        v = _Var(self, nm)
+        if key is not None:
+            self._consts[key] = v
+        return v
+
+    def lift(self, x: Any) -> _Var:
+        return x if isinstance(x, _Var) else self.const(x)
+
+    def node(self, op: str, ins: list[Any], out: str | None = None, **attrs: Any) -> _Var:
+        names = [self.lift(v).name for v in ins]
+        nm = self.fresh(f"{self.scope}/{op}")
+        out = out or nm
+        n = self.h.make_node(op, names, [out], name=nm, **attrs)
+        if self.doc:
+            n.doc_string = self.doc
+        self.nodes.append(n)
+        return _Var(self, out)
+
+    def rename(self, v: _Var, out: str, first: int) -> _Var:
+        """Give the primitive's result the primitive node's name ``out`` (its last
+        ONNX node's output; a form of one operator also gets that node name)."""
+        last = self.nodes[-1] if len(self.nodes) > first else None
+        if last is None or last.output[0] != v.name:
+            return self.node("Identity", [v], out=out)
+        last.output[0] = out
+        if len(self.nodes) == first + 1:
+            last.name = out
+        return _Var(self, out)
+
+
+class _OnnxVocabulary:
+    """The vocabulary ``F`` of the exported forms, as ONNX operators."""
+
+    def __init__(self, b: _Builder) -> None:
+        self.b = b
+
+    def _u(self, op: str, x: Any) -> _Var:
+        return self.b.node(op, [x])
+
+    def exp(self, x: Any) -> _Var: return self._u("Exp", x)
+    def log(self, x: Any) -> _Var: return self._u("Log", x)
+    def sqrt(self, x: Any) -> _Var: return self._u("Sqrt", x)
+    def sin(self, x: Any) -> _Var: return self._u("Sin", x)
+    def cos(self, x: Any) -> _Var: return self._u("Cos", x)
+    def tanh(self, x: Any) -> _Var: return self._u("Tanh", x)
+    def abs(self, x: Any) -> _Var: return self._u("Abs", x)
+    def sigmoid(self, x: Any) -> _Var: return self._u("Sigmoid", x)
+    def expm1(self, x: Any) -> _Var: return self.exp(x) - 1.0
+    def log1p(self, x: Any) -> _Var: return self.log(self.b.lift(x) + 1.0)
+
+    def softplus(self, x: Any) -> _Var:
+        # max(x, 0) + log(1 + exp(-|x|)): no overflow (onnxruntime has no float64 Softplus)
+        x = self.b.lift(x)
+        return self.b.node("Relu", [x]) + self.log(self.exp(-self.abs(x)) + 1.0)
+
+    def pow(self, a: Any, c: Any) -> _Var:
+        return self.b.node("Pow", [a, c])
+
+    def where(self, c: Any, a: Any, b: Any) -> _Var:
+        return self.b.node("Where", [c, a, b])
+
+    def sum(self, xs: Any) -> _Var:
+        xs = list(xs)
+        out = self.b.lift(xs[0])
+        for x in xs[1:]:
+            out = out + x
+        return out
+
+    # erf in float64 from elementary operators (onnxruntime has only a float32 Erf)
+    def _erf_series(self, a: _Var) -> _Var:
+        """erf(a) = 2/√π e^(−a²) Σ 2ⁿ a^(2n+1) / (1·3···(2n+1)), all terms positive."""
+        two_a2 = a * a * 2.0
+        term, total = a, a
+        for n in range(1, _SERIES_TERMS):
+            term = term * two_a2 / float(2 * n + 1)
+            total = total + term
+        return total * self.exp(-(a * a)) * (2.0 / math.sqrt(math.pi))
+
+    def _erfc_cf(self, a: _Var) -> _Var:
+        """erfc(a) for a ≥ 3: e^(−a²)/√π / (a + (1/2)/(a + 1/(a + (3/2)/(a + ...))))."""
+        f = a
+        for k in range(_CF_TERMS, 0, -1):
+            f = a + (k / 2.0) / f
+        return self.exp(-(a * a)) / (f * math.sqrt(math.pi))
+
+    def _parts(self, x: Any) -> tuple[_Var, _Var, _Var, _Var]:
+        x = self.b.lift(x)
+        ax = self.abs(x)
+        small = self.b.node("Min", [ax, 3.0])
+        large = self.b.node("Max", [ax, 3.0])
+        return x, ax < 3.0, self._erf_series(small), self._erfc_cf(large)
+
+    def erf(self, x: Any) -> _Var:
+        x, is_small, es, ec = self._parts(x)
+        mag = self.where(is_small, es, 1.0 - ec)
+        return self.b.node("Sign", [x]) * mag
+
+    def erfc(self, x: Any) -> _Var:
+        x, is_small, es, ec = self._parts(x)
+        pos = x > 0.0
+        small = 1.0 - self.where(pos, es, -es)
+        large = self.where(pos, ec, 2.0 - ec)
+        return self.where(is_small, small, large)
+
+
+def _onnx_doc(prim: str, param: Any) -> str:
+    p = PRIMITIVES.get(prim)
+    doc = p.doc.splitlines()[0] if p is not None and p.doc else prim
+    return f"{prim}: {doc}" + (f" ({p.param}={param!r})" if p is not None and p.param
+                               and not isinstance(param, (tuple, list, np.ndarray)) else "")
+
+
+def to_onnx(g: Any, path: str | os.PathLike[str] | None = None,
+            inputs: Mapping[str, Any] | None = None, *, dtype: str = "float64",
+            name: str = "autograd_core_graph") -> Any:
+    """Write ``g`` (a StaticGraph, or a Value/Tensor output with ``inputs``
+    naming its input leaves) as an ONNX model to ``path`` (atomically) and
+    return the ``onnx.ModelProto``. Inputs keep their names; a static graph's
+    parameters are initializers named by their labels; the output is ``output``.
+    Opset :data:`OPSET`, float64 unless ``dtype="float32"``."""
+    from . import require
+    onnx = require("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+    if dtype not in ("float64", "float32"):
+        raise ValueError(f"dtype must be 'float64' or 'float32', not {dtype!r}")
+    elem = TensorProto.DOUBLE if dtype == "float64" else TensorProto.FLOAT
+    ir = _ir.build(g, inputs)
+    b = _Builder(helper, numpy_helper, dtype)
+    F = _OnnxVocabulary(b)
+    vals: list[Any] = [None] * len(ir.nodes)
+    graph_inputs = []
+    for k, i in enumerate(ir.inputs):
+        n = ir.nodes[i]
+        vals[i] = _Var(b, n.name)
+        graph_inputs.append(helper.make_tensor_value_info(n.name, elem, ir.shapes[k] or []))
+    for i in ir.params:
+        vals[i] = b.const(ir.nodes[i].value, name=ir.nodes[i].name)
+    for i, n in enumerate(ir.nodes):
+        if n.kind == "const":
+            vals[i] = b.const(n.value, name=n.name)
+        elif n.kind == "op":
+            args = [vals[j] for j in n.operands]
+            if n.has_param:
+                args.append(n.param)
+            b.scope, b.doc = n.name, _onnx_doc(n.prim, n.param)
+            first = len(b.nodes)
+            vals[i] = b.rename(b.lift(EXPORTS[n.prim](F, *args)), n.name, first)
+            b.scope, b.doc = "graph", ""
+    out = vals[ir.output]
+    b.scope = "output"
+    b.node("Identity", [out], out="output")
+    graph = helper.make_graph(b.nodes, name, graph_inputs,
+                              [helper.make_tensor_value_info("output", elem, ir.out_shape)],
+                              initializer=b.inits)
+    graph.doc_string = "exported by autograd-core (autograd_core.export.to_onnx)"
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="autograd-core")
+    model.ir_version = _IR_VERSION
+    onnx.checker.check_model(model)
+    if path is not None:
+        _write(os.fspath(path), model.SerializeToString())
+    return model
+
+
+def _write(path: str, data: bytes) -> None:
+    from .._io import write_atomic
+    write_atomic(path, data)
