@@ -38,6 +38,7 @@ class IRNode:
     has_param: bool = False
     value: Any = None    # a constant's or parameter's number/array
     slot: int | None = None
+    shape: tuple[int, ...] | None = None  # a Tensor node's shape
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,8 @@ def _from_nodes(out: Node, inputs: Mapping[str, Node]) -> IRGraph:
             _need_export(prim, f"node {n.label or n.op!r}")
             nodes.append(IRNode("op", f"{prim.name}_{i}", prim.name,
                                 tuple(idx[id(p)] for p in n._parents), n._param,
-                                prim.param is not None))
+                                prim.param is not None,
+                                shape=None if isinstance(n, Value) else tuple(n.shape)))
         elif id(n) in by_id:
             nodes.append(IRNode("input", by_id[id(n)], slot=slots[id(n)]))
         else:

@@ -29,6 +29,21 @@ class _JaxVocabulary:
     def where(self, c: Any, a: Any, b: Any) -> Any:
         return self.jnp.where(c, a, b)
 
+    def matmul(self, a: Any, b: Any) -> Any:
+        return self.jnp.matmul(a, b)
+
+    def transpose(self, a: Any) -> Any:
+        return self.jnp.swapaxes(a, -1, -2)
+
+    def reduce_sum(self, x: Any, axes: Any, keepdims: bool) -> Any:
+        return self.jnp.sum(x, axis=tuple(axes), keepdims=keepdims)
+
+    def reduce_mean(self, x: Any, axes: Any, keepdims: bool) -> Any:
+        return self.jnp.mean(x, axis=tuple(axes), keepdims=keepdims)
+
+    def reshape(self, x: Any, shape: Any) -> Any:
+        return self.jnp.reshape(x, tuple(shape))
+
     def sum(self, xs: Any) -> Any:
         return functools.reduce(lambda a, b: a + b, list(xs))  # left to right, as the rule
 

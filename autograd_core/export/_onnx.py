@@ -69,6 +69,7 @@ class _Builder:
         self.scope = "graph"
         self.doc = ""
         self._count: dict[str, int] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}  # known shapes (Tensor graphs), by value name
 
     def fresh(self, base: str) -> str:
         k = self._count.get(base, 0)
@@ -86,6 +87,11 @@ class _Builder:
         if key is not None:
             self._consts[key] = v
         return v
+
+    def const_int(self, xs: list[int]) -> _Var:
+        nm = self.fresh(f"{self.scope}/ints")
+        self.inits.append(self.nh.from_array(np.array(xs, dtype=np.int64), nm))
+        return _Var(self, nm)
 
     def lift(self, x: Any) -> _Var:
         return x if isinstance(x, _Var) else self.const(x)
@@ -142,6 +148,31 @@ class _OnnxVocabulary:
 
     def where(self, c: Any, a: Any, b: Any) -> _Var:
         return self.b.node("Where", [c, a, b])
+
+    def matmul(self, a: Any, b: Any) -> _Var:
+        return self.b.node("MatMul", [a, b])
+
+    def transpose(self, a: Any) -> _Var:
+        return self.b.node("Transpose", [a], perm=[1, 0])
+
+    def _ints(self, xs: Any) -> _Var:
+        return self.b.const_int(list(xs))
+
+    def reduce_sum(self, x: Any, axes: Any, keepdims: bool) -> _Var:
+        return self.b.node("ReduceSum", [x, self._ints(axes)], keepdims=int(keepdims))
+
+    def reduce_mean(self, x: Any, axes: Any, keepdims: bool) -> _Var:
+        # ReduceMean takes its axes as an input only from opset 18: sum, then scale
+        shape = self.b.shapes.get(self.b.lift(x).name)
+        if shape is None:
+            raise _ir.ExportError("mean: the operand's shape is not known")
+        count = 1
+        for a in axes:
+            count *= shape[a]
+        return self.reduce_sum(x, axes, keepdims) * (1.0 / count)
+
+    def reshape(self, x: Any, shape: Any) -> _Var:
+        return self.b.node("Reshape", [x, self._ints(shape)])
 
     def sum(self, xs: Any) -> _Var:
         xs = list(xs)
@@ -216,6 +247,8 @@ def to_onnx(g: Any, path: str | os.PathLike[str] | None = None,
     for k, i in enumerate(ir.inputs):
         n = ir.nodes[i]
         vals[i] = _Var(b, n.name)
+        if ir.shapes[k] is not None:
+            b.shapes[n.name] = ir.shapes[k]
         graph_inputs.append(helper.make_tensor_value_info(n.name, elem, ir.shapes[k] or []))
     for i in ir.params:
         vals[i] = b.const(ir.nodes[i].value, name=ir.nodes[i].name)
@@ -229,6 +262,8 @@ def to_onnx(g: Any, path: str | os.PathLike[str] | None = None,
             b.scope, b.doc = n.name, _onnx_doc(n.prim, n.param)
             first = len(b.nodes)
             vals[i] = b.rename(b.lift(EXPORTS[n.prim](F, *args)), n.name, first)
+            if n.shape is not None:
+                b.shapes[vals[i].name] = n.shape
             b.scope, b.doc = "graph", ""
     out = vals[ir.output]
     b.scope = "output"
