@@ -16,6 +16,12 @@ __version__ = "0.1.0"
 from .engine import (  # noqa: E402
     Value,
     apply,
+    arctan2,
+    clip,
+    hypot,
+    logaddexp,
+    maximum,
+    minimum,
     dot,
     enable_grad,
     gradients,
@@ -27,7 +33,7 @@ from .engine import (  # noqa: E402
     topological_order,
     zero_grad,
 )
-from .primitives import PRIMITIVES, Primitive  # noqa: E402
+from .primitives import PRIMITIVES, Primitive, primitive  # noqa: E402
 from .trace import Trace, explain  # noqa: E402
 from .parser import parse  # noqa: E402
 from .numerical import numerical_grad  # noqa: E402
@@ -36,6 +42,8 @@ from .functional import grad, hessian, jvp, value_and_grad  # noqa: E402
 from . import testing  # noqa: E402,F401
 from .static import StaticGraph, StaticGraphBranchError, static  # noqa: E402
 from .tensor import Tensor  # noqa: E402
+from .anomaly import AnomalyError, detect_anomaly  # noqa: E402
+from . import math  # noqa: E402,F401  (autograd_core.math: the functions for writing rules)
 
 __all__ = [
     "__version__", "Value", "apply", "dot", "enable_grad", "gradients", "is_grad_enabled",
@@ -43,5 +51,6 @@ __all__ = [
     "explain", "Trace", "parse",
     "numerical_grad", "gradcheck", "GradcheckReport", "jvp", "grad", "hessian", "value_and_grad",
     "static", "StaticGraph", "StaticGraphBranchError",
-    "Tensor",
+    "Tensor", "primitive", "detect_anomaly", "AnomalyError", "math",
+    "arctan2", "hypot", "maximum", "minimum", "logaddexp", "clip",
 ]

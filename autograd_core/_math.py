@@ -142,3 +142,168 @@ def softplus(x: Any) -> Any:
             return nan
         return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
     return x.softplus()
+
+
+# ------------------------------------------------- the wider function set
+# (each is total on floats: IEEE results, inf on overflow, nan outside the domain)
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+
+def tanh(x: Any) -> Any:
+    return math.tanh(x) if type(x) is float else x.tanh()
+
+
+def erf(x: Any) -> Any:
+    return math.erf(x) if type(x) is float else x.erf()
+
+
+def erfc(x: Any) -> Any:
+    return math.erfc(x) if type(x) is float else x.erfc()
+
+
+def sigmoid(x: Any) -> Any:
+    """Logistic function, stable for any float (no overflow)."""
+    if type(x) is float:
+        if x >= 0.0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = exp(x)
+        return e / (1.0 + e)
+    return x.sigmoid()
+
+
+def softplus(x: Any) -> Any:
+    """log(1 + exp(x)) computed as max(x, 0) + log1p(exp(-|x|))."""
+    if type(x) is float:
+        if x != x:
+            return nan
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+    return x.softplus()
+
+
+# ------------------------------------------------- the wider function set
+# (each is total on floats: IEEE results, inf on overflow, nan outside the domain)
+
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+
+def _total(f: Any, x: float, overflow: float = inf) -> float:
+    try:
+        return f(x)
+    except OverflowError:
+        return math.copysign(overflow, x) if overflow != inf else inf
+    except ValueError:
+        return nan
+
+
+def tan(x: Any) -> Any:
+    if type(x) is float:
+        return math.tan(x) if math.isfinite(x) else nan
+    return x.tan()
+
+
+def sinh(x: Any) -> Any:
+    if type(x) is float:
+        try:
+            return math.sinh(x)
+        except OverflowError:
+            return math.copysign(inf, x)
+    return x.sinh()
+
+
+def cosh(x: Any) -> Any:
+    if type(x) is float:
+        try:
+            return math.cosh(x)
+        except OverflowError:
+            return inf
+    return x.cosh()
+
+
+def arcsin(x: Any) -> Any:
+    if type(x) is float:
+        return math.asin(x) if -1.0 <= x <= 1.0 else nan
+    return x.arcsin()
+
+
+def arccos(x: Any) -> Any:
+    if type(x) is float:
+        return math.acos(x) if -1.0 <= x <= 1.0 else nan
+    return x.arccos()
+
+
+def arctan(x: Any) -> Any:
+    return math.atan(x) if type(x) is float else x.arctan()
+
+
+def arcsinh(x: Any) -> Any:
+    return math.asinh(x) if type(x) is float else x.arcsinh()
+
+
+def arccosh(x: Any) -> Any:
+    if type(x) is float:
+        return math.acosh(x) if x >= 1.0 else nan
+    return x.arccosh()
+
+
+def arctanh(x: Any) -> Any:
+    if type(x) is float:
+        if -1.0 < x < 1.0:
+            return math.atanh(x)
+        return math.copysign(inf, x) if abs(x) == 1.0 else nan
+    return x.arctanh()
+
+
+def log2(x: Any) -> Any:
+    if type(x) is float:
+        if x > 0.0:
+            return math.log2(x)
+        return -inf if x == 0.0 else nan
+    return x.log2()
+
+
+def log10(x: Any) -> Any:
+    if type(x) is float:
+        if x > 0.0:
+            return math.log10(x)
+        return -inf if x == 0.0 else nan
+    return x.log10()
+
+
+def sign(x: Any) -> Any:
+    """-1, 0 or 1 (nan for nan; the sign of zero is dropped: sign(-0.0) is 0.0)."""
+    if type(x) is float:
+        if x > 0.0:
+            return 1.0
+        if x < 0.0:
+            return -1.0
+        return 0.0 if x == 0.0 else nan
+    return x.sign()
+
+
+def floor(x: Any) -> Any:
+    if type(x) is float:
+        return float(math.floor(x)) if math.isfinite(x) else x
+    return x.floor()
+
+
+def ceil(x: Any) -> Any:
+    if type(x) is float:
+        return float(math.ceil(x)) if math.isfinite(x) else x
+    return x.ceil()
+
+
+def hypot(a: Any, b: Any) -> Any:
+    """sqrt(a² + b²) without overflow or underflow."""
+    if type(a) is float and type(b) is float:
+        return math.hypot(a, b)
+    return a.hypot(b) if type(a) is not float else b.hypot(a)
+
+
+def arctan2(y: Any, x: Any) -> Any:
+    """The angle of the point (x, y), in [-π, π]."""
+    if type(y) is float and type(x) is float:
+        return math.atan2(y, x)
+    return y.arctan2(x)

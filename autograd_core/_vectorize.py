@@ -28,6 +28,7 @@ import numpy as np
 __all__ = ["Lane", "Cond", "Controller", "run_rule", "run_check", "NotVectorisable"]
 
 _ndarray = np.ndarray
+_generic = np.generic
 
 
 class NotVectorisable(TypeError):
@@ -154,6 +155,9 @@ class Lane:
     def __pos__(self) -> Lane:
         return self
 
+    def __abs__(self) -> Lane:  # abs(x) works in rules on Values and symbols too
+        return _wrap(abs(self.a), self.ctl)
+
     # comparisons -> branch decisions
     def __gt__(self, o: Any) -> Cond:
         return Cond(_mask_data(self) > _mask_data(o), self.ctl)
@@ -178,9 +182,16 @@ class Lane:
     # the _math methods
     def _f(self, np_func: Callable[[Any], Any], name: str) -> Lane:
         a = self.a
-        if type(a) is _ndarray:
+        if type(a) is _ndarray or isinstance(a, _generic):  # 0-d arithmetic gives numpy scalars
             return _wrap(np_func(a), self.ctl)
         return _wrap(getattr(a, name)(), self.ctl)
+
+    def _f2(self, o: Any, np_func: Callable[[Any, Any], Any], name: str) -> Lane:
+        a, b = self.a, _raw(o)
+        if (type(a) is _ndarray or isinstance(a, (_generic, float))) and (
+                type(b) is _ndarray or isinstance(b, (_generic, float))):
+            return _wrap(np_func(a, b), self.ctl)
+        return _wrap(getattr(a, name)(b), self.ctl)
 
     def exp(self) -> Lane:
         return self._f(np.exp, "exp")
@@ -217,6 +228,54 @@ class Lane:
 
     def softplus(self) -> Lane:
         return self._f(np_softplus, "softplus")
+
+    def tan(self) -> Lane:
+        return self._f(np.tan, "tan")
+
+    def sinh(self) -> Lane:
+        return self._f(np.sinh, "sinh")
+
+    def cosh(self) -> Lane:
+        return self._f(np.cosh, "cosh")
+
+    def arcsin(self) -> Lane:
+        return self._f(np.arcsin, "arcsin")
+
+    def arccos(self) -> Lane:
+        return self._f(np.arccos, "arccos")
+
+    def arctan(self) -> Lane:
+        return self._f(np.arctan, "arctan")
+
+    def arcsinh(self) -> Lane:
+        return self._f(np.arcsinh, "arcsinh")
+
+    def arccosh(self) -> Lane:
+        return self._f(np.arccosh, "arccosh")
+
+    def arctanh(self) -> Lane:
+        return self._f(np.arctanh, "arctanh")
+
+    def log2(self) -> Lane:
+        return self._f(np.log2, "log2")
+
+    def log10(self) -> Lane:
+        return self._f(np.log10, "log10")
+
+    def sign(self) -> Lane:
+        return self._f(np.sign, "sign")
+
+    def floor(self) -> Lane:
+        return self._f(np.floor, "floor")
+
+    def ceil(self) -> Lane:
+        return self._f(np.ceil, "ceil")
+
+    def hypot(self, o: Any) -> Lane:
+        return self._f2(o, np.hypot, "hypot")
+
+    def arctan2(self, o: Any) -> Lane:
+        return self._f2(o, np.arctan2, "arctan2")
 
 
 # ------------------------------------------------------------ numpy kernels

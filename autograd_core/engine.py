@@ -19,12 +19,14 @@ import numbers
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Callable
 
+from numpy import bool_ as np_bool, ndarray as np_ndarray
 
 from .primitives import PRIMITIVES, Primitive
 
 __all__ = [
     "Node", "Value", "no_grad", "enable_grad", "is_grad_enabled", "zero_grad",
     "topological_order", "gradients", "push_tangents", "prelu", "dot", "sum", "apply",
+    "arctan2", "hypot", "maximum", "minimum", "logaddexp", "clip",
 ]
 
 _grad_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -41,7 +43,8 @@ _number_types = (int, float)
 
 
 def _as_float(x: Any, what: str) -> float:
-    """``x`` as a float if it is a real number, else a TypeError naming its type."""
+    """``x`` as a float if it is a real number, else a TypeError naming its type
+    (a ValueError when it is too large for a float)."""
     t = type(x)
     if t is float:
         return x
@@ -49,9 +52,51 @@ def _as_float(x: Any, what: str) -> float:
         raise TypeError(f"{what} must be a real number (int, float or numpy real scalar), "
                         f"not {t.__name__}")
     try:
-        return float(x)
+        f = float(x)
     except OverflowError:
-        raise ValueError(f"{what} is too large for a float: {x!r:.40}") from None
+        f = None
+    if f is None or (f in (_INF, -_INF) and x == x and not (x in (_INF, -_INF))):
+        raise ValueError(f"{what} is too large for a float: {_short(x)}") from None
+    return f
+
+
+_INF = float("inf")
+
+
+def _short(x: Any) -> str:
+    """A number for an error message, cut short (10**400 has 401 digits)."""
+    try:
+        text = repr(x)
+    except ValueError:  # int too large to print
+        return f"an int of about {int(x.bit_length() * 0.30103)} digits"
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+
+
+#: What a Value combines with, for error messages.
+ACCEPTS = "a Value or a real number (int, float, numpy real scalar)"
+
+#: The reflected method Python tries after ours returns NotImplemented.
+_REFLECTED = {"+": "__radd__", "-": "__rsub__", "*": "__rmul__", "/": "__rtruediv__",
+              "**": "__rpow__"}
+
+
+def _bad_operand(symbol: str, other: Any, reflected: bool) -> Any:
+    """NotImplemented when ``other`` may handle the operation itself (a Tensor,
+    a user type with the reflected method), else a TypeError saying what a
+    Value accepts."""
+    t = type(other)
+    if not reflected and not isinstance(other, (str, bytes, list, tuple, dict, set, complex,
+                                                bool, np_bool, np_ndarray)) and (
+            isinstance(other, Node) or hasattr(t, _REFLECTED.get(symbol, "__radd__"))):
+        return NotImplemented
+    hint = ""
+    if isinstance(other, (list, tuple, np_ndarray)):
+        hint = " (for arrays use autograd_core.Tensor)"
+    elif isinstance(other, (bool, np_bool)):
+        hint = " (bool is not a number here: use 0.0 or 1.0)"
+    left, right = ("a Value", t.__name__) if not reflected else (t.__name__, "a Value")
+    raise TypeError(f"unsupported operand for {symbol}: {left} and {right}; a Value combines "
+                    f"with {ACCEPTS}{hint}")
 
 
 def _is_number(x: Any) -> bool:
@@ -106,6 +151,11 @@ class Node:
     @property
     def is_leaf(self) -> bool:
         return not self._parents
+
+
+_EQ_NUMBER = ("Value {op} number: == and != on Values compare node identity (a Value is a "
+              "graph node; Values are dict keys), so this would never compare numbers; "
+              "compare x.data instead (< <= > >= compare the numbers)")
 
 
 class Value(Node):
@@ -190,6 +240,25 @@ class Value(Node):
             hook(self, other, op, result)
         return result
 
+    def __eq__(self, other: object) -> bool:  # type: ignore[override]
+        """Node identity: ``a == b`` is ``a is b`` for Values (so Values are
+        dict keys and set members). ``Value == number`` raises TypeError: it
+        would always be False; compare ``x.data`` (or use ``< <= > >=``)."""
+        if isinstance(other, Node):
+            return self is other
+        if _is_number(other) or isinstance(other, (bool, np_bool)):
+            raise TypeError(_EQ_NUMBER.format(op="=="))
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:  # type: ignore[override]
+        if isinstance(other, Node):
+            return self is not other
+        if _is_number(other) or isinstance(other, (bool, np_bool)):
+            raise TypeError(_EQ_NUMBER.format(op="!="))
+        return NotImplemented
+
+    __hash__ = object.__hash__
+
     def __lt__(self, other: Any) -> bool:
         return self._compare(other, "<")
 
@@ -210,7 +279,7 @@ class Value(Node):
         return _const_op(_ADD_CONST, self, other)
 
     def __radd__(self, other: Any) -> Value:
-        return _const_op(_ADD_CONST, self, other)
+        return _const_op(_ADD_CONST, self, other, True)
 
     def __sub__(self, other: Any) -> Value:
         if type(other) is Value:
@@ -219,7 +288,7 @@ class Value(Node):
         return _const_op(_SUB_CONST, self, other)
 
     def __rsub__(self, other: Any) -> Value:
-        return _const_op(_RSUB_CONST, self, other)
+        return _const_op(_RSUB_CONST, self, other, True)
 
     def __mul__(self, other: Any) -> Value:
         if type(other) is Value:
@@ -228,7 +297,7 @@ class Value(Node):
         return _const_op(_MUL_CONST, self, other)
 
     def __rmul__(self, other: Any) -> Value:
-        return _const_op(_MUL_CONST, self, other)
+        return _const_op(_MUL_CONST, self, other, True)
 
     def __truediv__(self, other: Any) -> Value:
         if isinstance(other, Value):
@@ -236,7 +305,7 @@ class Value(Node):
         return _const_op(_DIV_CONST, self, other)
 
     def __rtruediv__(self, other: Any) -> Value:
-        return _const_op(_RDIV_CONST, self, other)
+        return _const_op(_RDIV_CONST, self, other, True)
 
     def __pow__(self, other: Any) -> Value:
         if isinstance(other, Value):
@@ -244,7 +313,7 @@ class Value(Node):
         return _const_op(_POW_CONST, self, other)
 
     def __rpow__(self, other: Any) -> Value:
-        return _const_op(_RPOW_CONST, self, other)
+        return _const_op(_RPOW_CONST, self, other, True)
 
     def __neg__(self) -> Value:
         return _unary(_NEG, self)
@@ -308,9 +377,15 @@ class Value(Node):
         """x if x > 0 else alpha * (exp(x) - 1)."""
         return _unary(PRIMITIVES["elu"], self, _as_float(alpha, "elu alpha"))
 
-    def softplus(self) -> Value:
-        """log(1 + exp(x)), stable for any x."""
-        return _unary(PRIMITIVES["softplus"], self)
+    def softplus(self, beta: float = 1.0) -> Value:
+        """log(1 + exp(beta * x)) / beta, stable for any x (beta must not be 0;
+        no linear cut-off: exact also where PyTorch returns x)."""
+        beta = _as_float(beta, "softplus beta")
+        if beta == 1.0:
+            return _unary(PRIMITIVES["softplus"], self)
+        if beta == 0.0:
+            raise ValueError("softplus beta must not be 0")
+        return _unary(PRIMITIVES["softplus_beta"], self, beta)
 
     def swish(self, beta: float = 1.0) -> Value:
         """x * σ(beta * x)."""
@@ -326,6 +401,135 @@ class Value(Node):
         if approximate == "sigmoid":
             return _unary(PRIMITIVES["swish"], self, 1.702)
         raise ValueError(f"gelu approximate must be 'none', 'tanh' or 'sigmoid', not {approximate!r}")
+
+    # the wider function set (README "The engine"; conventions in primitives.py)
+    def tan(self) -> Value:
+        """Tangent."""
+        return _unary(PRIMITIVES["tan"], self)
+
+    def sinh(self) -> Value:
+        """Hyperbolic sine (±inf past the float range)."""
+        return _unary(PRIMITIVES["sinh"], self)
+
+    def cosh(self) -> Value:
+        """Hyperbolic cosine (inf past the float range)."""
+        return _unary(PRIMITIVES["cosh"], self)
+
+    def arcsin(self) -> Value:
+        """Inverse sine; ValueError outside [-1, 1]."""
+        return _unary(PRIMITIVES["arcsin"], self)
+
+    def arccos(self) -> Value:
+        """Inverse cosine; ValueError outside [-1, 1]."""
+        return _unary(PRIMITIVES["arccos"], self)
+
+    def arctan(self) -> Value:
+        """Inverse tangent."""
+        return _unary(PRIMITIVES["arctan"], self)
+
+    def arcsinh(self) -> Value:
+        """Inverse hyperbolic sine."""
+        return _unary(PRIMITIVES["arcsinh"], self)
+
+    def arccosh(self) -> Value:
+        """Inverse hyperbolic cosine; ValueError for x < 1."""
+        return _unary(PRIMITIVES["arccosh"], self)
+
+    def arctanh(self) -> Value:
+        """Inverse hyperbolic tangent; ValueError outside (-1, 1)."""
+        return _unary(PRIMITIVES["arctanh"], self)
+
+    def log2(self) -> Value:
+        """Logarithm in base 2; ValueError for x <= 0."""
+        return _unary(PRIMITIVES["log2"], self)
+
+    def log10(self) -> Value:
+        """Logarithm in base 10; ValueError for x <= 0."""
+        return _unary(PRIMITIVES["log10"], self)
+
+    def sign(self) -> Value:
+        """-1, 0 or 1; derivative 0."""
+        return _unary(PRIMITIVES["sign"], self)
+
+    def floor(self) -> Value:
+        """Round down; derivative 0."""
+        return _unary(PRIMITIVES["floor"], self)
+
+    def ceil(self) -> Value:
+        """Round up; derivative 0."""
+        return _unary(PRIMITIVES["ceil"], self)
+
+    def selu(self) -> Value:
+        """scale * elu(x, alpha), the self-normalising constants."""
+        return _unary(PRIMITIVES["selu"], self)
+
+    def relu6(self) -> Value:
+        """min(max(0, x), 6)."""
+        return _unary(PRIMITIVES["relu6"], self)
+
+    def hardsigmoid(self) -> Value:
+        """relu6(x + 3) / 6."""
+        return _unary(PRIMITIVES["hardsigmoid"], self)
+
+    def hardswish(self) -> Value:
+        """x * relu6(x + 3) / 6."""
+        return _unary(PRIMITIVES["hardswish"], self)
+
+    def mish(self) -> Value:
+        """x * tanh(softplus(x))."""
+        return _unary(PRIMITIVES["mish"], self)
+
+    def softsign(self) -> Value:
+        """x / (1 + |x|)."""
+        return _unary(PRIMITIVES["softsign"], self)
+
+    def logsigmoid(self) -> Value:
+        """log σ(x), stable for any x."""
+        return _unary(PRIMITIVES["logsigmoid"], self)
+
+    def celu(self, alpha: float = 1.0) -> Value:
+        """x if x > 0 else alpha * (exp(x / alpha) - 1); alpha must not be 0."""
+        alpha = _as_float(alpha, "celu alpha")
+        if alpha == 0.0:
+            raise ValueError("celu alpha must not be 0")
+        return _unary(PRIMITIVES["celu"], self, alpha)
+
+    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Value:
+        """x limited to [min_val, max_val]; derivative 0 at the two bounds."""
+        return _unary(PRIMITIVES["hardtanh"], self, _bounds(min_val, max_val, "hardtanh"))
+
+    def clip(self, lo: float, hi: float) -> Value:
+        """x limited to [lo, hi] (constants); derivative 1 at the two bounds."""
+        return _unary(PRIMITIVES["clip"], self, _bounds(lo, hi, "clip"))
+
+    def hypot(self, other: Any) -> Value:
+        """sqrt(self² + other²) (see :func:`hypot`)."""
+        return apply(PRIMITIVES["hypot"], self, other)
+
+    def arctan2(self, other: Any) -> Value:
+        """The angle of the point (other, self): ``arctan2(self, other)``."""
+        return apply(PRIMITIVES["arctan2"], self, other)
+
+    def maximum(self, other: Any) -> Value:
+        """The larger of self and other (½ each at a tie)."""
+        return apply(PRIMITIVES["maximum"], self, other)
+
+    def minimum(self, other: Any) -> Value:
+        """The smaller of self and other (½ each at a tie)."""
+        return apply(PRIMITIVES["minimum"], self, other)
+
+    def logaddexp(self, other: Any) -> Value:
+        """log(exp(self) + exp(other)), stable."""
+        return apply(PRIMITIVES["logaddexp"], self, other)
+
+
+def _bounds(lo: Any, hi: Any, name: str) -> tuple[float, float]:
+    """(lo, hi) as floats for clip/hardtanh; ValueError unless lo <= hi."""
+    lo = _as_float(lo, f"{name} lower bound")
+    hi = _as_float(hi, f"{name} upper bound")
+    if not lo <= hi:
+        raise ValueError(f"{name}: the lower bound {lo:g} must not exceed the upper bound {hi:g}")
+    return (lo, hi)
 
 
 # ---------------------------------------------------------------- node making
@@ -360,8 +564,13 @@ def _node(data: float, parents: tuple, local: tuple, prim: Primitive, param: Any
 
 
 def _operand(x: Any, where: str) -> Value:
+    """``x`` if it is a Value, else a constant leaf holding the number ``x``."""
     if isinstance(x, Value):
         return x
+    if not _is_number(x):
+        hint = " (for arrays use autograd_core.Tensor)" if isinstance(
+            x, (list, tuple, np_ndarray, Node)) else ""
+        raise TypeError(f"{where} must be {ACCEPTS}, not {type(x).__name__}{hint}")
     return Value(_as_float(x, where))
 
 
@@ -382,16 +591,20 @@ def _unary(prim: Primitive, x: Value, param: Any = None) -> Value:
     return _node(out, (x,), local, prim, param)
 
 
-def _const_op(prim: Primitive, x: Value, c: Any) -> Value:
+def _const_op(prim: Primitive, x: Value, c: Any, reflected: bool = False) -> Value:
     t = type(c)
     if t is float:
         pass
     elif t is int:
-        c = float(c)
+        try:
+            c = float(c)
+        except OverflowError:
+            raise ValueError(f"the number in {prim.symbol} is too large for a float: "
+                             f"{_short(c)}") from None
     elif _is_number(c):
-        c = float(c)
+        c = _as_float(c, f"the number in {prim.symbol}")  # ValueError past the float range
     else:
-        return NotImplemented  # type: ignore[return-value]  # Python raises TypeError naming the types
+        return _bad_operand(prim.symbol, c, reflected)
     return _unary(prim, x, c)
 
 
@@ -451,6 +664,51 @@ def prelu(x: Any, alpha: Any) -> Value:
     if isinstance(alpha, Value):
         return apply(PRIMITIVES["prelu"], x, alpha)
     return x.leaky_relu(_as_float(alpha, "prelu alpha"))
+
+
+def _binary_fn(name: str, a: Any, b: Any) -> Any:
+    """A two-operand primitive on Values and numbers; on Tensors, the Tensor method."""
+    for t in (a, b):
+        if isinstance(t, Node) and not isinstance(t, Value):
+            left = a if t is a else type(t)(a)  # a number/array on the left of a Tensor
+            return getattr(left, name)(b)
+    if not isinstance(a, Value) and not isinstance(b, Value):
+        return apply(PRIMITIVES[name], a, b).data  # two numbers: a number
+    return apply(PRIMITIVES[name], a, b)
+
+
+def arctan2(y: Any, x: Any) -> Any:
+    """The angle of the point (x, y), in [-pi, pi] (numpy's argument order).
+    At (0, 0) both partial derivatives are 0."""
+    return _binary_fn("arctan2", y, x)
+
+
+def hypot(x: Any, y: Any) -> Any:
+    """sqrt(x² + y²) without overflow; at (0, 0) both partial derivatives are 0."""
+    return _binary_fn("hypot", x, y)
+
+
+def maximum(x: Any, y: Any) -> Any:
+    """The larger of x and y; at a tie each gets derivative 1/2 (as PyTorch)."""
+    return _binary_fn("maximum", x, y)
+
+
+def minimum(x: Any, y: Any) -> Any:
+    """The smaller of x and y; at a tie each gets derivative 1/2 (as PyTorch)."""
+    return _binary_fn("minimum", x, y)
+
+
+def logaddexp(x: Any, y: Any) -> Any:
+    """log(exp(x) + exp(y)), stable for any x and y."""
+    return _binary_fn("logaddexp", x, y)
+
+
+def clip(x: Any, lo: float, hi: float) -> Any:
+    """x limited to [lo, hi] (lo, hi numbers); derivative 1 inside the closed
+    interval, 0 outside (as torch.clamp)."""
+    if isinstance(x, Node):
+        return x.clip(lo, hi)
+    return _operand(x, "clip x").clip(lo, hi).data
 
 
 def sum(values: Iterable[Any]) -> Value:  # noqa: A001 - mirrors the builtin on purpose

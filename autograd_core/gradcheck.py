@@ -19,14 +19,17 @@ marked as a kink, is not held to the tolerance and the report says so.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import math
+import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-from .engine import Value, enable_grad, gradients, push_tangents, topological_order
+from .engine import Value, apply, enable_grad, gradients, push_tangents, topological_order
 from .numerical import (
     METHODS,
     _as_number,
@@ -36,7 +39,7 @@ from .numerical import (
     _steps,
 )
 
-__all__ = ["gradcheck", "GradcheckReport", "GradcheckRow", "MODES"]
+__all__ = ["gradcheck", "GradcheckReport", "GradcheckRow", "Culprit", "MODES", "validate_primitive"]
 
 MODES = ("rev", "fwd")
 _DIVERGED_RTOL = 1e-3   # a one-sided estimate this uncertain has no limit: a jump
@@ -62,6 +65,38 @@ class GradcheckRow:
     kink: bool
     one_sided: tuple[float, float] = (math.nan, math.nan)
     note: str = ""
+
+
+@dataclass(frozen=True)
+class Culprit:
+    """A node whose recorded local derivative disagrees with finite differences
+    of its own primitive at its recorded operands.
+
+    ``node`` is the node (of the graph gradcheck recorded; pass
+    ``report.culprits`` to ``draw_graph(..., highlight=...)``), ``operand``
+    the operand index (``(i, j)`` for a second derivative), ``expected`` the
+    finite difference, ``got`` the rule's value, ``source`` the ``file:line``
+    of the user's code that made the node (``None`` if unknown)."""
+
+    node: Any
+    primitive: str
+    operands: tuple[float, ...]
+    param: Any
+    operand: int | tuple[int, int]
+    order: int
+    expected: float
+    got: float
+    source: str | None = None
+
+    def __str__(self) -> str:
+        ops = ", ".join(_fmt(x) for x in self.operands)
+        if self.param is not None:
+            ops += f"; param={self.param!r}"
+        which = (f"d/d(operand {self.operand})" if self.order == 1
+                 else f"d2/d(operands {self.operand[0]},{self.operand[1]})")  # type: ignore[index]
+        at = f" at {self.source}" if self.source else ""
+        return (f"{self.primitive}({ops}){at}: {which} is {_fmt(self.got)}, "
+                f"finite differences give {_fmt(self.expected)}")
 
 
 class CheckReport:
@@ -98,6 +133,19 @@ class GradcheckReport(CheckReport):
     order: int
     modes: tuple[str, ...]
     value: float = math.nan
+    unused: list[str] = field(default_factory=list)
+    zero: list[str] = field(default_factory=list)
+    allow_unused: bool = True
+    culprits: list[Culprit] = field(default_factory=list)
+    culprit_note: str = ""
+    sample: str = ""
+    #: the output node of the graph the culprits belong to (draw it with
+    #: ``draw_graph(report.graph, highlight=report.culprits)``); None if none
+    graph: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows) and (self.allow_unused or not self.unused)
 
     @property
     def kinks(self) -> list[GradcheckRow]:
@@ -107,20 +155,40 @@ class GradcheckReport(CheckReport):
         """The one-line verdict at the top of the table."""
         n = len(self.rows)
         bad = len(self.failures)
-        verdict = "PASSED" if bad == 0 else "FAILED"
+        verdict = "PASSED" if self.ok else "FAILED"
         head = (f"gradcheck {verdict}: {n - bad} of {n} derivatives match "
                 f"(method={self.method}, atol={self.atol:g}, rtol={self.rtol:g}, "
                 f"order={self.order}, modes={','.join(self.modes)})")
         return head
 
+    def _warnings(self) -> list[str]:
+        lines = []
+        if self.sample:
+            lines.append(self.sample)
+        if self.unused:
+            verdict = "" if self.allow_unused else " (a FAILURE: pass allow_unused=True if intended)"
+            lines.append(f"f does not use input(s) {', '.join(self.unused)}: no path from them to "
+                         f"the output, so their rows check nothing{verdict}")
+        if self.zero:
+            lines.append(f"input(s) {', '.join(self.zero)}: analytic and numeric derivatives are "
+                         "both exactly 0 here, so their rows check nothing at this point")
+        if self.culprits:
+            lines.append("culprit node(s), local derivatives that disagree with finite "
+                         "differences of their primitive:")
+            lines.extend(f"  {c}" for c in self.culprits)
+        elif self.culprit_note:
+            lines.append(self.culprit_note)
+        return lines
+
     def __str__(self) -> str:
         point = ", ".join(f"{nm} = {x!r}" for nm, x in zip(self.names, self.inputs))
         lines = [self.summary(), f"at {point}; f = {_fmt(self.value)}"]
+        lines.extend(self._warnings())
         kinks = self.kinks
         if kinks:
             lines.append(f"{len(kinks)} row(s) at a kink: the one-sided derivatives disagree "
-                         "(or the gradient jumps), so those rows are marked 'kink' and not "
-                         "held to the tolerance")
+                         "(or the gradient jumps), so those rows are marked 'kink' and only "
+                         "held to lying between the one-sided derivatives (where both exist)")
         if self.failures:
             lines.append("a row passes when |analytic - numeric| <= atol + rtol * |numeric|")
         header = ("input", "mode", "order", "analytic", "numeric", "abs err", "rel err",
@@ -143,8 +211,9 @@ class GradcheckReport(CheckReport):
         return "\n".join(lines)
 
     def __repr__(self) -> str:
+        extra = f", {len(self.unused)} unused" if self.unused else ""
         return (f"<GradcheckReport {'ok' if self.ok else 'FAILED'}: {len(self.rows)} rows, "
-                f"{len(self.failures)} failed, {len(self.kinks)} at kinks>")
+                f"{len(self.failures)} failed, {len(self.kinks)} at kinks{extra}>")
 
 
 def _fmt(x: float) -> str:
@@ -202,7 +271,7 @@ def _kinks(F: Callable[[list[float]], np.ndarray], xs: list[float], m: int,
     (a point where f is differentiable but not smooth, like elu(alpha=1) at
     0), the mean is the better estimate and replaces it."""
     n = len(xs)
-    kink = np.zeros((m, n), dtype=bool)
+    kink = np.zeros((m, n), dtype=np.int8)  # 1: the one-sided limits differ, 2: no limit
     left = np.full((m, n), np.nan)
     right = np.full((m, n), np.nan)
     f0 = F(list(xs))
@@ -218,7 +287,7 @@ def _kinks(F: Callable[[list[float]], np.ndarray], xs: list[float], m: int,
             tol = atol + rtol * scale
             disagree = abs(lk - rk) > max(tol, el + er)
             diverged = max(el, er) > _DIVERGED_RTOL * scale + 1e3 * atol
-            kink[k, i] = bool(disagree or diverged)
+            kink[k, i] = 2 if diverged else 1 if disagree else 0
             if not kink[k, i]:
                 mean_err = max(el, er) + 0.5 * abs(lk - rk)
                 if mean_err < E[k, i]:
@@ -227,11 +296,27 @@ def _kinks(F: Callable[[list[float]], np.ndarray], xs: list[float], m: int,
     return kink, left, right
 
 
-def _names(inputs: Sequence[Any]) -> list[str]:
+def _param_names(f: Callable[..., Any], n: int) -> list[str]:
+    """The names of ``f``'s first ``n`` positional parameters, where readable."""
+    try:
+        params = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return []
+    names = []
+    for p in params:
+        if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(p.name)
+    return names[:n]
+
+
+def _names(inputs: Sequence[Any], f: Callable[..., Any] | None = None) -> list[str]:
+    """Row names: the input's label, else ``f``'s parameter name, else ``x<i>``."""
+    pnames = _param_names(f, len(inputs)) if f is not None else []
     names = []
     for i, x in enumerate(inputs):
         lab = x.label if isinstance(x, Value) else ""
-        names.append(lab or f"x{i}")
+        names.append(lab or (pnames[i] if i < len(pnames) else f"x{i}"))
     return names
 
 
@@ -249,7 +334,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
               modes: Sequence[str] = MODES, method: str = "richardson",
               atol: float = 1e-8, rtol: float = 1e-6,
               eps: float | Sequence[float] | None = None,
-              samples: int | None = None) -> GradcheckReport:
+              samples: int | None = None, allow_unused: bool = True,
+              culprits: bool = True) -> GradcheckReport:
     """Check every first (and with ``order=2`` every second) derivative of ``f``.
 
     ``f`` takes one Value per input and returns a Value; ``inputs`` are
@@ -257,6 +343,16 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
     modified). ``modes``: ``"rev"`` (reverse mode) and/or ``"fwd"`` (forward
     mode). ``method``/``eps``: see :func:`~autograd_core.numerical_grad`.
     Returns a :class:`GradcheckReport`, truthy when every row passes.
+
+    Vacuous rows are flagged: ``report.unused`` lists the inputs with no path
+    to the output (the report fails on them unless ``allow_unused``, True
+    here, False in :func:`~autograd_core.testing.assert_gradients_match`), and
+    ``report.zero`` those whose analytic and numeric derivatives are both
+    exactly 0. Rows are named by the input's label, else ``f``'s parameter
+    name. When a row fails, each node of ``f``'s graph is checked against
+    finite differences of its own primitive and ``report.culprits`` names the
+    first disagreeing node(s), with the user's source line (``culprits=False``
+    skips this).
 
     Array inputs (numpy arrays or Tensors; ``f`` then takes Tensors and
     returns a Tensor) are checked element by element in both modes by
@@ -268,7 +364,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
         from .tensor_check import tensor_gradcheck
         if order != 1:
             raise ValueError("gradcheck of array inputs supports order=1 only")
-        return tensor_gradcheck(f, inputs, samples=samples)  # type: ignore[return-value]
+        return tensor_gradcheck(f, inputs, samples=samples,  # type: ignore[return-value]
+                                allow_unused=allow_unused)
     if isinstance(order, bool) or order not in (1, 2):
         raise ValueError(f"order must be 1 or 2, not {order!r}")
     if isinstance(modes, str):
@@ -284,7 +381,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
     xs = _check_inputs(inputs)
     if not xs:
         raise ValueError("gradcheck needs at least one input")
-    names = _names(inputs)
+    names = _names(inputs, f)
     steps = _steps(eps, xs, method)
     n = len(xs)
 
@@ -292,6 +389,8 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
     leaves = _leaves(xs, names)
     out = _call(f, leaves)
     value = out.data if isinstance(out, Value) else out
+    reached = set(map(id, topological_order(out))) if isinstance(out, Value) else set()
+    unused = [names[i] for i, leaf in enumerate(leaves) if id(leaf) not in reached]
     analytic1: dict[str, list[float]] = {}
     if "rev" in modes:
         analytic1["rev"] = ([float(g) for g in gradients(out, leaves)]
@@ -331,8 +430,71 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
                 for md in modes:
                     rows.append(_row((i, j), f"{names[i]},{names[j]}", md, 2, hess[md][i][j],
                                      H[i, j], kink2[i, j], left2[i, j], right2[i, j], atol, rtol))
-    return GradcheckReport(rows=rows, inputs=xs, names=names, method=method, atol=float(atol),
-                           rtol=float(rtol), order=order, modes=modes, value=float(value))
+    unused_set = set(unused)
+    zero = [names[i] for i in range(n) if names[i] not in unused_set and all(
+        r.analytic == 0.0 and r.numeric == 0.0 for r in rows if r.order == 1 and r.input == i)]
+    report = GradcheckReport(rows=rows, inputs=xs, names=names, method=method, atol=float(atol),
+                             rtol=float(rtol), order=order, modes=modes, value=float(value),
+                             unused=unused, zero=zero, allow_unused=bool(allow_unused))
+    if culprits and report.failures:
+        report.culprits, report.culprit_note, report.graph = find_culprits(f, xs, names, order)
+    return report
+
+
+# ------------------------------------------------------------------ culprits
+
+def _node_report(node: Value, order: int) -> GradcheckReport | None:
+    """gradcheck of ``node``'s primitive alone, at its recorded operands."""
+    prim = node._prim
+    param = node._param
+    datas = [p._data for p in node._parents]
+    try:
+        if prim.has_param:
+            return gradcheck(lambda *v: apply(prim, *v, param=param), datas, order=order,
+                             modes=("rev",), atol=1e-9, rtol=1e-7, culprits=False)
+        return gradcheck(lambda *v: apply(prim, *v), datas, order=order, modes=("rev",),
+                         atol=1e-9, rtol=1e-7, culprits=False)
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+
+
+def find_culprits(f: Callable[..., Any], xs: Sequence[float], names: Sequence[str],
+                  order: int = 1, limit: int = 3) -> tuple[list[Culprit], str, Any]:
+    """The first nodes of ``f``'s graph at ``xs`` whose local derivatives
+    (``order`` 1, or 1 and 2) disagree with finite differences of their own
+    primitive at their recorded operands; a note when none does; the graph's
+    output node."""
+    from .anomaly import record_sources, source_of
+    found: list[Culprit] = []
+    with record_sources():
+        leaves = _leaves(xs, names)
+        out = _call(f, leaves)
+        if not isinstance(out, Value):
+            return [], "", None
+        seen: set[Any] = set()
+        for node in topological_order(out):
+            if not node._parents or node._prim is None:
+                continue
+            key = (node._prim.name, tuple(p._data for p in node._parents), repr(node._param))
+            if key in seen:
+                continue
+            seen.add(key)
+            rep = _node_report(node, order)
+            if rep is None or rep.ok:
+                continue
+            bad = rep.failures[0]
+            found.append(Culprit(node=node, primitive=node._prim.name,
+                                 operands=tuple(p._data for p in node._parents),
+                                 param=node._param, operand=bad.input, order=bad.order,
+                                 expected=bad.numeric, got=bad.analytic,
+                                 source=source_of(node)))
+            if len(found) >= limit:
+                break
+    if found:
+        return found, "", out
+    return [], ("every node's local derivatives agree with finite differences of its "
+                "primitive: the graph itself is wrong (a value taken out with .data or "
+                "float() and put back as a constant?) or f is not differentiable here"), out
 
 
 def _row(index: Any, name: str, mode: str, order: int, analytic: float, numeric: float,
@@ -341,8 +503,9 @@ def _row(index: Any, name: str, mode: str, order: int, analytic: float, numeric:
     err, rel, ok = _compare(analytic, numeric, atol, rtol)
     note = ""
     if kink:
-        ok = True
         note = _kink_note(left, right, analytic, atol + rtol * max(abs(left), abs(right)))
+        # a kink convention must lie between the one-sided limits (where both exist)
+        ok = not (kink == 1 and "outside" in note)
     elif not ok and math.isnan(numeric):
         note = "no finite difference (f fails or is not finite near this point)"
     return GradcheckRow(input=index, name=name, mode=mode, order=order, analytic=analytic,
@@ -376,3 +539,227 @@ def _analytic_hessians(f: Callable[..., Any], xs: list[float], names: list[str],
             rows.append([float(push_tangents(g, {leaf: 1.0}, topo)[g]) for leaf in leaves])
         result["fwd"] = rows
     return result
+
+
+# ------------------------------------------------------------------ primitive validation
+
+_GRID = (-1.7, 0.9, -0.6, 2.3, 0.35, -2.6, 1.4)
+_STEP = 1e-4
+
+
+def _rule_where(rule: Callable[..., Any]) -> str:
+    code = getattr(rule, "__code__", None)
+    name = getattr(rule, "__qualname__", repr(rule))
+    return f"{name} ({code.co_filename}:{code.co_firstlineno})" if code is not None else name
+
+
+def _float_calls(rule: Callable[..., Any]) -> list[str]:
+    """Calls in the rule's source that turn their argument into a plain float:
+    ``math.*`` / ``cmath.*`` functions and ``float()``, with their lines."""
+    import builtins
+    try:
+        src = textwrap.dedent(inspect.getsource(rule))
+        tree = ast.parse(src)
+        first = rule.__code__.co_firstlineno
+    except (OSError, TypeError, SyntaxError, AttributeError):
+        return []
+    env = dict(vars(builtins))
+    env.update(getattr(rule, "__globals__", {}))
+    for name, cell in zip(rule.__code__.co_freevars, rule.__closure__ or ()):
+        try:
+            env[name] = cell.cell_contents
+        except ValueError:
+            pass
+
+    def resolve(node: ast.AST) -> Any:
+        if isinstance(node, ast.Name):
+            return env.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = resolve(node.value)
+            return getattr(base, node.attr, None) if base is not None else None
+        return None
+
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        fn = resolve(node.func)
+        mod = getattr(fn, "__module__", None) or getattr(getattr(fn, "__self__", None), "__name__", "")
+        if fn is float or mod in ("math", "cmath"):
+            if node.args and all(isinstance(a, ast.Constant) for a in node.args):
+                continue  # math.sqrt(2.0): a constant, fine
+            found.append(f"`{ast.unparse(node)}` at line {first + node.lineno - 1}")
+    return found
+
+
+def _refusal(prim: Any, what: str) -> str:
+    calls = _float_calls(prim.rule)
+    hint = ""
+    if calls:
+        hint = (f"; offending call(s): {', '.join(calls)} turn a Value or symbol into a plain "
+                "float (use the functions of autograd_core.math instead)")
+    return f"primitive {prim.name!r}: rule {_rule_where(prim.rule)} {what}{hint}"
+
+
+def _rule_names(prim: Any, k: int) -> list[str]:
+    names = _param_names(prim.rule, k)
+    return [names[i] if i < len(names) and not names[i].startswith("*") else f"x{i}"
+            for i in range(k)]
+
+
+def _check_contract(prim: Any, pt: tuple[float, ...], extra: tuple[Any, ...]) -> None:
+    """Run the rule on symbols and on Values at ``pt``: every result that depends
+    on an operand must come back as a symbol / Value, not a plain number."""
+    from .symbolic import Sym
+    k = len(pt)
+    names = _rule_names(prim, k)
+    base_val, base_loc = prim.rule(*pt, *extra)
+    moved = []
+    for i in range(k):
+        q = list(pt)
+        q[i] += _STEP * max(1.0, abs(q[i]))
+        moved.append(prim.rule(*q, *extra))
+    for kind, make in (("symbols", lambda x, nm: Sym(nm, x)), ("Values", lambda x, nm: Value(x, nm))):
+        ops = [make(x, nm) for x, nm in zip(pt, names)]
+        try:
+            with enable_grad():
+                val, loc = prim.rule(*ops, *extra)
+        except Exception as e:  # the rule cannot run on this kind: it escapes the contract
+            raise TypeError(_refusal(prim, f"fails on {kind} ({type(e).__name__}: {e})")) from None
+        loc = tuple(loc)
+        if len(loc) != k:
+            raise TypeError(_refusal(prim, f"returns {len(loc)} local derivative(s) on {kind} "
+                                           f"for {k} operand(s)"))
+        results = [("its value", val, base_val, [mv[0] for mv in moved])]
+        results += [(f"its derivative d/d{names[j]}", loc[j], base_loc[j],
+                     [mv[1][j] for mv in moved]) for j in range(k)]
+        for what, r, r0, rs in results:
+            if isinstance(r, (Sym, Value)):
+                continue
+            if not isinstance(r, (int, float)) or isinstance(r, bool):
+                raise TypeError(_refusal(prim, f"returns {type(r).__name__} for {what} on {kind}"))
+            for i, ri in enumerate(rs):
+                r0f, rif = float(r0), float(ri)
+                if abs(rif - r0f) > 1e-12 * (1.0 + abs(r0f)):
+                    raise TypeError(_refusal(
+                        prim, f"escapes the rule contract: on {kind}, {what} is the plain float "
+                              f"{float(r)!r} although it depends on {names[i]} (so derivatives "
+                              "of it, e.g. the second derivative, would silently be 0)"))
+
+
+def _check_arrays(prim: Any, pts: list[tuple[float, ...]], extra: tuple[Any, ...]) -> None:
+    """Run the rule elementwise on arrays of the points (the Tensor path) and
+    compare with the float results."""
+    if prim.arity is None:
+        return  # n-ary primitives have no elementwise Tensor version
+    from ._vectorize import run_rule
+    ops = tuple(np.array([pt[i] for pt in pts]) for i in range(len(pts[0])))
+    try:
+        val, loc = run_rule(prim.rule, ops, extra, lambda mask, a, b: np.where(mask, a, b))
+    except Exception as e:  # the rule cannot run on arrays: it escapes the contract
+        raise TypeError(_refusal(prim, f"fails on arrays, the Tensor path ({type(e).__name__}: "
+                                       f"{e}); write it with arithmetic, comparisons and "
+                                       "autograd_core.math")) from None
+    names = _rule_names(prim, len(pts[0]))
+    for j, pt in enumerate(pts):
+        fv, floc = prim.rule(*pt, *extra)
+        got = [np.broadcast_to(np.asarray(val, dtype=float), (len(pts),))[j]]
+        got += [np.broadcast_to(np.asarray(d, dtype=float), (len(pts),))[j] for d in loc]
+        for what, a, b in zip(["its value"] + [f"its derivative d/d{nm}" for nm in names],
+                              got, [fv, *floc]):
+            if not abs(float(a) - float(b)) <= 1e-12 * (1.0 + abs(float(b))):
+                raise TypeError(_refusal(prim, f"gives {float(a)!r} on arrays but {float(b)!r} "
+                                               f"on floats for {what} at {pt!r}"))
+
+
+def _candidates(prim: Any, points: Sequence[Sequence[float]] | None) -> list[tuple[float, ...]]:
+    k = prim.arity if prim.arity is not None else 2
+    if points is not None:
+        out = []
+        for p in points:
+            p = tuple(float(x) for x in (p if isinstance(p, Sequence) else (p,)))
+            if prim.arity is not None and len(p) != prim.arity:
+                raise ValueError(f"primitive {prim.name!r}: point {p!r} has {len(p)} operand(s), "
+                                 f"the primitive takes {prim.arity}")
+            out.append(p)
+        return out
+    g = len(_GRID)
+    signed = [tuple(_GRID[(j + 3 * i) % g] for i in range(k)) for j in range(g)]
+    return signed + [tuple(abs(x) for x in p) for p in signed]
+
+
+def validate_primitive(prim: Any, *, points: Sequence[Sequence[float]] | None = None,
+                       example_param: Any = None, atol: float = 1e-9,
+                       rtol: float = 1e-7) -> None:
+    """Refuse a primitive whose rule escapes the rule contract (``TypeError``)
+    or whose derivatives disagree with finite differences (``ValueError``);
+    see :func:`autograd_core.primitive`."""
+    if prim.has_param and example_param is None:
+        raise TypeError(f"primitive {prim.name!r} has the parameter {prim.param!r}: pass "
+                        "example_param=<a typical value> so that its rule can be validated "
+                        "(or validate=False)")
+    extra = (example_param,) if prim.has_param else ()
+    usable: list[tuple[float, ...]] = []
+    for pt in _candidates(prim, points):
+        if any(abs(pt[0] - kk) < 1e-3 for kk in prim.kinks):
+            continue
+        if prim.check is not None and prim.check(*pt, *extra) is not None:
+            continue
+        try:
+            val, loc = prim.rule(*pt, *extra)
+            loc = tuple(loc)
+        except (ArithmeticError, ValueError):
+            continue
+        except Exception as e:
+            raise TypeError(_refusal(prim, f"fails on floats at {pt!r} ({type(e).__name__}: {e})")) from None
+        if len(loc) != len(pt):
+            raise TypeError(_refusal(prim, f"returns {len(loc)} local derivative(s) for "
+                                           f"{len(pt)} operand(s)"))
+        if all(math.isfinite(float(x)) for x in (val, *loc)):
+            usable.append(pt)
+        if len(usable) >= 3:
+            break
+    if not usable:
+        raise ValueError(f"primitive {prim.name!r}: no point of the default grid is inside its "
+                         "domain (or its values there are not finite); pass points=[...]")
+    _check_contract(prim, usable[0], extra)
+    _check_arrays(prim, usable, extra)
+
+    def fn(*v: Value) -> Value:
+        return apply(prim, *v, param=example_param) if prim.has_param else apply(prim, *v)
+
+    names = _rule_names(prim, len(usable[0]))
+
+    def labeled(pt: tuple[float, ...]) -> list[Value]:
+        return [Value(x, nm) for x, nm in zip(pt, names)]
+
+    for pt in usable:
+        rep = gradcheck(fn, labeled(pt), order=2, atol=atol, rtol=rtol, culprits=False)
+        if not rep:
+            what = "order 2 (its local derivatives, run on Values)" if all(
+                r.order == 2 for r in rep.failures) else "order 1"
+            raise ValueError(_refusal(prim, f"disagrees with finite differences at {what}:\n"
+                                            + str(rep)))
+    # kinks: declared ones must carry a convention between the one-sided derivatives;
+    # an undeclared corner at 0 is refused
+    if prim.kinks and not prim.convention:
+        raise ValueError(f"primitive {prim.name!r} declares kinks {prim.kinks} but no "
+                         "convention= saying which derivative the rule takes there")
+    for kk in sorted(set(prim.kinks) | {0.0}):
+        pt = (kk,) + usable[0][1:]
+        if prim.check is not None and prim.check(*pt, *extra) is not None:
+            continue
+        try:
+            rep = gradcheck(fn, labeled(pt), order=1, atol=atol, rtol=rtol, culprits=False)
+        except (ArithmeticError, ValueError):
+            continue
+        for r in rep.rows:
+            if r.input != 0:
+                continue
+            if r.kink and kk not in prim.kinks:
+                raise ValueError(_refusal(prim, f"is not differentiable at {r.name} = {kk:g} "
+                                                f"({r.note}) but kinks= does not declare it"))
+            if not r.ok:
+                what = ("takes a derivative outside the one-sided ones at its kink"
+                        if r.kink else "disagrees with finite differences")
+                raise ValueError(_refusal(prim, f"{what} at {r.name} = {kk:g}:\n{rep}"))

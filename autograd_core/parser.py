@@ -17,14 +17,24 @@ Grammar (loosest first; like Python)::
 So ``-x**2`` is ``-(x**2)``, ``2**-1`` is 0.5, ``2**3**2`` is 512 and ``^`` is
 the same as ``**``. Numbers: ``3``, ``0.5``, ``.5``, ``1e-3``.
 
-Functions: ``exp log sqrt sin cos tanh sigmoid relu softplus abs expm1 log1p
-erf erfc`` (one argument), ``leaky_relu(x, negative_slope=0.01)``,
-``elu(x, alpha=1)``, ``swish(x, beta=1)``, ``gelu(x, approximate=tanh)`` and
+Functions: ``exp log sqrt sin cos tanh sigmoid relu abs expm1 log1p erf erfc
+tan sinh cosh arcsin arccos arctan arcsinh arccosh arctanh log2 log10 sign floor
+ceil selu relu6 hardsigmoid hardswish mish softsign logsigmoid`` (one argument),
+``leaky_relu(x, negative_slope=0.01)``, ``elu(x, alpha=1)``, ``celu(x, alpha=1)``,
+``swish(x, beta=1)``, ``softplus(x, beta=1)``, ``gelu(x, approximate=tanh)``,
+``clip(x, lo, hi)`` and ``hardtanh(x, min_val=-1, max_val=1)`` (constant bounds),
+``arctan2(y, x) hypot(x, y) maximum(x, y) minimum(x, y) logaddexp(x, y)`` and
 ``prelu(x, alpha)`` (alpha may be a variable: a learnable slope). A parameter
 may also be given by position (``leaky_relu(x, 0.2)``); its value must be a
 constant expression (no variables). ``approximate`` takes one of the words
 ``none``, ``tanh``, ``sigmoid``, bare or quoted (``approximate="tanh"``); that
 is the only place a quoted string is accepted.
+
+Constants: ``e`` and ``pi`` (also ``π``) are Euler's number and π, unless a
+value is given for that name (then it is a variable like any other).
+
+A misspelt function or variable name gets a suggestion (``unknown function
+'sigmod' (did you mean 'sigmoid'?)``).
 
 Numbers combined with numbers are computed at once (``2*3`` is the constant
 6); constants in an operation with a Value become the primitive's parameter
@@ -38,30 +48,53 @@ Every problem raises ``ValueError`` naming what is wrong and the column
 
 from __future__ import annotations
 
+import difflib
 import keyword
 import math
 import numbers
 import re
 from typing import Any, Callable
 
+from . import engine as _engine
 from .engine import Value, prelu
 
-__all__ = ["parse", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH"]
+__all__ = ["parse", "FUNCTIONS", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH"]
 
 #: Longest expression accepted, in characters.
 MAX_LENGTH = 50_000
 #: Deepest nesting accepted (parentheses, unary signs, powers, calls).
 MAX_DEPTH = 100
 
-_ONE_ARG = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "softplus", "abs",
-            "expm1", "log1p", "erf", "erfc")
+_ONE_ARG = ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs",
+            "expm1", "log1p", "erf", "erfc",
+            "tan", "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh",
+            "log2", "log10", "sign", "floor", "ceil", "selu", "relu6", "hardsigmoid",
+            "hardswish", "mish", "softsign", "logsigmoid")
 #: function -> its keyword parameter (default in the engine's method)
 _WITH_PARAM = {"leaky_relu": "negative_slope", "elu": "alpha", "swish": "beta",
-               "gelu": "approximate"}
+               "gelu": "approximate", "softplus": "beta", "celu": "alpha"}
 _APPROXIMATE = ("none", "tanh", "sigmoid")
+#: two operands, both may be variables (engine functions of the same name)
+_TWO_ARG = ("arctan2", "hypot", "maximum", "minimum", "logaddexp")
+#: x and two constant bounds: function -> (names, defaults or None when required)
+_BOUNDS: dict[str, tuple[tuple[str, str], tuple[float, float] | None]] = {
+    "clip": (("lo", "hi"), None), "hardtanh": (("min_val", "max_val"), (-1.0, 1.0))}
 
 #: Every function name the parser knows.
-FUNCTIONS: tuple[str, ...] = _ONE_ARG + tuple(_WITH_PARAM) + ("prelu",)
+FUNCTIONS: tuple[str, ...] = (_ONE_ARG + tuple(_WITH_PARAM) + ("prelu",) + _TWO_ARG
+                              + tuple(_BOUNDS))
+
+#: Named constants (a value given for the name takes precedence).
+CONSTANTS: dict[str, float] = {"e": math.e, "pi": math.pi, "π": math.pi}
+
+
+def _did_you_mean(name: str, candidates: Any) -> str:
+    """`` (did you mean 'sigmoid'?)`` for the closest candidate, or ``""``."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    if not close and len(name) > 1:  # case slips: Sigmoid, EXP
+        close = [c for c in candidates if c.lower() == name.lower()][:1]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
 
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -254,15 +287,18 @@ class _Parser:
         if not name.isidentifier():
             raise _fail(f"{name!r} is not a valid name", col)
 
-    def variable(self, name: str, col: int) -> Value:
+    def variable(self, name: str, col: int) -> Value | float:
         self._check_name(name, col)
         leaf = self.leaves.get(name)
         if leaf is not None:
             return leaf
         if name not in self.values:
+            if name in CONSTANTS:
+                return CONSTANTS[name]
             if name in FUNCTIONS:
                 raise _fail(f"{name!r} is a function: call it as {name}(...)", col)
-            raise _fail(f"no value given for {name!r}", col)
+            hint = _did_you_mean(name, [*self.values, *CONSTANTS])
+            raise _fail(f"no value given for {name!r}{hint}", col)
         v = self.values[name]
         leaf = v if isinstance(v, Value) else Value(v, name)
         self.leaves[name] = leaf
@@ -272,7 +308,8 @@ class _Parser:
     def call(self, name: str, col: int, depth: int) -> Operand:
         self._check_name(name, col)
         if name not in FUNCTIONS:
-            raise _fail(f"unknown function {name!r} (known: {', '.join(FUNCTIONS)})", col)
+            hint = _did_you_mean(name, FUNCTIONS)
+            raise _fail(f"unknown function {name!r}{hint} (known: {', '.join(FUNCTIONS)})", col)
         open_col = self.take()[2]
         depth = self.deeper(depth, open_col)
         args: list[tuple[Operand, int]] = []
@@ -353,6 +390,40 @@ def _apply(name: str, col: int, args: list[tuple[Operand, int]],
         if len(args) != 1:
             raise _fail(f"{name}() takes 1 argument, got {len(args)}", col)
         params: tuple[Any, ...] = ()
+    elif name in _TWO_ARG:
+        if kwargs:
+            key, (_, kcol) = next(iter(kwargs.items()))
+            raise _fail(f"{name}() takes no keyword argument {key}=", kcol)
+        if len(args) != 2:
+            raise _fail(f"{name}() takes 2 arguments, got {len(args)}", col)
+        params = ()
+    elif name in _BOUNDS:
+        (lo_name, hi_name), defaults = _BOUNDS[name]
+        for key, (_, kcol) in kwargs.items():
+            if key not in (lo_name, hi_name):
+                raise _fail(f"{name}() has no parameter {key}= (it takes {lo_name}=, {hi_name}=)",
+                            kcol)
+        if not args or len(args) > 3:
+            raise _fail(f"{name}() takes x, {lo_name} and {hi_name}", col)
+        given = dict(zip((lo_name, hi_name), args[1:]))
+        for key, v in kwargs.items():
+            if key in given:
+                raise _fail(f"{name}() got {key} twice", v[1])
+            given[key] = v
+        bounds = []
+        for key, default in zip((lo_name, hi_name), defaults or (None, None)):
+            if key not in given:
+                if default is None:
+                    raise _fail(f"{name}() needs {key}", col)
+                bounds.append(default)
+                continue
+            v, vcol = given[key]
+            v = _constant(name, f"{key}", v, vcol)
+            if math.isnan(v):
+                raise _fail(f"{name}() {key} must not be nan", vcol)
+            bounds.append(v)
+        args = args[:1]
+        params = tuple(bounds)
     elif name == "prelu":
         if kwargs:
             extra = set(kwargs) - {"alpha"}
@@ -389,6 +460,8 @@ def _apply(name: str, col: int, args: list[tuple[Operand, int]],
             if type(x) is float and type(alpha) is float:
                 return prelu(Value(x), alpha).data
             return prelu(x, alpha)
+        if name in _TWO_ARG:
+            return getattr(_engine, name)(x, args[1][0])  # two numbers give a number
         as_value = type(x) is float
         v = Value(x) if as_value else x
         out = abs(v) if name == "abs" else getattr(v, name)(*params)

@@ -23,6 +23,9 @@ listed in ``convention`` and in the README.
 from __future__ import annotations
 
 import math
+import re
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import mul as _mul
 from typing import Any, Callable
@@ -40,6 +43,9 @@ class Primitive:
     ``param`` the name of its one non-differentiable parameter (or ``None``),
     ``symbol`` how it is written (``"+"`` for infix operators, else a
     function name), ``kinks`` the points where it is not differentiable.
+
+    Calling a primitive applies it: ``softsign(x)`` is
+    ``autograd_core.apply(softsign, x)`` (a new node of the graph).
     """
 
     name: str
@@ -60,18 +66,96 @@ class Primitive:
     def infix(self) -> bool:
         return self.symbol in ("+", "-", "*", "/", "**")
 
+    def __call__(self, *operands: Any, param: Any = None) -> Any:
+        """Apply the primitive to Values (or numbers) -- or elementwise to Tensors:
+        a new graph node."""
+        if any(type(o).__name__ == "Tensor" for o in operands):
+            from .tensor import Tensor, _apply_ew  # the tensor module imports this one
+            if self.arity is None or len(operands) != self.arity:
+                raise TypeError(f"{self.name} on Tensors takes {self.arity} operand(s) "
+                                f"elementwise, got {len(operands)}")
+            if self.has_param and param is None:
+                raise TypeError(f"{self.name} needs its parameter {self.param!r}")
+            ops = tuple(o if isinstance(o, Tensor) else Tensor(o) for o in operands)
+            return _apply_ew(self, ops, param)
+        from .engine import apply  # the engine imports this module
+        return apply(self, *operands, param=param)
+
 
 PRIMITIVES: dict[str, Primitive] = {}
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SYMBOLS = ("+", "-", "*", "/", "**", "σ")
 
-def primitive(name: str, **spec: Any) -> Callable[[Callable[..., Any]], Primitive]:
-    """Register the decorated rule as a primitive called ``name``."""
+
+def _check_name(name: Any, what: str = "primitive name") -> None:
+    """Names reach generated code, DOT and HTML: a plain identifier-like word only."""
+    if type(name) is not str:
+        raise TypeError(f"{what} must be a str, not {type(name).__name__}")
+    if not _NAME.match(name) or len(name) > 64:
+        raise ValueError(f"{what} {name!r} is not a plain identifier-like word "
+                         "(letters, digits and _, not starting with a digit, at most 64 characters)")
+
+
+def primitive(name: str, *, arity: int | None = 1, param: str | None = None,
+              symbol: str | None = None, check: Callable[..., BaseException | None] | None = None,
+              kinks: Sequence[float] = (), convention: str = "", validate: bool | None = None,
+              points: Sequence[Sequence[float]] | None = None, example_param: Any = None,
+              **fields: Any) -> Callable[[Callable[..., Any]], Primitive]:
+    """Register the decorated rule as a primitive called ``name``.
+
+    The rule takes the operands (then the parameter, if ``param`` names one)
+    and returns ``(value, local_derivatives)``: the result and the tuple of
+    ∂result/∂operand, one per operand. It must be written with the functions
+    of :mod:`autograd_core.math` (``exp``, ``log``, ``div``, ...) and
+    arithmetic, never ``math.*`` or ``float()``: the same rule runs on floats,
+    on Values (``create_graph``, second derivatives), on symbols (``explain``)
+    and on arrays (Tensor). Comparisons (``x > 0``) are allowed; where the
+    function has a corner list it in ``kinks`` and say which derivative the
+    rule takes there in ``convention``.
+
+    ``check(*operands[, param])`` may return an exception for a domain error
+    (raised before any node is made). ``name`` and ``symbol`` must be plain
+    identifier-like words.
+
+    Validation (``validate``; on by default for operations defined outside
+    this package): the rule is run on floats, Values and symbols, and a rule
+    that escapes the contract (a plain float where a Value or symbol was
+    expected, e.g. ``math.exp(x)``) is refused with a ``TypeError`` naming
+    the rule and the offending call; its first and second derivatives are
+    checked against finite differences at a few points (``points``: operand
+    tuples, default a grid of the domain; ``example_param``: the parameter
+    value used there), and every kink found must be declared in ``kinks``
+    with a derivative between the one-sided ones (``ValueError`` otherwise).
+    Other keyword arguments (``doc``, ...) are fields of :class:`Primitive`.
+    """
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    internal = caller == __package__ or caller.startswith(f"{__package__}.")
+    _check_name(name)
+    if symbol is not None and symbol not in _SYMBOLS and not internal:
+        _check_name(symbol, "primitive symbol")
+    if arity is not None and (isinstance(arity, bool) or not isinstance(arity, int) or arity < 1):
+        raise ValueError(f"arity must be a positive int or None (n-ary), not {arity!r}")
+    if param is not None:
+        _check_name(param, "primitive param")
+    if check is not None and not callable(check):
+        raise TypeError(f"check must be callable or None, not {type(check).__name__}")
+    kinks = tuple(float(k) for k in kinks)
+    if validate is None:  # the package's own table is swept by its tests instead
+        validate = not internal
 
     def register(rule: Callable[..., Any]) -> Primitive:
+        if not callable(rule):
+            raise TypeError(f"primitive {name!r}: the rule must be callable, not {type(rule).__name__}")
         if name in PRIMITIVES:
             raise ValueError(f"primitive {name!r} is defined twice")
-        spec.setdefault("symbol", name)
-        prim = Primitive(name=name, rule=rule, doc=(rule.__doc__ or "").strip(), **spec)
+        fields.setdefault("doc", (rule.__doc__ or "").strip())
+        prim = Primitive(name=name, rule=rule, arity=arity, param=param,
+                         symbol=name if symbol is None else symbol, check=check, kinks=kinks,
+                         convention=convention, **fields)
+        if validate:
+            from .gradcheck import validate_primitive  # gradcheck imports the engine
+            validate_primitive(prim, points=points, example_param=example_param)
         PRIMITIVES[name] = prim
         return prim
 
@@ -178,13 +262,17 @@ def _div(x, y):
 export_as(_div, lambda F, x, y: x / y)
 
 
-@primitive("pow", arity=2, symbol="**", check=_pow_check)
+@primitive("pow", arity=2, symbol="**", check=_pow_check,
+           convention="at x = 0: d/dx as the x ** c rule (0 at y = 0), d/dy = 0 (as PyTorch)")
 def _pow(x, y):
-    """x ** y, differentiable in both; d/dy is 0 where the result is 0."""
+    """x ** y, differentiable in both. At a zero base d/dy is 0 (0 ** y is 0
+    for every y > 0) and at (0, 0) d/dx is 0, as the rule of ``x ** 0.0``."""
     out = m.pow(x, y)
-    d_base = m.pow(x, y - 1.0) * y
+    if m.value_of(x) == 0.0:
+        d_base = 0.0 if m.value_of(y) == 0.0 else m.pow(x, y - 1.0) * y
+        return out, (d_base, 0.0)
     d_exp = out * m.log(x) if m.value_of(out) != 0.0 else 0.0
-    return out, (d_base, d_exp)
+    return out, (m.pow(x, y - 1.0) * y, d_exp)
 
 
 export_as(_pow, lambda F, x, y: F.pow(x, y))
@@ -262,9 +350,9 @@ export_as(_pow_const, lambda F, x, c: F.pow(x, c))
 @primitive("rpow_const", param="c", symbol="**",
            check=lambda x, c: _pow_check(c, x))
 def _rpow_const(x, c):
-    """c ** x; the derivative is 0 where the result is 0."""
+    """c ** x; the derivative is 0 where the result is 0 and for c = 0 (0 ** 0 = 1)."""
     out = m.pow(c, x)
-    d = out * m.log(c) if m.value_of(out) != 0.0 else 0.0
+    d = out * m.log(c) if m.value_of(out) != 0.0 and c != 0.0 else 0.0
     return out, (d,)
 
 
@@ -289,7 +377,7 @@ def _abs(x):
         return x, (1.0,)
     if x < 0.0:
         return -x, (-1.0,)
-    return (0.0 if x == 0.0 else x), (0.0,)  # |±0| = 0; nan stays nan
+    return (0.0 if m.value_of(x) == 0.0 else x), (0.0,)  # |±0| = 0; nan stays nan
 
 
 # the frameworks' own abs has the derivative 1 (jax) or 0 (torch) at 0: spell out abs'(0) = 0
@@ -483,6 +571,12 @@ _GELU_C = 0.044715
 @primitive("gelu_tanh")
 def _gelu_tanh(x):
     """0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))"""
+    # past |x| = 1e5 tanh is ±1 exactly (the formula gives x or -0 and 1 or 0), and
+    # x³ may overflow (inf * 0 = nan): use those exact values
+    if x > 1e5:
+        return x, (1.0,)
+    if x < -1e5:
+        return x * 0.0, (0.0,)
     t = m.tanh(m.SQRT_2_OVER_PI * (x + _GELU_C * (x * x * x)))
     dt = m.SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_C * (x * x))
     return 0.5 * x * (1.0 + t), (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dt,)
@@ -521,3 +615,406 @@ def _dot_const(*args):
 
 
 export_as(_dot_const, lambda F, *args: F.sum([w * x for w, x in zip(args[:-1], args[-1])]))
+
+
+# ============================================================ the wider function set
+# Trigonometric and hyperbolic functions, logarithms in base 2 and 10, rounding,
+# two-operand functions and more activations. Same conventions as above:
+# domain errors are raised by ``check`` before any node is made; at a kink the
+# derivative chosen is listed in ``convention`` (and in the README).
+
+def _interval_check(name: str, lo: float, hi: float, closed: bool, why: str = ""):
+    """A check refusing x outside [lo, hi] (closed) or (lo, hi) (open)."""
+    def check(x: float) -> BaseException | None:
+        bad = (x < lo or x > hi) if closed else (x <= lo or x >= hi)
+        if bad:
+            span = f"[{fmt(lo)}, {fmt(hi)}]" if closed else f"({fmt(lo)}, {fmt(hi)})"
+            return ValueError(f"{name}({fmt(x)}): argument must be in {span}{why}")
+        return None
+    return check
+
+
+def _named_log_check(name: str):
+    def check(x: float) -> BaseException | None:
+        err = _log_check(x)
+        return None if err is None else ValueError(str(err).replace("log(", f"{name}(", 1))
+    return check
+
+
+def _nonzero_param_check(name: str, param: str):
+    def check(x: float, p: float) -> BaseException | None:
+        if p == 0.0:
+            return ValueError(f"{name}: {param} must not be 0")
+        return None
+    return check
+
+
+def _bounds_check(name: str):
+    def check(x: float, bounds: tuple[float, float]) -> BaseException | None:
+        lo, hi = bounds
+        if not lo <= hi:
+            return ValueError(f"{name}: the lower bound {fmt(lo)} must not exceed the upper "
+                              f"bound {fmt(hi)}")
+        return None
+    return check
+
+
+@primitive("tan")
+def _tan(x):
+    """tangent (no error near pi/2 + k*pi: floats never hit the poles exactly)"""
+    t = m.tan(x)
+    return t, (1.0 + t * t,)
+
+
+export_as(_tan, lambda F, x: F.tan(x))
+
+
+@primitive("sinh")
+def _sinh(x):
+    """hyperbolic sine (±inf past the float range)"""
+    return m.sinh(x), (m.cosh(x),)
+
+
+export_as(_sinh, lambda F, x: F.sinh(x))
+
+
+@primitive("cosh")
+def _cosh(x):
+    """hyperbolic cosine (inf past the float range)"""
+    return m.cosh(x), (m.sinh(x),)
+
+
+export_as(_cosh, lambda F, x: F.cosh(x))
+
+
+@primitive("arcsin", check=_interval_check("arcsin", -1.0, 1.0, True))
+def _arcsin(x):
+    """inverse sine on [-1, 1]; the derivative at ±1 is inf"""
+    return m.arcsin(x), (m.div(1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
+
+
+export_as(_arcsin, lambda F, x: F.arcsin(x))
+
+
+@primitive("arccos", check=_interval_check("arccos", -1.0, 1.0, True))
+def _arccos(x):
+    """inverse cosine on [-1, 1]; the derivative at ±1 is -inf"""
+    return m.arccos(x), (m.div(-1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
+
+
+export_as(_arccos, lambda F, x: F.arccos(x))
+
+
+@primitive("arctan")
+def _arctan(x):
+    """inverse tangent"""
+    return m.arctan(x), (m.div(1.0, 1.0 + x * x),)
+
+
+export_as(_arctan, lambda F, x: F.arctan(x))
+
+
+@primitive("arcsinh")
+def _arcsinh(x):
+    """inverse hyperbolic sine; derivative 1 / hypot(x, 1), finite for every float"""
+    return m.arcsinh(x), (m.div(1.0, m.hypot(x, 1.0)),)
+
+
+export_as(_arcsinh, lambda F, x: F.arcsinh(x))
+
+
+@primitive("arccosh", check=lambda x: (
+    ValueError(f"arccosh({fmt(x)}): argument must be >= 1") if x < 1.0 else None))
+def _arccosh(x):
+    """inverse hyperbolic cosine on [1, inf); the derivative at 1 is inf"""
+    return m.arccosh(x), (m.div(1.0, m.sqrt(x - 1.0) * m.sqrt(x + 1.0)),)
+
+
+export_as(_arccosh, lambda F, x: F.arccosh(x))
+
+
+@primitive("arctanh", check=_interval_check("arctanh", -1.0, 1.0, False,
+                                            " (arctanh(±1) is infinite)"))
+def _arctanh(x):
+    """inverse hyperbolic tangent on (-1, 1)"""
+    return m.arctanh(x), (m.div(1.0, (1.0 - x) * (1.0 + x)),)
+
+
+export_as(_arctanh, lambda F, x: F.arctanh(x))
+
+
+@primitive("log2", check=_named_log_check("log2"))
+def _log2(x):
+    """logarithm in base 2 (exact at powers of 2)"""
+    return m.log2(x), (m.div(1.0 / m.LN2, x),)
+
+
+export_as(_log2, lambda F, x: F.log2(x))
+
+
+@primitive("log10", check=_named_log_check("log10"))
+def _log10(x):
+    """logarithm in base 10 (exact at powers of 10)"""
+    return m.log10(x), (m.div(1.0 / m.LN10, x),)
+
+
+export_as(_log10, lambda F, x: F.log10(x))
+
+
+@primitive("sign", convention="sign' = 0 everywhere, also at the jump x = 0")
+def _sign(x):
+    """-1, 0 or 1 (sign(0) = 0)"""
+    return m.sign(x), (0.0,)
+
+
+export_as(_sign, lambda F, x: F.sign(x))
+
+
+@primitive("floor", convention="floor' = 0 everywhere, also at the integers where it jumps")
+def _floor(x):
+    """the largest integer <= x"""
+    return m.floor(x), (0.0,)
+
+
+export_as(_floor, lambda F, x: F.floor(x))
+
+
+@primitive("ceil", convention="ceil' = 0 everywhere, also at the integers where it jumps")
+def _ceil(x):
+    """the smallest integer >= x"""
+    return m.ceil(x), (0.0,)
+
+
+export_as(_ceil, lambda F, x: F.ceil(x))
+
+
+# ------------------------------------------------------------- two operands
+
+@primitive("hypot", arity=2, kinks=(0.0,),
+           convention="at (0, 0) both partial derivatives are 0 (the cone's tip)")
+def _hypot(x, y):
+    """sqrt(x² + y²) without overflow or underflow"""
+    h = m.hypot(x, y)
+    if m.value_of(h) == 0.0:
+        return h, (0.0, 0.0)
+    return h, (m.div(x, h), m.div(y, h))
+
+
+export_as(_hypot, lambda F, x, y: F.hypot(x, y))
+
+
+@primitive("arctan2", arity=2,
+           convention="at (0, 0) both partial derivatives are 0; the value follows IEEE "
+                      "(arctan2(0, -0.0) = pi)")
+def _arctan2(y, x):
+    """the angle of the point (x, y) in [-pi, pi]; operands (y, x) as numpy's"""
+    out = m.arctan2(y, x)
+    r = m.hypot(x, y)
+    if m.value_of(r) == 0.0:
+        return out, (0.0, 0.0)
+    return out, (m.div(m.div(x, r), r), m.neg(m.div(m.div(y, r), r)))
+
+
+export_as(_arctan2, lambda F, y, x: F.arctan2(y, x))
+
+
+@primitive("maximum", arity=2, convention="at a tie x = y each operand gets 1/2 (as PyTorch)")
+def _maximum(x, y):
+    """the larger of x and y (nan if either is nan)"""
+    if x > y:
+        return x, (1.0, 0.0)
+    if x < y:
+        return y, (0.0, 1.0)
+    if m.value_of(x) == m.value_of(y):
+        return x, (0.5, 0.5)
+    return x + y, (m.nan, m.nan)  # a nan operand
+
+
+export_as(_maximum, lambda F, x, y: F.maximum(x, y))
+
+
+@primitive("minimum", arity=2, convention="at a tie x = y each operand gets 1/2 (as PyTorch)")
+def _minimum(x, y):
+    """the smaller of x and y (nan if either is nan)"""
+    if x < y:
+        return x, (1.0, 0.0)
+    if x > y:
+        return y, (0.0, 1.0)
+    if m.value_of(x) == m.value_of(y):
+        return x, (0.5, 0.5)
+    return x + y, (m.nan, m.nan)
+
+
+export_as(_minimum, lambda F, x, y: F.minimum(x, y))
+
+def _logaddexp_sorted(hi, lo):
+    """log(e^hi + e^lo) for hi >= lo, and its two partial derivatives."""
+    if m.value_of(hi) == m.inf or m.value_of(lo) == -m.inf:  # (inf, ·) or (·, -inf)
+        return hi, (1.0, 0.0)
+    d = lo - hi
+    return hi + m.softplus(d), (m.sigmoid(-d), m.sigmoid(d))
+
+
+@primitive("logaddexp", arity=2)
+def _logaddexp(x, y):
+    """log(exp(x) + exp(y)), stable for any x, y"""
+    if x >= y:
+        return _logaddexp_sorted(x, y)
+    if x < y:
+        out, (dy, dx) = _logaddexp_sorted(y, x)
+        return out, (dx, dy)
+    return x + y, (m.nan, m.nan)
+
+
+export_as(_logaddexp, lambda F, x, y: F.logaddexp(x, y))
+
+def _clamp(x, lo, hi, at_bound):
+    """x clamped to [lo, hi] and its derivative; ``at_bound`` is the derivative
+    at x = lo and x = hi (nan gives nan with derivative 0)."""
+    if x < lo:
+        return lo, 0.0
+    if x > hi:
+        return hi, 0.0
+    if x > lo:
+        if x < hi:
+            return x, 1.0
+        return x, at_bound
+    if x >= lo:
+        return x, at_bound
+    return x, 0.0
+
+
+@primitive("clip", param="bounds", check=_bounds_check("clip"),
+           convention="clip'(x) = 1 at x = lo and x = hi (inside the closed interval, "
+                      "as torch.clamp)")
+def _clip(x, bounds):
+    """x limited to [lo, hi], bounds = (lo, hi) constants"""
+    v, d = _clamp(x, bounds[0], bounds[1], 1.0)
+    return v, (d,)
+
+
+export_as(_clip,
+          lambda F, x, b: F.where(x < b[0], b[0] + 0.0 * x, F.where(x > b[1], b[1] + 0.0 * x, x)))
+
+
+# ------------------------------------------------------------- activations
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@primitive("selu", kinks=(0.0,),
+           convention="selu'(0) = scale * alpha (the x <= 0 branch, as elu and PyTorch)")
+def _selu(x):
+    """scale * elu(x, alpha) with the self-normalising constants
+    alpha = 1.6732632423543772, scale = 1.0507009873554805"""
+    v, (d,) = _elu.rule(x, _SELU_ALPHA)
+    return _SELU_SCALE * v, (_SELU_SCALE * d,)
+
+
+export_as(_selu,
+          lambda F, x: _SELU_SCALE * F.where(x > 0.0, x, _SELU_ALPHA * F.expm1(F.where(x > 0.0, 0.0 * x, x))))
+
+
+@primitive("celu", param="alpha", kinks=(0.0,), check=_nonzero_param_check("celu", "alpha"),
+           convention="celu'(0) = 1 (continuous; only the second derivative jumps)")
+def _celu(x, alpha):
+    """x if x > 0 else alpha * (exp(x / alpha) - 1)"""
+    if x > 0.0:
+        return x, (1.0,)
+    u = x / alpha
+    return alpha * m.expm1(u), (m.exp(u),)
+
+
+export_as(_celu,
+          lambda F, x, alpha: F.where(x > 0.0, x, alpha * F.expm1(F.where(x > 0.0, 0.0 * x, x) / alpha)))
+
+
+@primitive("hardtanh", param="bounds", check=_bounds_check("hardtanh"),
+           convention="hardtanh'(x) = 0 at x = min_val and x = max_val (as PyTorch)")
+def _hardtanh(x, bounds):
+    """x limited to [min_val, max_val], bounds = (min_val, max_val)"""
+    v, d = _clamp(x, bounds[0], bounds[1], 0.0)
+    return v, (d,)
+
+
+export_as(_hardtanh,
+          lambda F, x, b: F.where(x <= b[0], b[0] + 0.0 * x, F.where(x >= b[1], b[1] + 0.0 * x, x)))
+
+
+@primitive("relu6", kinks=(0.0, 6.0), convention="relu6'(0) = relu6'(6) = 0 (as PyTorch)")
+def _relu6(x):
+    """min(max(0, x), 6)"""
+    v, d = _clamp(x, 0.0, 6.0, 0.0)
+    return v, (d,)
+
+
+export_as(_relu6, lambda F, x: F.where(x <= 0.0, 0.0 * x, F.where(x >= 6.0, 6.0 + 0.0 * x, x)))
+
+
+@primitive("hardsigmoid", kinks=(-3.0, 3.0),
+           convention="hardsigmoid'(±3) = 0 (as PyTorch)")
+def _hardsigmoid(x):
+    """relu6(x + 3) / 6"""
+    v, d = _clamp(x + 3.0, 0.0, 6.0, 0.0)
+    return v / 6.0, (d / 6.0,)
+
+
+export_as(_hardsigmoid,
+          lambda F, x: F.where(x <= -3.0, 0.0 * x, F.where(x >= 3.0, 1.0 + 0.0 * x, (x + 3.0) / 6.0)))
+
+
+@primitive("hardswish", kinks=(-3.0, 3.0),
+           convention="hardswish'(-3) = 0 and hardswish'(3) = 1 (the outer pieces, as PyTorch)")
+def _hardswish(x):
+    """x * relu6(x + 3) / 6"""
+    if x <= -3.0:
+        return 0.0, (0.0,)
+    if x >= 3.0:
+        return x, (1.0,)
+    if x > -3.0:
+        return x * (x + 3.0) / 6.0, (x / 3.0 + 0.5,)
+    return x, (0.0,)  # nan
+
+
+export_as(_hardswish,
+          lambda F, x: F.where(x <= -3.0, 0.0 * x, F.where(x >= 3.0, x, x * (x + 3.0) / 6.0)))
+
+
+@primitive("mish")
+def _mish(x):
+    """x * tanh(softplus(x))"""
+    t = m.tanh(m.softplus(x))
+    return x * t, (t + x * (1.0 - t * t) * m.sigmoid(x),)
+
+
+export_as(_mish, lambda F, x: x * F.tanh(F.softplus(x)))
+
+
+@primitive("softsign", kinks=(0.0,),
+           convention="smooth at 0 to first order (softsign'(0) = 1); the second derivative jumps")
+def _softsign(x):
+    """x / (1 + |x|)"""
+    a = (1.0 + x) if x >= 0.0 else (1.0 - x)
+    return m.div(x, a), (m.div(1.0, a * a),)
+
+
+export_as(_softsign, lambda F, x: x / (1.0 + F.abs(x)))
+
+
+@primitive("logsigmoid")
+def _logsigmoid(x):
+    """log σ(x) = -softplus(-x), stable for any x"""
+    return -m.softplus(-x), (m.sigmoid(-x),)
+
+
+export_as(_logsigmoid, lambda F, x: -F.softplus(-x))
+
+
+@primitive("softplus_beta", param="beta", check=_nonzero_param_check("softplus", "beta"))
+def _softplus_beta(x, beta):
+    """softplus(beta * x) / beta (exact: no linear cut-off past beta * x > 20)"""
+    return m.softplus(x * beta) / beta, (m.sigmoid(x * beta),)
+
+
+export_as(_softplus_beta, lambda F, x, beta: F.softplus(x * beta) / beta)

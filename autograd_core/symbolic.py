@@ -35,7 +35,7 @@ from typing import Any
 
 from . import _math as m
 
-__all__ = ["Sym", "fmt_number", "literal"]
+__all__ = ["Sym", "Expr", "expr_scope", "fmt_number", "literal"]
 
 # Binding strength, loosest first.
 ADD, MUL, NEG, POW, ATOM = 1, 2, 3, 4, 5
@@ -55,8 +55,13 @@ def literal() -> Iterator[None]:
         _simplify.reset(token)
 
 
+_NAMED = {math.e: "e", math.pi: "pi"}
+
+
 def fmt_number(x: float) -> str:
-    """A number as a formula shows it: ``1``, ``-1``, ``0.25``, ``1e-10``, ``inf``."""
+    """A number as a formula shows it: ``1``, ``-1``, ``0.25``, ``1e-10``,
+    ``inf``; Euler's number and π (exactly the floats ``math.e``, ``math.pi``)
+    as ``e`` and ``pi``."""
     x = float(x)
     if x != x:
         return "nan"
@@ -64,6 +69,8 @@ def fmt_number(x: float) -> str:
         return "inf" if x > 0 else "-inf"
     if x == 0.0:
         return "0"
+    if abs(x) in _NAMED:  # the parser's constants e and pi, by name
+        return ("-" if x < 0 else "") + _NAMED[abs(x)]
     if x == math.floor(x) and abs(x) < 1e15:
         return str(int(x))
     s = repr(x)
@@ -254,6 +261,56 @@ class Sym:
     def erfc(self) -> Sym:
         return _call("erfc", self, m.erfc(self.value))
 
+    def tan(self) -> Sym:
+        return _call("tan", self, m.tan(self.value))
+
+    def sinh(self) -> Sym:
+        return _call("sinh", self, m.sinh(self.value))
+
+    def cosh(self) -> Sym:
+        return _call("cosh", self, m.cosh(self.value))
+
+    def arcsin(self) -> Sym:
+        return _call("arcsin", self, m.arcsin(self.value))
+
+    def arccos(self) -> Sym:
+        return _call("arccos", self, m.arccos(self.value))
+
+    def arctan(self) -> Sym:
+        return _call("arctan", self, m.arctan(self.value))
+
+    def arcsinh(self) -> Sym:
+        return _call("arcsinh", self, m.arcsinh(self.value))
+
+    def arccosh(self) -> Sym:
+        return _call("arccosh", self, m.arccosh(self.value))
+
+    def arctanh(self) -> Sym:
+        return _call("arctanh", self, m.arctanh(self.value))
+
+    def log2(self) -> Sym:
+        return _call("log2", self, m.log2(self.value))
+
+    def log10(self) -> Sym:
+        return _call("log10", self, m.log10(self.value))
+
+    def sign(self) -> Sym:
+        return _call("sign", self, m.sign(self.value))
+
+    def floor(self) -> Sym:
+        return _call("floor", self, m.floor(self.value))
+
+    def ceil(self) -> Sym:
+        return _call("ceil", self, m.ceil(self.value))
+
+    def hypot(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _call2("hypot", self, o, m.hypot(self.value, o.value))
+
+    def arctan2(self, other: Any) -> Sym:
+        o = _sym(other)
+        return NotImplemented if o is None else _call2("arctan2", self, o, m.arctan2(self.value, o.value))
+
 
 # ---------------------------------------------------------------- helpers
 
@@ -267,6 +324,10 @@ def _sym(x: Any) -> Sym | None:
 
 def _call(name: str, a: Sym, value: float) -> Sym:
     return Sym(f"{name}({a.text})", value, ATOM)
+
+
+def _call2(name: str, a: Sym, b: Sym, value: float) -> Sym:
+    return Sym(f"{name}({a.text}, {b.text})", value, ATOM)
 
 
 def _add(a: Sym, b: Sym) -> Sym:
@@ -363,3 +424,379 @@ def _neg(a: Sym) -> Sym:
     if _simplify.get() and a.inner is not None:
         return a.inner
     return Sym(f"-{a.wrap(MUL)}", value, NEG, inner=a)
+
+
+# ---------------------------------------------------------------- simplified formulas
+
+class Expr:
+    """A formula in a small canonical form, for whole derivatives in terms of
+    the inputs: a sum of terms ``coef · Π base^exponent``. Like terms merge
+    (``x·w + x·w`` is ``2·x·w``), equal bases multiply into one power
+    (``x·x`` is ``x^2``, ``2·x·0.5·(x^2 + y^2)^(-0.5)`` is
+    ``x/sqrt(x^2 + y^2)``), numbers fold, ``sqrt(u)`` is ``u^0.5``. A base is
+    an input's name, a function call (``exp(-x·w - b)``) or a sum of several
+    terms. Like :class:`Sym` it carries its value and works with the rules of
+    :mod:`autograd_core.primitives` (comparisons answer from the value).
+    Build one with :meth:`symbol` or :meth:`number`; read :attr:`text`."""
+
+    __slots__ = ("terms", "value", "_text")
+
+    def __init__(self, terms: dict[tuple[tuple[str, float], ...], float], value: float,
+                 bases: dict[str, Expr | None] | None = None) -> None:
+        self.terms = {k: c for k, c in terms.items() if c != 0.0}
+        self.value = float(value)
+        self._text: str | None = None
+        if bases:
+            _bases().update(bases)
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def symbol(cls, name: str, value: Any) -> Expr:
+        """An input called ``name`` with its value."""
+        _bases().setdefault(name, None)
+        return cls({((name, 1.0),): 1.0}, float(value))
+
+    @classmethod
+    def number(cls, x: Any) -> Expr:
+        x = float(x)
+        return cls({(): x} if x != 0.0 else {}, x)
+
+    @property
+    def data(self) -> float:
+        return self.value
+
+    @property
+    def num(self) -> float | None:
+        """The number, when the formula is a plain number."""
+        if not self.terms:
+            return 0.0
+        if len(self.terms) == 1 and () in self.terms:
+            return self.terms[()]
+        return None
+
+    def __float__(self) -> float:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"Expr({self.text!r}, {self.value!r})"
+
+    def __str__(self) -> str:
+        return self.text
+
+    # ------------------------------------------------------------ printing
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = _expr_text(self)
+        return self._text
+
+    @property
+    def prec(self) -> int:
+        if len(self.terms) > 1:
+            return ADD
+        if not self.terms:
+            return ATOM
+        (key, c), = self.terms.items()
+        if c < 0:
+            return NEG
+        if not key or (len(key) == 1 and key[0][1] == 1.0 and c == 1.0):
+            return ATOM
+        return MUL
+
+    # ------------------------------------------------------------ comparisons
+    def _v(self, other: Any) -> float:
+        if isinstance(other, (Expr, Sym)):
+            return other.value
+        if _is_real(other):
+            return float(other)
+        raise TypeError(f"cannot compare an Expr with {type(other).__name__}")
+
+    def __lt__(self, o: Any) -> bool:
+        return self.value < self._v(o)
+
+    def __le__(self, o: Any) -> bool:
+        return self.value <= self._v(o)
+
+    def __gt__(self, o: Any) -> bool:
+        return self.value > self._v(o)
+
+    def __ge__(self, o: Any) -> bool:
+        return self.value >= self._v(o)
+
+    def __eq__(self, o: object) -> bool:
+        if isinstance(o, (Expr, Sym)) or _is_real(o):
+            return self.value == self._v(o)
+        return NotImplemented
+
+    def __ne__(self, o: object) -> bool:
+        eq = self.__eq__(o)
+        return eq if eq is NotImplemented else not eq
+
+    __hash__ = object.__hash__
+
+    # ------------------------------------------------------------ arithmetic
+    def __add__(self, o: Any) -> Expr:
+        b = _expr(o)
+        return NotImplemented if b is None else _e_add(self, b)
+
+    def __radd__(self, o: Any) -> Expr:
+        b = _expr(o)
+        return NotImplemented if b is None else _e_add(b, self)
+
+    def __sub__(self, o: Any) -> Expr:
+        b = _expr(o)
+        return NotImplemented if b is None else _e_add(self, _e_scale(b, -1.0))
+
+    def __rsub__(self, o: Any) -> Expr:
+        b = _expr(o)
+        return NotImplemented if b is None else _e_add(b, _e_scale(self, -1.0))
+
+    def __mul__(self, o: Any) -> Expr:
+        b = _expr(o)
+        return NotImplemented if b is None else _e_mul(self, b)
+
+    def __rmul__(self, o: Any) -> Expr:
+        b = _expr(o)
+        return NotImplemented if b is None else _e_mul(b, self)
+
+    def __truediv__(self, o: Any) -> Expr:
+        b = _expr(o)
+        return NotImplemented if b is None else _e_mul(self, _e_pow(b, Expr.number(-1.0)))
+
+    def __rtruediv__(self, o: Any) -> Expr:
+        b = _expr(o)
+        return NotImplemented if b is None else _e_mul(b, _e_pow(self, Expr.number(-1.0)))
+
+    def __pow__(self, o: Any) -> Expr:
+        b = _expr(o)
+        return NotImplemented if b is None else _e_pow(self, b)
+
+    def __rpow__(self, o: Any) -> Expr:
+        b = _expr(o)
+        return NotImplemented if b is None else _e_pow(b, self)
+
+    def __neg__(self) -> Expr:
+        return _e_scale(self, -1.0)
+
+    def __pos__(self) -> Expr:
+        return self
+
+    def __abs__(self) -> Expr:
+        return _e_call("abs", self, abs(self.value))
+
+    # ------------------------------------------------------------ functions
+    def sqrt(self) -> Expr:
+        return _e_pow(self, Expr.number(0.5))
+
+    def exp(self) -> Expr:
+        return _e_call("exp", self, m.exp(self.value))
+
+    def expm1(self) -> Expr:
+        return _e_call("expm1", self, m.expm1(self.value))
+
+    def log(self) -> Expr:
+        return _e_call("log", self, m.log(self.value))
+
+    def log1p(self) -> Expr:
+        return _e_call("log1p", self, m.log1p(self.value))
+
+    def sin(self) -> Expr:
+        return _e_call("sin", self, m.sin(self.value))
+
+    def cos(self) -> Expr:
+        return _e_call("cos", self, m.cos(self.value))
+
+    def tanh(self) -> Expr:
+        return _e_call("tanh", self, m.tanh(self.value))
+
+    def sigmoid(self) -> Expr:
+        return _e_call("σ", self, m.sigmoid(self.value))
+
+    def softplus(self) -> Expr:
+        return _e_call("softplus", self, m.softplus(self.value))
+
+    def erf(self) -> Expr:
+        return _e_call("erf", self, m.erf(self.value))
+
+    def erfc(self) -> Expr:
+        return _e_call("erfc", self, m.erfc(self.value))
+
+
+#: base text -> the sum it stands for (None for a name or a function call),
+#: per context (thread/generator safe)
+_BASES: contextvars.ContextVar[dict[str, Expr | None]] = contextvars.ContextVar(
+    "autograd_core_expr_bases")
+
+
+def _bases() -> dict[str, Expr | None]:
+    try:
+        return _BASES.get()
+    except LookupError:
+        _BASES.set({})
+        return _BASES.get()
+
+
+@contextlib.contextmanager
+def expr_scope() -> Iterator[None]:
+    """A fresh table of the bases :class:`Expr` formulas refer to."""
+    token = _BASES.set({})
+    try:
+        yield
+    finally:
+        _BASES.reset(token)
+
+
+#: an Expr stops (ValueError) beyond this many terms or characters in one base
+EXPR_MAX_TERMS = 200
+EXPR_MAX_CHARS = 2000
+
+
+def _check_size(n_terms: int, text: str = "") -> None:
+    if n_terms > EXPR_MAX_TERMS or len(text) > EXPR_MAX_CHARS:
+        raise ValueError("formula too large to print")
+
+
+def _expr(x: Any) -> Expr | None:
+    if isinstance(x, Expr):
+        return x
+    if _is_real(x):
+        return Expr.number(x)
+    return None
+
+
+def _key(factors: dict[str, float]) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((b, e) for b, e in factors.items() if e != 0.0))
+
+
+def _e_add(a: Expr, b: Expr) -> Expr:
+    terms = dict(a.terms)
+    for k, c in b.terms.items():
+        terms[k] = terms.get(k, 0.0) + c
+    _check_size(len(terms))
+    return Expr(terms, a.value + b.value)
+
+
+def _e_scale(a: Expr, c: float) -> Expr:
+    return Expr({k: v * c for k, v in a.terms.items()}, a.value * c)
+
+
+def _as_base(a: Expr) -> str:
+    """A sum of several terms used as one factor: its text names it."""
+    text = a.text
+    _check_size(0, text)
+    _bases()[text] = a
+    return text
+
+
+def _monomials(a: Expr) -> list[tuple[float, dict[str, float]]]:
+    """``a`` as terms to multiply: itself as one base when it is a sum of several."""
+    if len(a.terms) > 1:
+        return [(1.0, {_as_base(a): 1.0})]
+    return [(c, dict(k)) for k, c in a.terms.items()]
+
+
+def _e_mul(a: Expr, b: Expr) -> Expr:
+    value = a.value * b.value
+    na, nb = a.num, b.num
+    if na is not None:
+        return _e_scale(b, na) if na != 0.0 else Expr({}, value)
+    if nb is not None:
+        return _e_scale(a, nb) if nb != 0.0 else Expr({}, value)
+    (ca, fa), = _monomials(a)
+    (cb, fb), = _monomials(b)
+    f = dict(fa)
+    for base, e in fb.items():
+        f[base] = f.get(base, 0.0) + e
+    return Expr({_key(f): ca * cb}, value)
+
+
+def _e_pow(a: Expr, b: Expr) -> Expr:
+    value = m.pow(a.value, b.value)
+    n = b.num
+    if a.num is not None and n is not None:
+        return Expr.number(value)
+    if n is None:  # a symbolic exponent: one opaque base
+        base = f"{_wrap_expr(a, POW + 1)}^{_wrap_expr(b, ATOM)}"
+        _bases().setdefault(base, None)
+        return Expr({((base, 1.0),): 1.0}, value)
+    if n == 0.0:
+        return Expr.number(1.0)
+    if n == 1.0:
+        return a
+    if len(a.terms) == 1:
+        (k, c), = a.terms.items()
+        if c > 0 or float(n).is_integer():
+            return Expr({_key({base: e * n for base, e in k}): c ** n}, value)
+    return Expr({((_as_base(a), n),): 1.0}, value)
+
+
+def _e_call(name: str, a: Expr, value: float) -> Expr:
+    base = f"{name}({a.text})"
+    _check_size(0, base)
+    _bases().setdefault(base, None)
+    return Expr({((base, 1.0),): 1.0}, value)
+
+
+def _wrap_expr(a: Expr, prec: int) -> str:
+    return f"({a.text})" if a.prec < prec else a.text
+
+
+def _base_text(base: str, for_power: bool) -> str:
+    inner = _bases().get(base)
+    if inner is not None and len(inner.terms) > 1:
+        return f"({base})"
+    if for_power and not (base.replace("_", "").isalnum() or base.endswith(")")):
+        return f"({base})"
+    return base
+
+
+def _factor_text(base: str, e: float) -> str:
+    if e == 1.0:
+        return _base_text(base, False)
+    if e == 0.5:
+        return f"sqrt({base})"
+    ex = fmt_number(e)
+    return f"{_base_text(base, True)}^{ex if e > 0 else '(' + ex + ')'}"
+
+
+def _order(item: tuple[str, float]) -> tuple[int, str]:
+    """Factors in the order their bases first appeared (the graph's
+    evaluation order: ``x·w`` as the seed's table writes it)."""
+    base = item[0]
+    keys = list(_bases())
+    return (keys.index(base) if base in keys else len(keys), base)
+
+
+def _term_text(c: float, key: tuple[tuple[str, float], ...]) -> tuple[bool, str]:
+    """(negative, text without the sign) of ``c · Π base^e``."""
+    neg = c < 0
+    c = abs(c)
+    factors = sorted(key, key=_order)
+    num = [_factor_text(b, e) for b, e in factors if e > 0]
+    den = [_factor_text(b, -e) for b, e in factors if e < 0]
+    if c != 1.0 or not num:
+        num.insert(0, fmt_number(c))
+    text = "·".join(num)
+    if den:
+        d = "·".join(den)
+        text += "/" + (f"({d})" if len(den) > 1 else d)
+    return neg, text
+
+
+def _expr_text(a: Expr) -> str:
+    if not a.terms:
+        return "0"
+    items = sorted(a.terms.items(),
+                   key=lambda kc: (len(kc[0]) == 0, sorted(_order(f) for f in kc[0])))
+    if items[0][1] < 0:  # lead with a positive term: 1 - σ(z), not -σ(z) + 1
+        pos = next((i for i, (_, c) in enumerate(items) if c > 0), None)
+        if pos is not None:
+            items.insert(0, items.pop(pos))
+    out = ""
+    for i, (k, c) in enumerate(items):
+        neg, t = _term_text(c, k)
+        if i == 0:
+            out = f"-{t}" if neg else t
+        else:
+            out += f" - {t}" if neg else f" + {t}"
+    return out

@@ -1317,8 +1317,12 @@ class Tensor(Node):
     def relu(self) -> Tensor:
         return self._u("relu")
 
-    def softplus(self) -> Tensor:
-        return self._u("softplus")
+    def softplus(self, beta: float = 1.0) -> Tensor:
+        """log(1 + exp(beta * x)) / beta, stable (beta must not be 0)."""
+        beta = _engine._as_float(beta, "softplus beta")
+        if beta == 0.0:
+            raise ValueError("softplus beta must not be 0")
+        return self._u("softplus") if beta == 1.0 else self._u("softplus_beta", beta)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         return self._u("leaky_relu", _engine._as_float(negative_slope, "leaky_relu negative_slope"))
@@ -1337,6 +1341,103 @@ class Tensor(Node):
         if approximate == "sigmoid":
             return self._u("swish", 1.702)
         raise ValueError(f"gelu approximate must be 'none', 'tanh' or 'sigmoid', not {approximate!r}")
+
+    # the wider function set: the scalar primitives of the same names, elementwise
+
+    def tan(self) -> Tensor:
+        return self._u("tan")
+
+    def sinh(self) -> Tensor:
+        return self._u("sinh")
+
+    def cosh(self) -> Tensor:
+        return self._u("cosh")
+
+    def arcsin(self) -> Tensor:
+        return self._u("arcsin")
+
+    def arccos(self) -> Tensor:
+        return self._u("arccos")
+
+    def arctan(self) -> Tensor:
+        return self._u("arctan")
+
+    def arcsinh(self) -> Tensor:
+        return self._u("arcsinh")
+
+    def arccosh(self) -> Tensor:
+        return self._u("arccosh")
+
+    def arctanh(self) -> Tensor:
+        return self._u("arctanh")
+
+    def log2(self) -> Tensor:
+        return self._u("log2")
+
+    def log10(self) -> Tensor:
+        return self._u("log10")
+
+    def sign(self) -> Tensor:
+        return self._u("sign")
+
+    def floor(self) -> Tensor:
+        return self._u("floor")
+
+    def ceil(self) -> Tensor:
+        return self._u("ceil")
+
+    def selu(self) -> Tensor:
+        return self._u("selu")
+
+    def relu6(self) -> Tensor:
+        return self._u("relu6")
+
+    def hardsigmoid(self) -> Tensor:
+        return self._u("hardsigmoid")
+
+    def hardswish(self) -> Tensor:
+        return self._u("hardswish")
+
+    def mish(self) -> Tensor:
+        return self._u("mish")
+
+    def softsign(self) -> Tensor:
+        return self._u("softsign")
+
+    def logsigmoid(self) -> Tensor:
+        return self._u("logsigmoid")
+
+    def celu(self, alpha: float = 1.0) -> Tensor:
+        alpha = _engine._as_float(alpha, "celu alpha")
+        if alpha == 0.0:
+            raise ValueError("celu alpha must not be 0")
+        return self._u("celu", alpha)
+
+    def hardtanh(self, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+        return self._u("hardtanh", _engine._bounds(min_val, max_val, "hardtanh"))
+
+    def clip(self, lo: float, hi: float) -> Tensor:
+        """Elements limited to [lo, hi] (numbers); derivative 1 at the bounds."""
+        return self._u("clip", _engine._bounds(lo, hi, "clip"))
+
+    def _b(self, name: str, other: Any) -> Tensor:
+        return _apply_ew(PRIMITIVES[name], (self, as_tensor(other)))
+
+    def hypot(self, other: Any) -> Tensor:
+        return self._b("hypot", other)
+
+    def arctan2(self, other: Any) -> Tensor:
+        """``arctan2(self, other)``: the angle of the points (other, self)."""
+        return self._b("arctan2", other)
+
+    def maximum(self, other: Any) -> Tensor:
+        return self._b("maximum", other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return self._b("minimum", other)
+
+    def logaddexp(self, other: Any) -> Tensor:
+        return self._b("logaddexp", other)
 
     # ------------------------------------------------------------ array operations
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .engine import no_grad
+from .engine import no_grad, topological_order
 from .gradcheck import CheckReport
 from .tensor import Tensor, gradients, jvp
 
@@ -43,12 +43,22 @@ class TensorCheckReport(CheckReport):
     rows: list[TensorCheckRow] = field(default_factory=list)
     atol: float = 0.0
     rtol: float = 0.0
+    #: positions of the inputs with no path to the output (their rows check nothing)
+    unused: list[int] = field(default_factory=list)
+    allow_unused: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.rows) and (self.allow_unused or not self.unused)
 
     def summary(self) -> str:
         bad = self.failures
         worst = max((max(abs(r.rev - r.numeric), abs(r.fwd - r.numeric)) for r in self.rows),
                     default=0.0)
         head = f"{len(self.rows)} elements checked, {len(bad)} failed, max |error| {worst:.3g}"
+        if self.unused:
+            head += (f"; f does not use input(s) {', '.join(map(str, self.unused))} (no path to "
+                     "the output)" + ("" if self.allow_unused else ": a FAILURE"))
         if bad:
             r = bad[0]
             head += (f"; first: input {r.input} element {r.index}: rev {r.rev:.10g}, "
@@ -61,7 +71,7 @@ class TensorCheckReport(CheckReport):
 
 def tensor_gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], *, eps: float = 1e-6,
                      atol: float = 1e-6, rtol: float = 1e-5, samples: int | None = None,
-                     seed: int = 0) -> TensorCheckReport:
+                     seed: int = 0, allow_unused: bool = True) -> TensorCheckReport:
     """Check ∂f/∂x of every element of every input (or ``samples`` random
     elements per input) against central differences; see the module doc."""
     if not callable(f):
@@ -90,7 +100,9 @@ def tensor_gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], *, eps: fl
             o = run(arrays)[1]
         return float(np.sum(o.data * r))
 
-    report = TensorCheckReport(atol=atol, rtol=rtol)
+    reached = set(map(id, topological_order(loss)))
+    report = TensorCheckReport(atol=atol, rtol=rtol, allow_unused=bool(allow_unused),
+                               unused=[i for i, t in enumerate(ts) if id(t) not in reached])
     for i, a in enumerate(base):
         n = a.size
         flat = range(n) if samples is None or samples >= n else \

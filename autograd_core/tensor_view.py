@@ -38,6 +38,41 @@ def _local_kind(l: Any) -> str:
     return f"{float(l):g}"
 
 
+def _shape(s: Any) -> str:
+    return "(" + "×".join(map(str, tuple(s))) + ")"
+
+
+def matrix_derivative(node: Any, k: int, names: dict[Any, str]) -> str | None:
+    """Operand ``k``'s local derivative of a matrix product, as the textbook's
+    ``Matmul`` layer writes its backward pass, with the shapes in denominator
+    layout (each gradient has its variable's shape): for h = x·W,
+    ``grad_x = grad_h·Wᵀ  (2×3) = (2×4)·(3×4)ᵀ`` and
+    ``grad_W = xᵀ·grad_h  (3×4) = (2×3)ᵀ·(2×4)``; for a dense layer
+    h = x·Wᵀ + b, ``grad_W = grad_hᵀ·x``. None for other derivatives."""
+    from .tensor import LinearWeight, MatmulLeft, MatmulRight
+    loc = node._local[k]
+    h = names[node]
+    hs = _shape(node.shape)
+    ps = node._parents
+    me = names[ps[k]]
+    if isinstance(loc, MatmulLeft):
+        if node.op == "linear":
+            w = names[ps[1]]
+            return f"grad_{me} = grad_{h}·{w}  {_shape(loc.ashape)} = {hs}·{_shape(ps[1].shape)}"
+        other = names[ps[1]] if len(ps) > 1 and k == 0 else "C"
+        return (f"grad_{me} = grad_{h}·{other}ᵀ  {_shape(loc.ashape)} = {hs}·"
+                f"{_shape(np.shape(loc.b))}ᵀ")
+    if isinstance(loc, MatmulRight):
+        other = names[ps[0]] if len(ps) > 1 and k == 1 else "C"
+        return (f"grad_{me} = {other}ᵀ·grad_{h}  {_shape(loc.bshape)} = "
+                f"{_shape(np.shape(loc.a))}ᵀ·{hs}")
+    if isinstance(loc, LinearWeight):
+        x = np.shape(loc.x)
+        xname = names[ps[0]] if node.op == "linear" else "x"
+        return (f"grad_{me} = grad_{h}ᵀ·{xname}  {_shape(ps[k].shape)} = {hs}ᵀ·{_shape(x)}")
+    return None
+
+
 def tensor_rows(root: Tensor, order: list[Any] | None = None,
                 names: dict[Any, str] | None = None) -> list[dict[str, Any]]:
     """One dict per node: name, op, parents, shape, dtype, norm, grad_norm, local."""
@@ -53,7 +88,8 @@ def tensor_rows(root: Tensor, order: list[Any] | None = None,
                      "parents": [names[p] for p in n.parents], "shape": tuple(n.shape),
                      "dtype": n.dtype.name, "norm": _norm(n.data),
                      "grad_norm": None if n._grad is None else _norm(n._grad),
-                     "local": [_local_kind(l) for l in n.local_grads]})
+                     "local": [_local_kind(l) for l in n.local_grads],
+                     "matrix": [matrix_derivative(n, k, names) for k in range(len(n._parents))]})
     return rows
 
 
@@ -130,9 +166,22 @@ class TensorTrace:
             leaves = [n for n in leaves if n in wanted or self.names[n] in wanted]
         self.gradients = {self.names[n]: adj.get(n, 0.0 * np.asarray(n.data)) for n in leaves}
 
+    def matrix_lines(self) -> list[str]:
+        """The matrix products' local derivatives as backward formulas with
+        shapes (the textbook's Matmul layer; see :func:`matrix_derivative`)."""
+        return [f"  {r['name']} = {' @ '.join(r['parents'])}: {m}" if r["op"] == "matmul"
+                else f"  {r['name']} ({r['op']}): {m}"
+                for r in self.forward_rows for m in r.get("matrix", []) if m]
+
     def to_text(self) -> str:
-        """Forward table, then one line per backward contribution."""
-        lines = [format_rows(self.forward_rows), "", "backward (norms)"]
+        """Forward table, the matrix local derivatives, then one line per
+        backward contribution."""
+        lines = [format_rows(self.forward_rows)]
+        mats = self.matrix_lines()
+        if mats:
+            lines += ["", "matrix local derivatives (denominator layout: a gradient has its "
+                          "variable's shape)", *mats]
+        lines += ["", "backward (norms)"]
         for st in self.backward_steps:
             for part in st["parents"]:
                 lines.append(f"  {st['node']:>6} -> {part['parent']:<8} ‖upstream‖ {st['upstream_norm']:.4g}"

@@ -31,7 +31,7 @@ from typing import Any
 
 from .engine import Value, gradients, push_tangents, topological_order
 from .naming import node_names
-from .symbolic import ATOM, MUL, Sym, fmt_number, literal
+from .symbolic import ATOM, MUL, Expr, Sym, expr_scope, fmt_number, literal
 
 __all__ = [
     "explain", "Trace", "ForwardRow", "LocalDerivative", "BackwardStep", "Contribution",
@@ -94,6 +94,131 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> str:
 
 def _d(a: str, b: str) -> str:
     return f"∂{a}/∂{b}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 multiplication``, ``2 multiplications``, ``1 pass``, ``3 passes``."""
+    if n == 1:
+        return f"1 {word}"
+    if many is None:
+        many = word + ("es" if word.endswith(("s", "sh", "ch", "x")) else "s")
+    return f"{n} {many}"
+
+
+#: the name of an unlabelled output (then ``F``, ``out`` if a node has the name)
+OUTPUT_NAMES = ("f", "F", "out")
+
+
+def _output_name(output: Value, names: dict[Value, str]) -> str:
+    """The output's name in derivatives: its label, else ``f`` (the textbook's
+    f(x; w, b); its row keeps its ``h`` number: f = h6, ∂f/∂h6 = 1), unless a
+    node already has that name."""
+    if output.label or not output._parents:
+        return names[output]
+    used = set(names.values())
+    for cand in OUTPUT_NAMES:
+        if cand not in used:
+            return cand
+    return names[output]
+
+
+# ---------------------------------------------------------------- LaTeX
+
+import re as _re  # noqa: E402
+
+_LATEX_TOKEN = _re.compile(r"[^\W\d][\w.']*|\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?|\s+|.")
+_LATEX_FUNCS = {"exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos", "tanh": r"\tanh",
+                "σ": r"\sigma", "abs": r"\operatorname{abs}"}
+_LATEX_SPECIAL = {"#": r"\#", "%": r"\%", "&": r"\&", "$": r"\$", "{": r"\{", "}": r"\}",
+                  "~": r"\textasciitilde{}", "\\": r"\backslash{}", "_": r"\_"}
+_LATEX_SYMBOLS = {"·": r" \cdot ", "×": r" \times ", "∂": r"\partial ", "σ": r"\sigma",
+                  "−": "-", "⇒": r"\Rightarrow ", "→": r"\to ", "‖": r"\|"}
+
+
+def latex_name(name: str) -> str:
+    """A node name in LaTeX: ``h6`` -> ``h_{6}``, ``w_2`` -> ``w_{2}``, Greek
+    kept, anything else as upright text with its special characters escaped."""
+    m = _re.fullmatch(r"([A-Za-z]|[\u0370-\u03ff])_?(\d+)", name)
+    if m:
+        base = _LATEX_SYMBOLS.get(m.group(1), m.group(1))
+        return f"{base}_{{{m.group(2)}}}"
+    if _re.fullmatch(r"[A-Za-z]", name):
+        return name
+    if name in _LATEX_SYMBOLS:
+        return _LATEX_SYMBOLS[name]
+    if name in ("inf", "-inf", "nan"):
+        return {"inf": r"\infty", "-inf": r"-\infty", "nan": r"\mathrm{NaN}"}[name]
+    return r"\mathrm{" + "".join(_LATEX_SPECIAL.get(c, c) for c in name) + "}"
+
+
+def latex_formula(text: str) -> str:
+    r"""A formula as ``explain`` writes it (``x·exp(-x·w - b)/(exp(-x·w - b) + 1)^2``,
+    ``0.5/sqrt(h3)``, ``σ'(z1)``) in LaTeX: names subscripted, ``sqrt(u)`` as
+    ``\sqrt{u}``, powers braced, special characters escaped (user labels are data)."""
+    toks = [t for t in _LATEX_TOKEN.findall(text) if not t.isspace()]
+    out, _ = _latex_seq(toks, 0, None)
+    return out
+
+
+def _latex_group(toks: list[str], i: int) -> tuple[str, int]:
+    """The parenthesised group starting at toks[i] == "(": (inner LaTeX, index after ')')."""
+    inner, i = _latex_seq(toks, i + 1, ")")
+    return inner, i + 1
+
+
+def _latex_seq(toks: list[str], i: int, stop: str | None) -> tuple[str, int]:
+    out: list[str] = []
+    while i < len(toks) and toks[i] != stop:
+        t = toks[i]
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        if t == "(":
+            inner, i = _latex_group(toks, i)
+            out.append(r"\left(" + inner + r"\right)")
+            continue
+        if t == "^":
+            if nxt == "(":
+                inner, i = _latex_group(toks, i + 1)
+            else:
+                inner, i = _latex_seq([nxt], 0, None)[0], i + 2
+            out.append("^{" + inner + "}")
+            continue
+        if nxt == "(" and (t == "sqrt" or t.rstrip("'") in _LATEX_FUNCS or t[0].isalpha()
+                           or t.rstrip("'") == "σ"):
+            inner, i = _latex_group(toks, i + 1)
+            if t == "sqrt":
+                out.append(r"\sqrt{" + inner + "}")
+            else:
+                base = t.rstrip("'")
+                primes = "'" * (len(t) - len(base))
+                fn = _LATEX_FUNCS.get(base) or r"\operatorname{" + "".join(
+                    _LATEX_SPECIAL.get(c, c) for c in base) + "}"
+                out.append(fn + primes + r"\left(" + inner + r"\right)")
+            continue
+        if t[0].isalpha() or t[0] == "_":
+            base = t.rstrip("'")
+            out.append(latex_name(base) + "'" * (len(t) - len(base)))
+        elif t[0].isdigit() or t[0] == ".":
+            out.append(t)
+        else:
+            out.append(_LATEX_SYMBOLS.get(t, _LATEX_SPECIAL.get(t, t)))
+        i += 1
+    return "".join(out).replace("  ", " ").strip(), i
+
+
+def _latex_d(a: str, b: str) -> str:
+    return rf"\frac{{\partial {latex_name(a)}}}{{\partial {latex_name(b)}}}"
+
+
+def _latex_num(x: float, paren: bool = False) -> str:
+    r"""A number in LaTeX (``1.5 \times 10^{-7}``); ``paren``: a negative one in
+    parentheses (inside a product)."""
+    s = num(x)
+    if s in ("inf", "-inf", "nan"):
+        return latex_name(s)
+    if "e" in s:
+        mant, _, ex = s.partition("e")
+        s = rf"{mant} \times 10^{{{int(ex)}}}"
+    return f"({s})" if paren and s.startswith("-") else s
 
 
 # ---------------------------------------------------------------- records
@@ -243,7 +368,7 @@ class ForwardModeTable:
                 f"tangent {_d('node', self.input)}"]
 
     def _counts_text(self) -> str:
-        return (f"forward mode: {self.counts['forward_multiplications']} multiplications "
+        return (f"forward mode: {plural(self.counts['forward_multiplications'], 'multiplication')} "
                 f"(local × tangent) for {_d(self.output, self.input)}")
 
     def to_text(self) -> str:
@@ -420,7 +545,142 @@ def _short(node: Value, parent_name: str, d: Sym) -> str:
     return f"({d.text})"
 
 
+#: whole-gradient formulas are built for graphs up to this many nodes and shown
+#: up to this many characters
+FORMULA_NODES = 200
+FORMULA_CHARS = 240
+
+
+def gradient_formulas(output: Value, wrt: Iterable[Value], names: dict[Value, str],
+                      order: list[Value]) -> dict[Value, str | None]:
+    """∂output/∂x for each x of ``wrt`` as one simplified formula in the
+    graph's inputs (``x/sqrt(x^2 + y^2)``): reverse mode run on
+    :class:`~autograd_core.symbolic.Expr` formulas, each local derivative from
+    the primitive's own rule. None where the graph is too big, the formula too
+    long, or a rule cannot run on formulas."""
+    wrt = list(wrt)
+    none: dict[Value, str | None] = {x: None for x in wrt}
+    if len(order) > FORMULA_NODES:
+        return none
+    with expr_scope():
+        try:
+            expr: dict[Value, Expr] = {}
+            local: dict[Value, tuple[Any, ...]] = {}
+            for n in order:
+                if not n._parents:
+                    expr[n] = (Expr.symbol(names[n], n._data) if n.label
+                               else Expr.number(n._data))
+                    continue
+                prim = n._prim
+                extra = (n._param,) if prim.has_param else ()
+                val, locs = prim.rule(*(expr[p] for p in n._parents), *extra)
+                expr[n] = val if isinstance(val, Expr) else Expr.number(val)
+                local[n] = tuple(d if isinstance(d, Expr) else Expr.number(d) for d in locs)
+            adj: dict[Value, Expr] = {output: Expr.number(1.0)}
+            for n in reversed(order):
+                if not n._parents or n not in adj:
+                    continue
+                for p, d in zip(n._parents, local[n]):
+                    c = d * adj[n]
+                    adj[p] = adj[p] + c if p in adj else c
+            out: dict[Value, str | None] = {}
+            for x in wrt:
+                text = adj[x].text if x in adj else "0"
+                out[x] = text if len(text) <= FORMULA_CHARS else None
+            return out
+        except Exception:  # noqa: BLE001 - a rule that cannot run on formulas: no formula
+            return none
+
+
 # ---------------------------------------------------------------- Trace
+
+# ---------------------------------------------------------------- annotations
+# Nodes exactly on a kink (which convention the rule took) and nodes whose
+# value or gradient is NaN/inf (with the first cause). Kept apart from the
+# tables: Trace.__init__ calls annotate() once; the outputs print the notes.
+
+def _kink_note(node: Value, name: str) -> str | None:
+    """The note for a node whose first operand sits exactly on a declared kink."""
+    prim = node._prim
+    if not prim.kinks or not node._parents:
+        return None
+    x = node._parents[0]._data
+    if x not in prim.kinks:
+        return None
+    extra = (node._param,) if prim.has_param else ()
+    rest = [p._data for p in node._parents[1:]]
+    sides = []
+    for side in (-math.inf, math.inf):  # the rule's own branch on each side
+        try:
+            sides.append(float(prim.rule(math.nextafter(x, side), *rest, *extra)[1][0]))
+        except (ArithmeticError, ValueError, TypeError):
+            sides.append(math.nan)
+    conv = f" ({prim.convention})" if prim.convention else ""
+    return (f"on a kink: {prim.name}'({num(x)}) taken as {num(node._local[0])}{conv}; "
+            f"the one-sided derivatives are {num(sides[0])} and {num(sides[1])}")
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return True
+
+
+def annotate(trace: Trace) -> dict[str, tuple[str, ...]]:
+    """Notes per node name: kinks, NaN/inf values (first cause) and NaN/inf
+    gradients (first cause, in backward order)."""
+    names = trace._names
+    notes: dict[str, list[str]] = {}
+    cause: dict[Value, Value] = {}  # node -> the first node that made a non-finite value
+    for n in trace._order:
+        nm = names[n]
+        if n._parents:
+            k = _kink_note(n, nm)
+            if k:
+                notes.setdefault(nm, []).append(k)
+        if _finite(n._data):
+            continue
+        bad_parents = [cause[p] for p in n._parents if p in cause]
+        if not n._parents:
+            cause[n] = n
+            notes.setdefault(nm, []).append(f"value {num(n._data)}: an input that is not finite")
+        elif not bad_parents:
+            cause[n] = n
+            ops = ", ".join(num(p._data) for p in n._parents)
+            notes.setdefault(nm, []).append(
+                f"value {num(n._data)} from finite operands ({n._prim.name} of {ops}): "
+                "the first cause")
+        else:
+            first = bad_parents[0]
+            cause[n] = first
+            notes.setdefault(nm, []).append(
+                f"value {num(n._data)}, first caused by {names[first]} "
+                f"({first._prim.name if first._prim else 'input'} = {num(first._data)})")
+    first_grad: str | None = None
+    for step in trace.backward_steps:
+        for c in step.contributions:
+            if _finite(c.contribution) or first_grad is not None:
+                continue
+            if not _finite(step.upstream):
+                continue
+            first_grad = (f"{_d(step.node, c.parent)} = {num(c.local)} ({c.symbolic}) "
+                          f"times {num(step.upstream)} at {step.node}")
+    seed = names[trace.output]
+    for n in trace._order:
+        g = trace._adjoint.get(n, 0.0)
+        if _finite(g):
+            continue
+        nm = names[n]
+        why = first_grad if first_grad is not None else (
+            "the seed" if n is trace.output else "a non-finite value upstream")
+        notes.setdefault(nm, []).append(f"gradient {_d(seed, nm)} = {num(g)}; first cause: {why}")
+    return {k: tuple(v) for k, v in notes.items()}
+
+
+def _note_lines(trace: Trace) -> list[str]:
+    return [f"{name}: {note}" for name, ns in trace.annotations.items() for note in ns]
+
 
 class Trace:
     """The chain rule on one graph, step by step (see :func:`explain`).
@@ -438,8 +698,13 @@ class Trace:
         self._by_name = {n: v for v, n in self._names.items()}
         #: the output Value (the root of the graph explained)
         self.output: Value = output
-        #: its name in the tables (a label, or h1, h2, ...)
-        self.output_name: str = self._names[output]
+        #: its name in the derivatives ∂f/∂x: its label, else ``f`` (its row keeps
+        #: its h number: :attr:`output_node`)
+        self.output_name: str = _output_name(output, self._names)
+        #: the output's row name in the tables (its label, or h1, h2, ...)
+        self.output_node: str = self._names[output]
+        if self.output_name != self.output_node:
+            self._by_name.setdefault(self.output_name, output)
         self.value: float = output._data
 
         self._wrt_nodes = self._resolve_wrt(wrt)
@@ -485,6 +750,13 @@ class Trace:
 
         grads = gradients(output, list(self._wrt_nodes)) if self._wrt_nodes else []
         self.gradients: dict[str, float] = dict(zip(self.wrt, grads))
+        #: node name -> notes: on a kink (the convention taken), NaN/inf value or
+        #: gradient (with the first cause)
+        self.annotations: dict[str, tuple[str, ...]] = annotate(self)
+        forms = gradient_formulas(output, self._wrt_nodes, self._names, self._order)
+        #: ∂output/∂input as one simplified formula in the inputs (None when not
+        #: available: see :func:`gradient_formulas`)
+        self.formulas: dict[str, str | None] = {n: forms[v] for n, v in zip(self.wrt, self._wrt_nodes)}
 
     # ------------------------------------------------------------ inputs
     def _name_of(self, v: Value) -> str:
@@ -590,8 +862,9 @@ class Trace:
                         + [num(self._adjoint[n])])
         fwd = sum(t.counts["forward_multiplications"] for t in tables)
         rev = sum(len(n._parents) for n in self._order)
-        summary = (f"forward mode: {len(tables)} pass(es) (one per input), {fwd} multiplications; "
-                   f"reverse mode: 1 pass, {rev} multiplications for all inputs")
+        summary = (f"forward mode: {plural(len(tables), 'pass')} (one per input), "
+                   f"{plural(fwd, 'multiplication')}; "
+                   f"reverse mode: 1 pass, {plural(rev, 'multiplication')} for all inputs")
         if format == "markdown":
             return ("### Forward and reverse mode\n\n" + _md_table(headers, rows) + "\n\n"
                     + summary + "\n")
@@ -613,8 +886,10 @@ class Trace:
         end = self._root if through is None else self._node(through)
         if type(limit) is not int or limit < 1:
             raise ValueError(f"limit must be a positive int, got {limit!r}")
+        end_name = self.output_name if end is self._root else self._names.get(end)
         if x not in self._names:  # an input the output does not depend on: no path
-            return PathSum(self._name_of(x), self.output_name, self._name_of(end), [], 0.0, 0.0)
+            return PathSum(self._name_of(x), self.output_name, end_name or self._name_of(end),
+                           [], 0.0, 0.0)
         count: dict[Value, int] = {}
         for n in self._order:
             if n is x:
@@ -642,7 +917,7 @@ class Trace:
                 f"without listing them, or pass a larger limit=")
         upstream_value = self._adjoint[end]
         if end is self._root:
-            up = Factor(self.output_name, self.output_name, "1", "1", 1.0)
+            up = Factor(self.output_name, self.output_node, "1", "1", 1.0)
         else:
             note = _d(self.output_name, self._names[end])
             up = Factor(self.output_name, self._names[end], note, note, upstream_value)
@@ -670,7 +945,7 @@ class Trace:
         for p in paths:
             total += p.value
         grad = self._adjoint[x] if x in self._adjoint else 0.0
-        return PathSum(self._names[x], self.output_name, self._names[end], paths, total, grad)
+        return PathSum(self._names[x], self.output_name, end_name, paths, total, grad)
 
     # ------------------------------------------------------------ output
     def _forward_table(self) -> tuple[list[str], list[list[str]]]:
@@ -700,18 +975,31 @@ class Trace:
         return headers, rows
 
     def _gradient_lines(self) -> list[str]:
-        return [f"{_d(self.output_name, n)} = {num(g)}" for n, g in self.gradients.items()]
+        lines = []
+        for n, g in self.gradients.items():
+            f = self.formulas.get(n)
+            shown = f"{f} = {num(g)}" if f is not None and f != num(g) else num(g)
+            lines.append(f"{_d(self.output_name, n)} = {shown}")
+        return lines
+
+    def _output_eq(self) -> str:
+        """``f = h6`` (or just the label)."""
+        if self.output_name == self.output_node:
+            return self.output_name
+        return f"{self.output_name} = {self.output_node}"
 
     def to_text(self, *, backward: bool = True) -> str:
         """Aligned tables for a terminal: forward pass, backward steps (unless
         ``backward=False``), gradients."""
         h, r = self._forward_table()
-        parts = [f"Forward pass (evaluation order): {self.output_name} = {num(self.value)}",
+        parts = [f"Forward pass (evaluation order): {self._output_eq()} = {num(self.value)}",
                  _table(h, r), ""]
+        if self.annotations:
+            parts += ["Notes", *_note_lines(self), ""]
         if backward:
             bh, br = self._backward_table()
             parts += [f"Backward pass (reverse order, seed "
-                      f"{_d(self.output_name, self.output_name)} = 1)",
+                      f"{_d(self.output_name, self.output_node)} = 1)",
                       _table(bh, br) if br else "(the output is a leaf: nothing to propagate)", ""]
         parts += ["Gradients", *self._gradient_lines()]
         return "\n".join(parts) + "\n"
@@ -719,21 +1007,87 @@ class Trace:
     def to_markdown(self, *, backward: bool = True) -> str:
         """The same tables in GitHub Markdown."""
         h, r = self._forward_table()
-        parts = [f"### Forward pass: {self.output_name} = {num(self.value)}", "", _md_table(h, r), ""]
+        parts = [f"### Forward pass: {self._output_eq()} = {num(self.value)}", "", _md_table(h, r), ""]
+        if self.annotations:
+            parts += ["### Notes", "", *[f"- {_md_cell(line)}" for line in _note_lines(self)], ""]
         if backward:
             bh, br = self._backward_table()
-            parts += [f"### Backward pass (seed {_d(self.output_name, self.output_name)} = 1)", "",
+            parts += [f"### Backward pass (seed {_d(self.output_name, self.output_node)} = 1)", "",
                       _md_table(bh, br) if br else "(the output is a leaf: nothing to propagate)",
                       ""]
         parts += ["### Gradients", "", *[f"- {line}" for line in self._gradient_lines()]]
         return "\n".join(parts) + "\n"
+
+    def to_latex(self, *, paths: Iterable[PathSum] = ()) -> str:
+        """The derivation for slides: LaTeX ``align*`` blocks (amsmath) with
+        symbols and numbers side by side — the forward pass (each node and
+        its local derivatives), the backward steps (∂f/∂parent = ∂node/∂parent
+        · ∂f/∂node = formula × number = number), the gradients (simplified
+        formula = value) and, given ``paths``, each path's product."""
+        o = self.output_name
+        lines = [f"% autograd-core explain: {o} = {num(self.value)}",
+                 r"% needs \usepackage{amsmath}", r"\paragraph{Forward pass}", r"\begin{align*}"]
+        rows = []
+        for r in self.forward_rows:
+            if not r.inputs:
+                rows.append(rf"{latex_name(r.name)} &= {_latex_num(r.value)}")
+                continue
+            rows.append(rf"{latex_name(r.name)} &= {latex_formula(r.expression)} = {_latex_num(r.value)}")
+            for d in r.derivatives:
+                sym = latex_formula(d.symbolic)
+                val = _latex_num(d.value)
+                rhs = val if sym == num(d.value) else f"{sym} = {val}"
+                rows.append(rf"{_latex_d(r.name, d.parent)} &= {rhs}")
+        lines.append(" \\\\\n".join(rows))
+        lines += [r"\end{align*}", r"\paragraph{Backward pass} (reverse order, "
+                  + rf"${_latex_d(o, self.output_node)} = 1$)", r"\begin{align*}"]
+        rows = []
+        seen: set[str] = set()
+        for st in self.backward_steps:
+            for c in st.contributions:
+                op = "&=" if c.parent not in seen else r"&\mathrel{+}="
+                seen.add(c.parent)
+                sym = latex_formula(c.symbolic)
+                local = _latex_num(c.local)
+                factor = (_latex_num(c.local, True) if sym == num(c.local)
+                          else rf"\underbrace{{{sym}}}_{{{local}}}")
+                rows.append(rf"{_latex_d(o, c.parent)} {op} {_latex_d(st.node, c.parent)}"
+                            rf"\,{_latex_d(o, st.node)} = {factor} \times "
+                            rf"{_latex_num(c.upstream, True)} = {_latex_num(c.contribution)}")
+        lines.append(" \\\\\n".join(rows) if rows else r"\text{(the output is a leaf)}")
+        lines += [r"\end{align*}", r"\paragraph{Gradients}", r"\begin{align*}"]
+        rows = []
+        for n, g in self.gradients.items():
+            f = self.formulas.get(n)
+            rhs = (f"{latex_formula(f)} = {_latex_num(g)}" if f is not None and f != num(g)
+                   else _latex_num(g))
+            rows.append(rf"{_latex_d(o, n)} &= {rhs}")
+        lines.append(" \\\\\n".join(rows))
+        lines.append(r"\end{align*}")
+        for ps in paths:
+            lines += [rf"\paragraph{{Paths from ${latex_name(ps.input)}$ to ${latex_name(ps.output)}$}}",
+                      r"\begin{align*}"]
+            rows = []
+            for p in ps.paths:
+                syms = r"\,".join(_latex_d(f.child, f.parent) for f in p.factors)
+                vals = r" \times ".join(_latex_num(f.value, True) for f in p.factors)
+                rows.append(rf"&{syms} = {vals} = {_latex_num(p.value)}")
+            total = " + ".join(_latex_num(p.value, True) for p in ps.paths)
+            shown = (f"{total} = {_latex_num(ps.total)}" if len(ps.paths) > 1
+                     else _latex_num(ps.total))
+            rows.append(rf"{_latex_d(ps.output, ps.input)} &= {shown}")
+            lines.append(" \\\\\n".join(rows))
+            lines.append(r"\end{align*}")
+        return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready (non-finite numbers as the strings ``inf``, ``-inf``, ``nan``)."""
         return {"output": self.output_name, "value": _json_num(self.value),
                 "forward": [r.to_dict() for r in self.forward_rows],
                 "backward": [s.to_dict() for s in self.backward_steps],
-                "gradients": {n: _json_num(g) for n, g in self.gradients.items()}}
+                "gradients": {n: _json_num(g) for n, g in self.gradients.items()},
+                "annotations": {n: list(v) for n, v in self.annotations.items()},
+                "formulas": dict(self.formulas)}
 
     def __repr__(self) -> str:
         return (f"Trace(output={self.output_name!r}, nodes={len(self.forward_rows)}, "

@@ -93,13 +93,26 @@ def run(datasets: Sequence[str] = ("mnist", "fashion"), seeds: Sequence[int] = r
         epochs: int = 30, batch_size: int = 10, eta: float = 0.1, lmbda: float = 5.0,
         mnist_dir: str | None = None, fashion_dir: str | None = None, train: int = 8000,
         test: int = 2000, limit: int | None = None,
-        progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Every (dataset, depth, seed) run; ``progress(line)`` after each run."""
+        progress: Callable[[str], None] | None = None,
+        skip_missing: bool = False) -> dict[str, Any]:
+    """Every (dataset, depth, seed) run; ``progress(line)`` after each run.
+
+    ``skip_missing=True``: a dataset whose files are not found is skipped
+    (listed in ``result["skipped"]`` with the reason) instead of raising
+    FileNotFoundError; if none is found, FileNotFoundError all the same."""
     out: dict[str, Any] = {"config": {"epochs": epochs, "batch_size": batch_size, "eta": eta,
                                       "lmbda": lmbda, "seeds": list(seeds), "train": train,
-                                      "test": test, "limit": limit}, "runs": []}
+                                      "test": test, "limit": limit}, "runs": [], "skipped": []}
     for ds in datasets:
-        data = load_split(ds, mnist_dir, fashion_dir, train, test, limit)
+        try:
+            data = load_split(ds, mnist_dir, fashion_dir, train, test, limit)
+        except FileNotFoundError as e:
+            if not skip_missing:
+                raise
+            out["skipped"].append({"dataset": ds, "reason": str(e)})
+            if progress is not None:
+                progress(f"{ds}: skipped ({e})")
+            continue
         for sizes in (depths if ds == "mnist" else fashion_depths):
             for s in seeds:
                 r = run_one(sizes, s, data, epochs=epochs, batch_size=batch_size, eta=eta,
@@ -109,6 +122,9 @@ def run(datasets: Sequence[str] = ("mnist", "fashion"), seeds: Sequence[int] = r
                 if progress is not None:
                     progress(f"{ds} {sizes} seed {s}: {r['accuracy'][-1]:.2f}% after {epochs} "
                              f"epochs ({r['seconds']:.1f} s)")
+    if not out["runs"] and out["skipped"]:
+        raise FileNotFoundError("no dataset found: " + "; ".join(
+            f"{k['dataset']}: {k['reason']}" for k in out["skipped"]))
     out["summary"] = summarise(out["runs"])
     return out
 

@@ -11,8 +11,12 @@ the product explodes instead.
 * :func:`gradient_norms`: per layer, ‖∂C/∂W‖ (the weights);
 * :func:`activation_stats`: per hidden layer, the fraction of saturated
   sigmoid/tanh units (|z| > 4 by default) and of dead ReLUs;
-* :func:`verdict`: "vanishing" / "exploding" / "ok" from the first/last
-  speed ratio;
+* :func:`verdict`: "vanishing" / "exploding" / "balanced" from the
+  first/last speed ratio (the textbook's definition: the layers near the
+  input learn much more slowly — or much faster — than those near the
+  output; "much" = more than 10×, :data:`VERDICT_RULE`);
+* :func:`activity_notes`: "saturated" / "dead units" when at least half of a
+  hidden layer's sigmoid/tanh units are saturated or its ReLUs dead;
 * :class:`GradientMonitor`: a :func:`nn.fit` callback recording all of it
   every epoch or every k mini-batches.
 
@@ -45,13 +49,23 @@ __all__ = [
     "hidden_layers", "model_layers", "bias_gradients", "weight_gradients", "layer_gradients",
     "LayerGradients", "learning_speeds", "gradient_norms", "activation_stats", "LayerActivity",
     "speed_ratio", "verdict", "GradientMonitor", "GradientRecord", "VANISHING", "EXPLODING",
-    "SATURATION",
+    "SATURATION", "SATURATED_FRACTION", "DEAD_FRACTION", "VERDICT_RULE", "verdict_rule",
+    "activity_notes",
 ]
 
-#: first/last speed ratio below which a record is "vanishing"
-VANISHING = 1e-2
-#: first/last speed ratio above which a record is "exploding"
-EXPLODING = 1e2
+#: first/last speed ratio below which a record is "vanishing": the first hidden
+#: layer learns more than 10× more slowly than the last (Nielsen's sigmoid
+#: [784,30,30,30,10] at initialisation: about 1/23)
+VANISHING = 0.1
+#: first/last speed ratio above which a record is "exploding": the first hidden
+#: layer learns more than 10× faster than the last
+EXPLODING = 10.0
+#: fraction of a hidden layer's (unit, example) pairs with |z| > SATURATION
+#: from which the layer is reported "saturated"
+SATURATED_FRACTION = 0.5
+#: fraction of a hidden layer's ReLUs dead on every example from which the
+#: layer is reported as having "dead units"
+DEAD_FRACTION = 0.5
 #: |z| above which a sigmoid or tanh unit counts as saturated
 SATURATION = 4.0
 
@@ -301,11 +315,25 @@ def _check_thresholds(vanishing: float, exploding: float) -> tuple[float, float]
     return float(vanishing), float(exploding)
 
 
+def verdict_rule(vanishing: float = VANISHING, exploding: float = EXPLODING) -> str:
+    """The verdict's definition with its thresholds, for printing under a table."""
+    vanishing, exploding = _check_thresholds(vanishing, exploding)
+    return (f"verdict from r = first/last hidden-layer speed: vanishing if r < {vanishing:g} "
+            f"(the first layer learns more than {1 / vanishing:g}x more slowly than the last), "
+            f"exploding if r > {exploding:g} (more than {exploding:g}x faster), balanced otherwise")
+
+
+#: the default rule, as printed by the experiments
+VERDICT_RULE = verdict_rule()
+
+
 def verdict(speeds: Sequence[float], *, vanishing: float = VANISHING,
             exploding: float = EXPLODING) -> str:
-    """``"vanishing"`` when first/last speed < ``vanishing``, ``"exploding"``
-    when > ``exploding``, else ``"ok"``; ``"no gradient"`` when the ratio is
-    undefined (no hidden layer, or every speed 0 or nan)."""
+    """The textbook's definition, measured: ``"vanishing"`` when the first
+    hidden layer learns much more slowly than the last (first/last speed <
+    ``vanishing``, default 0.1), ``"exploding"`` when much faster (>
+    ``exploding``, default 10), else ``"balanced"``; ``"no gradient"`` when
+    the ratio is undefined (no hidden layer, or every speed 0 or nan)."""
     vanishing, exploding = _check_thresholds(vanishing, exploding)
     r = speed_ratio(speeds)
     if r != r:
@@ -314,7 +342,25 @@ def verdict(speeds: Sequence[float], *, vanishing: float = VANISHING,
         return "vanishing"
     if r > exploding:
         return "exploding"
-    return "ok"
+    return "balanced"
+
+
+def activity_notes(saturated: Sequence[float | None], dead: Sequence[float | None], *,
+                   saturated_fraction: float = SATURATED_FRACTION,
+                   dead_fraction: float = DEAD_FRACTION) -> list[str]:
+    """``["saturated: hidden 1, 2", "dead units: hidden 3"]``: the hidden
+    layers (numbered from 1) with at least ``saturated_fraction`` of their
+    (unit, example) pairs saturated, and with at least ``dead_fraction`` of
+    their ReLUs dead (the fractions of :func:`activation_stats`; None = not
+    applicable)."""
+    notes = []
+    sat = [k + 1 for k, v in enumerate(saturated) if v is not None and v >= saturated_fraction]
+    if sat:
+        notes.append("saturated: hidden " + ", ".join(map(str, sat)))
+    dd = [k + 1 for k, v in enumerate(dead) if v is not None and v >= dead_fraction]
+    if dd:
+        notes.append("dead units: hidden " + ", ".join(map(str, dd)))
+    return notes
 
 
 # ------------------------------------------------------------------ activations
@@ -343,8 +389,7 @@ def activation_stats(model: Module, X: Any, *, threshold: float = SATURATION,
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not threshold > 0:
         raise ValueError(f"saturation threshold must be a positive number, got {threshold!r}")
     if _is_tensor(model):
-        raise TypeError("activation_stats reads each unit's z from the scalar engine's graph: "
-                        "use a backend='scalar' model (the same state_dict loads into one)")
+        return _tensor_activation_stats(model, X, threshold, include_output)
     layers = model_layers(model)
     if not include_output:
         layers = layers[:-1]
@@ -399,6 +444,45 @@ def activation_stats(model: Module, X: Any, *, threshold: float = SATURATION,
     return out
 
 
+def _tensor_activation_stats(model: Any, X: Any, threshold: float,
+                             include_output: bool) -> list[LayerActivity]:
+    """:func:`activation_stats` of a Tensor MLP: z of each layer read from its
+    forward graph (the node feeding the activation), per unit and example."""
+    from autograd_core import tensor as T
+
+    from .tensor_train import _X
+    Xa = _X(X, model.sizes[0], "activation_stats", model.layers[0].weight.dtype)
+    if len(Xa) == 0:
+        raise ValueError("need at least one example")
+    layers = model_layers(model)
+    if not include_output:
+        layers = layers[:-1]
+    saved = [(m, m._running_mean.copy(), m._running_var.copy())
+             for _, m in model.named_modules() if hasattr(m, "_running_mean")]
+    out = []
+    try:
+        with ag.no_grad():
+            a = T.Tensor(Xa)
+            for name, layer in layers:
+                z = T.linear(a, layer.weight, layer.bias)
+                if layer.batchnorm:
+                    z = layer.bn(z)
+                act = layer._activate(z)
+                kind = layer.activation if isinstance(layer.activation, str) else "custom"
+                zs = np.asarray(z.data, dtype=float)
+                sat = dead = None
+                if kind in _SATURATING:
+                    sat = float(np.mean(np.abs(zs) > threshold))
+                if kind in _DYING:
+                    dead = float(np.mean(np.all(zs <= 0.0, axis=0)))
+                out.append(LayerActivity(name, kind, layer.nout, sat, dead))
+                a = act + a if layer.residual else act
+    finally:
+        for m, mean, var in saved:  # measuring must not move BatchNorm's running averages
+            m._running_mean, m._running_var = mean, var
+    return out
+
+
 # ------------------------------------------------------------------ monitor
 
 @dataclass
@@ -420,19 +504,25 @@ class GradientRecord:
     saturated: list[float | None] = field(default_factory=list)
     dead: list[float | None] = field(default_factory=list)
 
+    @property
+    def activity(self) -> list[str]:
+        """:func:`activity_notes` of this record ("saturated: hidden 1", ...)."""
+        return activity_notes(self.saturated, self.dead)
+
     def to_dict(self) -> dict[str, Any]:
         def f(x: Any) -> Any:
             return x if x is None or math.isfinite(x) else str(x)
         return {"epoch": self.epoch, "batch": self.batch, "speeds": list(self.speeds),
                 "weight_norms": list(self.weight_norms), "ratio": f(self.ratio),
-                "verdict": self.verdict, "saturated": list(self.saturated), "dead": list(self.dead)}
+                "verdict": self.verdict, "saturated": list(self.saturated), "dead": list(self.dead),
+                "activity": self.activity}
 
 
 class GradientMonitor:
     """A :func:`nn.fit` callback recording per-layer learning speeds.
 
     ``GradientMonitor(probe=None, loss=None, every="epoch", saturation=4.0,
-    vanishing=1e-2, exploding=1e2)``
+    vanishing=0.1, exploding=10.0)``
 
     * ``every="epoch"``: one record per epoch. With a ``probe=(X, y)`` set
       (and its ``loss``), the speeds are measured on it at the start of the
@@ -485,7 +575,7 @@ class GradientMonitor:
         speeds = [_norm(b) for b in bias[:-1]]
         sat: list[float | None] = []
         dead: list[float | None] = []
-        if self.probe is not None and not _is_tensor(model):  # z per unit: scalar models
+        if self.probe is not None:
             acts = activation_stats(model, self.probe[0][:self.max_activation_examples],
                                     threshold=self.saturation)
             sat = [a.saturated for a in acts]

@@ -10,8 +10,20 @@
   biases making every z_j = 0: each factor w_j·σ'(z_j) = 25 and
   ∂C/∂b1 / ∂C/∂b4 = 25³ = 15625 (with w = 1: (1/4)³ = 1/64);
 * :func:`remedies`: the same deep network with ReLU/ELU, He initialisation,
-  BatchNorm, residual connections, and gradient clipping on the exploding
-  chain.
+  BatchNorm, residual connections (at initialisation and, with ``epochs``,
+  after training, with held-out accuracy), and gradient clipping on the
+  exploding chain;
+* :func:`exploding_window`: formula (3) of the chapter (the inputs where
+  |w·σ'(w·x + b)| ≥ 1) measured with the engine against the formula;
+* :func:`two_layer_chain`: the chapter's two-layer linear example stepped
+  through in the textbook's chain order;
+* :func:`pretraining`: layer-wise pre-training then fine-tuning (remedy 3.1)
+  against plain training on the same data.
+
+Every table carries a verdict (:func:`nn.diagnostics.verdict`: vanishing /
+exploding / balanced, the first hidden layer learning more than 10× more
+slowly / faster than the last) and prints the rule. The network experiments
+run on the Tensor backend by default (``backend="scalar"``: the same numbers).
 
 Data (:func:`load_images`): an MNIST IDX folder given as ``data``, else the
 real MNIST test set in ``../shared/data/mnist`` (relative to the repository,
@@ -38,13 +50,15 @@ from . import diagnostics as _diag
 from .data import find_mnist, load_mnist
 from .layers import MLP
 from .optim import SGD, clip_grad_norm, clip_grad_value
-from .train import fit
+from .train import evaluate, fit
 
 __all__ = [
     "DataInfo", "load_images", "synthetic_digits", "find_data", "parse_sizes", "parse_seeds",
     "vanishing", "VanishingResult", "training_speed", "TrainingSpeedResult",
     "exploding", "exploding_chain", "ExplodingResult", "remedies", "RemediesResult", "RemedyRow",
     "ClipRow", "REMEDIES", "BOOK_SPEEDS", "REFERENCE_SPEEDS",
+    "two_layer_chain", "ChainStep", "TwoLayerResult", "pretraining", "PretrainingResult",
+    "exploding_window", "window_formula", "ExplodingWindowResult", "WindowRow", "WINDOW_WEIGHTS",
 ]
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
@@ -253,8 +267,9 @@ def _fmt6(x: float) -> str:
 
 def _table(headers: list[str], rows: list[list[str]], markdown: bool = False) -> str:
     if markdown:
-        out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-        out += ["| " + " | ".join(r) + " |" for r in rows]
+        esc = lambda c: c.replace("|", "\\|")  # noqa: E731  (a cell's | is text, not a column)
+        out = ["| " + " | ".join(map(esc, headers)) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+        out += ["| " + " | ".join(map(esc, r)) + " |" for r in rows]
         return "\n".join(out)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
               for i, h in enumerate(headers)]
@@ -265,6 +280,11 @@ def _table(headers: list[str], rows: list[list[str]], markdown: bool = False) ->
 
 def _json_float(x: float) -> Any:
     return x if math.isfinite(x) else str(x)
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in ("scalar", "tensor"):
+        raise ValueError(f"backend must be 'scalar' or 'tensor', not {backend!r}")
 
 
 # ------------------------------------------------------------------ vanishing
@@ -305,6 +325,16 @@ class VanishingResult:
         return [all(a < b for a, b in zip(s, s[1:])) for s in self.speeds]
 
     @property
+    def verdict(self) -> str:
+        """:func:`nn.diagnostics.verdict` of the mean speeds."""
+        return _diag.verdict(self.mean)
+
+    @property
+    def verdicts(self) -> list[str]:
+        """The verdict of each seed's speeds."""
+        return [_diag.verdict(s) for s in self.speeds]
+
+    @property
     def book(self) -> tuple[float, ...] | None:
         return BOOK_SPEEDS.get(tuple(self.sizes)) if self._default_setup() else None
 
@@ -341,12 +371,17 @@ class VanishingResult:
             lines.append(f"last/first ratio: mean {np.mean(r):.1f} (min {min(r):.1f}, max {max(r):.1f})")
             lines.append(f"speeds strictly increase with depth in {sum(self.increasing)} of "
                          f"{len(self.seeds)} seeds")
+            first_last = _diag.speed_ratio(self.mean)
+            lines.append(f"verdict: {self.verdict} (first/last {_fmt(first_last)} of the mean "
+                         f"speeds; {sum(v == self.verdict for v in self.verdicts)} of "
+                         f"{len(self.seeds)} seeds agree)")
+            lines.append(_diag.VERDICT_RULE)
         if per_seed:
             lines.append("")
-            rows = [[str(s)] + [f"{v:.5f}" for v in sp] + [f"{sp[-1] / sp[0]:.1f}" if sp[0] else "inf"]
-                    for s, sp in zip(self.seeds, self.speeds)]
+            rows = [[str(s)] + [f"{v:.5f}" for v in sp] + [f"{sp[-1] / sp[0]:.1f}" if sp[0] else "inf", vd]
+                    for s, sp, vd in zip(self.seeds, self.speeds, self.verdicts)]
             lines.append(_table(["seed"] + [f"hidden {k + 1}" for k in range(len(self.mean))]
-                                + ["last/first"], rows, markdown))
+                                + ["last/first", "verdict"], rows, markdown))
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -354,7 +389,8 @@ class VanishingResult:
                 "activation": self.activation, "init": self.init, "loss": self.loss,
                 "data": self.data.to_dict(), "speeds": self.speeds, "mean": self.mean,
                 "min": self.min, "max": self.max, "ratios": [_json_float(x) for x in self.ratios],
-                "increasing": self.increasing, "reference": self.reference, "book": self.book}
+                "increasing": self.increasing, "reference": self.reference, "book": self.book,
+                "verdict": self.verdict, "verdicts": self.verdicts, "rule": _diag.VERDICT_RULE}
 
 
 def _seed_text(seeds: list[int]) -> str:
@@ -367,14 +403,14 @@ def vanishing(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), images: int = 
               seeds: Iterable[int] | str = range(10), data: str | os.PathLike[str] | None = None, *,
               X: Any = None, y: Any = None, activation: str = "sigmoid",
               output_activation: str = "sigmoid", init: str = "nielsen",
-              loss: str = "binary_cross_entropy", backend: str = "scalar") -> VanishingResult:
+              loss: str = "binary_cross_entropy", backend: str = "tensor") -> VanishingResult:
     """Per-layer learning speeds at initialisation, one network per seed
     (``nn.MLP(sizes[0], sizes[1:], activation, output_activation, init, seed=s)``),
     C the ``loss`` averaged over the first ``images`` images (or ``X, y``).
-    ``backend="tensor"`` measures the same networks (same draws) on Tensors:
-    the same speeds to about 1e-15, hundreds of times faster."""
-    if backend not in ("scalar", "tensor"):
-        raise ValueError(f"backend must be 'scalar' or 'tensor', not {backend!r}")
+    ``backend="tensor"`` (the default) measures the same networks (same
+    draws) on Tensors: the same speeds as ``"scalar"`` Values to about 1e-15,
+    hundreds of times faster."""
+    _check_backend(backend)
     sizes = parse_sizes(sizes)
     seeds = parse_seeds(seeds if not isinstance(seeds, range) else list(seeds))
     if len(sizes) < 3:
@@ -417,6 +453,7 @@ class TrainingSpeedResult:
                 for e, (sp, c, vd) in enumerate(zip(self.speeds, self.cost, self.verdicts))]
         lines.append(_table(["epoch"] + [f"hidden {k + 1}" for k in range(n)]
                             + ["cost", "last/first", "verdict"], rows, markdown))
+        lines += ["", _diag.VERDICT_RULE]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -430,12 +467,15 @@ def training_speed(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), epochs: i
                    images: int = 1000, seed: int = 0, data: str | os.PathLike[str] | None = None, *,
                    X: Any = None, y: Any = None, eta: float = 0.1, lmbda: float = 5.0,
                    activation: str = "sigmoid", init: str = "nielsen",
-                   loss: str = "binary_cross_entropy") -> TrainingSpeedResult:
+                   loss: str = "binary_cross_entropy", backend: str = "tensor"
+                   ) -> TrainingSpeedResult:
     """Nielsen's training-speed script: each epoch is ONE full-batch SGD step
     over the same images (w ← (1 − ηλ/n) w − η ∂C/∂w, b ← b − η ∂C/∂b), and
     the per-layer speeds are measured on that batch's gradient just before
     the step (``nn.fit`` with ``batch_size = images`` and a
-    :class:`~nn.diagnostics.GradientMonitor` every mini-batch)."""
+    :class:`~nn.diagnostics.GradientMonitor` every mini-batch). ``backend``
+    "tensor" (default) or "scalar": the same numbers (to ~1e-12)."""
+    _check_backend(backend)
     sizes = parse_sizes(sizes)
     if len(sizes) < 3:
         raise ValueError(f"need at least one hidden layer, got sizes {sizes}")
@@ -448,7 +488,7 @@ def training_speed(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), epochs: i
     Xa, ya, info = _data(images, data, X, y)
     _check_width(sizes, Xa)
     model = MLP(sizes[0], sizes[1:], activation=activation, output_activation="sigmoid",
-                init=init, seed=seed)
+                init=init, seed=seed, backend=backend)
     monitor = _diag.GradientMonitor(every=1)
     hist = fit(model, Xa, ya, loss=loss, optimizer=SGD(model.parameters(), lr=eta), epochs=epochs,
                batch_size=len(Xa), l2=lmbda, callbacks=[monitor], progress=False, seed=seed)
@@ -523,11 +563,18 @@ class ExplodingResult:
         prod = " × ".join(_fmt6(f) for f in self.factors)
         lines.append("")
         lines.append(f"∂C/∂b1 / ∂C/∂b4 = w2σ'(z2) · w3σ'(z3) · w4σ'(z4) = {prod} = {_fmt6(self.ratio)}")
+        lines.append(f"verdict: {self.verdict} (speeds |∂C/∂b_j| along the chain; "
+                     f"{_diag.VERDICT_RULE})")
         return "\n".join(lines)
+
+    @property
+    def verdict(self) -> str:
+        """:func:`nn.diagnostics.verdict` of the speeds |∂C/∂b_j|, j = 1..4."""
+        return _diag.verdict([abs(g) for g in self.bias_grads])
 
     def to_dict(self) -> dict[str, Any]:
         return {"weight": self.weight, "a0": self.a0, "z": self.z, "sigma_prime": self.sigma_prime,
-                "factors": self.factors, "bias_grads": self.bias_grads,
+                "factors": self.factors, "bias_grads": self.bias_grads, "verdict": self.verdict,
                 "ratio": _json_float(self.ratio), "formula": self.formula}
 
 
@@ -552,6 +599,269 @@ def exploding(weight: float = 100.0, a0: float = 1.0) -> ExplodingResult:
                            sp, factors, grads, ratio, ps.to_text(), ps.formula(), nodes["C"], nodes)
 
 
+# ------------------------------------------------------------------ two-layer linear chain
+
+@dataclass
+class ChainStep:
+    """One step of the textbook's chain: ``name`` (``∂L/∂w2``), the chain
+    written with symbols, the factors (symbol, number read from the graph),
+    their product, and the engine's reverse-mode gradient of the same node."""
+
+    name: str
+    chain: str
+    factors: list[tuple[str, float]]
+    value: float
+    engine: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "chain": self.chain,
+                "factors": [[s, v] for s, v in self.factors], "value": self.value,
+                "engine": self.engine}
+
+
+@dataclass
+class TwoLayerResult:
+    """:func:`two_layer_chain`: the forward values and the steps in the
+    textbook's order (∂L/∂y2, ∂L/∂w2, ∂L/∂b2, ∂L/∂y1, ∂L/∂w1, ∂L/∂b1)."""
+
+    x: float
+    w1: float
+    b1: float
+    w2: float
+    b2: float
+    y_gt: float
+    y1: float
+    y2: float
+    loss: float
+    steps: list[ChainStep]
+    nodes: dict[str, Value] = field(repr=False, default_factory=dict)
+
+    def to_text(self, markdown: bool = False) -> str:
+        f = _fmt6
+        lines = ["The textbook's two-layer linear chain: x → y1 = w1·x + b1 → y2 = w2·y1 + b2 → "
+                 "L(y2, y_gt) = ½(y2 − y_gt)²",
+                 f"forward: y1 = {f(self.w1)} × {f(self.x)} + {f(self.b1)} = {f(self.y1)}; "
+                 f"y2 = {f(self.w2)} × {f(self.y1)} + {f(self.b2)} = {f(self.y2)}; "
+                 f"L = ½({f(self.y2)} − {f(self.y_gt)})² = {f(self.loss)}", "",
+                 "backward, in the textbook's order (each factor a local derivative read from the "
+                 "engine's graph; last column: the engine's own reverse-mode .grad):", ""]
+        rows = [[st.name, st.chain, " × ".join(f(v) for _, v in st.factors), f(st.value), f(st.engine)]
+                for st in self.steps]
+        lines.append(_table(["step", "chain", "numbers", "value", "engine .grad"], rows, markdown))
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"experiment": "two-layer", "x": self.x, "w1": self.w1, "b1": self.b1,
+                "w2": self.w2, "b2": self.b2, "y_gt": self.y_gt, "y1": self.y1, "y2": self.y2,
+                "loss": self.loss, "steps": [s.to_dict() for s in self.steps]}
+
+
+def two_layer_chain(x: float = 1.5, w1: float = 0.8, b1: float = 0.2, w2: float = 0.8,
+                    b2: float = 0.2, y_gt: float = 0.8) -> TwoLayerResult:
+    """The chapter's two-layer linear example (x = 1.5, w = 0.8, b = 0.2,
+    y_gt = 0.8; y1 = w1·x + b1 = 1.4, y2 = w2·y1 + b2, L = ½(y2 − y_gt)², the
+    chapter leaving L open) stepped through in the textbook's chain order:
+    ∂L/∂y2 first, then w2, b2, y1, w1, b1. Each local derivative (∂L/∂y2,
+    ∂y2/∂w2, ∂y2/∂b2, ∂y2/∂y1, ∂y1/∂w1, ∂y1/∂b1) is read from the engine's
+    graph with :func:`autograd_core.gradients` of one node with respect to
+    its neighbour; each product is compared with ``L.backward()``'s
+    ``.grad``."""
+    vals = {k: _finite(k, v) for k, v in
+            (("x", x), ("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2), ("y_gt", y_gt))}
+    n = {k: Value(v, k) for k, v in vals.items()}
+    y1 = n["w1"] * n["x"] + n["b1"]
+    y1.label = "y1"
+    y2 = n["w2"] * y1 + n["b2"]
+    y2.label = "y2"
+    d = y2 - n["y_gt"]
+    loss = d * d * 0.5
+    loss.label = "L"
+    n.update({"y1": y1, "y2": y2, "L": loss})
+
+    def local(out: Value, inp: Value) -> float:
+        return float(ag.gradients(out, [inp])[0])
+
+    dL_dy2 = local(loss, y2)
+    dy2 = {k: local(y2, n[k]) for k in ("w2", "b2")}
+    dy2_dy1 = local(y2, y1)
+    dy1 = {k: local(y1, n[k]) for k in ("w1", "b1")}
+    loss.backward()
+    plan = [("∂L/∂y2", "∂L/∂y2", [("∂L/∂y2", dL_dy2)], y2),
+            ("∂L/∂w2", "∂L/∂y2 · ∂y2/∂w2", [("∂L/∂y2", dL_dy2), ("∂y2/∂w2", dy2["w2"])], n["w2"]),
+            ("∂L/∂b2", "∂L/∂y2 · ∂y2/∂b2", [("∂L/∂y2", dL_dy2), ("∂y2/∂b2", dy2["b2"])], n["b2"]),
+            ("∂L/∂y1", "∂L/∂y2 · ∂y2/∂y1", [("∂L/∂y2", dL_dy2), ("∂y2/∂y1", dy2_dy1)], y1),
+            ("∂L/∂w1", "∂L/∂y2 · ∂y2/∂y1 · ∂y1/∂w1",
+             [("∂L/∂y2", dL_dy2), ("∂y2/∂y1", dy2_dy1), ("∂y1/∂w1", dy1["w1"])], n["w1"]),
+            ("∂L/∂b1", "∂L/∂y2 · ∂y2/∂y1 · ∂y1/∂b1",
+             [("∂L/∂y2", dL_dy2), ("∂y2/∂y1", dy2_dy1), ("∂y1/∂b1", dy1["b1"])], n["b1"])]
+    steps = []
+    for name, chain, factors, node in plan:
+        value = 1.0
+        for _, v in factors:
+            value *= v
+        steps.append(ChainStep(name, chain, factors, value, float(node.grad)))
+    return TwoLayerResult(vals["x"], vals["w1"], vals["b1"], vals["w2"], vals["b2"], vals["y_gt"],
+                          y1.data, y2.data, loss.data, steps, n)
+
+
+# ------------------------------------------------------------------ exploding window
+
+#: the weights of the default exploding-window table
+WINDOW_WEIGHTS = (4.5, 5.0, 6.0, 6.894, 8.0, 10.0, 15.0, 20.0, 50.0, 100.0)
+
+
+def _finite(name: str, v: Any) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) \
+            or not math.isfinite(v):
+        raise ValueError(f"{name} must be a finite number, got {v!r}")
+    return float(v)
+
+
+def window_formula(w: float) -> float:
+    """Formula (3) of the chapter: the width of the input interval where
+    |w·σ'(w·x + b)| ≥ 1, (2/|w|)·ln(|w|(1 + √(1 − 4/|w|))/2 − 1); 0 for |w| ≤ 4
+    (where |w·σ'| ≤ |w|/4 ≤ 1 everywhere)."""
+    a = abs(_finite("w", w))
+    if a <= 4.0:
+        return 0.0
+    return 2.0 / a * math.log(a * (1.0 + math.sqrt(1.0 - 4.0 / a)) / 2.0 - 1.0)
+
+
+def _slope(w: float, b: float, x: float) -> float:
+    """∂σ(w·x + b)/∂x at x, by the engine's reverse mode (= w·σ'(w·x + b))."""
+    xv = Value(x, "x")
+    a = (xv * w + b).sigmoid()
+    return float(ag.gradients(a, [xv])[0])
+
+
+def _edge(w: float, b: float, centre: float, side: float) -> float:
+    """The x where |slope| falls to 1 on one side of the centre, by bisection
+    on the engine's slope to the last float."""
+    def big(d: float) -> bool:
+        return abs(_slope(w, b, centre + side * d)) >= 1.0
+    lo, hi = 0.0, 1.0 / abs(w)
+    while big(hi):
+        lo, hi = hi, 2.0 * hi
+    for _ in range(2000):
+        mid = 0.5 * (lo + hi)
+        if not lo < mid < hi:
+            break
+        if big(mid):
+            lo = mid
+        else:
+            hi = mid
+    return centre + side * lo
+
+
+@dataclass
+class WindowRow:
+    """One weight: the measured window [left, right] (where |w·σ'(w·x+b)| ≥ 1),
+    its width, and formula (3)."""
+
+    w: float
+    left: float
+    right: float
+    formula: float
+
+    @property
+    def width(self) -> float:
+        return self.right - self.left
+
+    @property
+    def peak(self) -> float:
+        """max over x of |w·σ'(w·x + b)| = |w|/4."""
+        return abs(self.w) / 4.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"w": self.w, "left": self.left, "right": self.right, "width": self.width,
+                "formula": self.formula, "difference": self.width - self.formula, "peak": self.peak}
+
+
+def _measure_window(w: float, b: float) -> WindowRow:
+    if abs(w) <= 4.0:
+        return WindowRow(w, math.nan, math.nan, 0.0)
+    centre = -b / w
+    return WindowRow(w, _edge(w, b, centre, -1.0), _edge(w, b, centre, 1.0), window_formula(w))
+
+
+def _width(w: float, b: float) -> float:
+    r = _measure_window(w, b)
+    return 0.0 if r.width != r.width else r.width
+
+
+@dataclass
+class ExplodingWindowResult:
+    """:func:`exploding_window` over several weights: ``rows``, and the
+    maximum of the measured width over |w| (``max_w``, ``max_width``) next to
+    the formula's (``formula_max_w``, ``formula_max_width``)."""
+
+    b: float
+    rows: list[WindowRow]
+    max_w: float
+    max_width: float
+    formula_max_w: float
+    formula_max_width: float
+
+    def to_text(self, markdown: bool = False) -> str:
+        lines = ["Exploding window of one sigmoid neuron: the inputs x where |w·σ'(w·x + b)| ≥ 1 "
+                 f"(b = {_fmt6(self.b)}), measured with the engine (bisection on ∂σ(wx+b)/∂x) "
+                 "against formula (3): (2/|w|)·ln(|w|(1 + √(1 − 4/|w|))/2 − 1)", ""]
+        rows = [[_fmt6(r.w), _fmt6(r.peak), "-" if r.width != r.width else f"{r.left:.6f}",
+                 "-" if r.width != r.width else f"{r.right:.6f}",
+                 "0 (|w| ≤ 4)" if r.width != r.width else f"{r.width:.9f}", f"{r.formula:.9f}",
+                 "-" if r.width != r.width else f"{r.width - r.formula:.1e}"] for r in self.rows]
+        lines.append(_table(["w", "peak |w|/4", "left", "right", "width (engine)", "formula (3)",
+                             "difference"], rows, markdown))
+        lines += ["", f"maximum width {self.max_width:.4f} at |w| = {self.max_w:.3f} (engine); "
+                      f"formula (3): {self.formula_max_width:.4f} at |w| = {self.formula_max_w:.3f}",
+                  "the window is narrow: exploding gradients need |w| > 4 AND inputs in this window"]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"experiment": "exploding-window", "b": self.b, "rows": [r.to_dict() for r in self.rows],
+                "max_w": self.max_w, "max_width": self.max_width,
+                "formula_max_w": self.formula_max_w, "formula_max_width": self.formula_max_width}
+
+
+def _golden_max(f: Any, lo: float, hi: float, tol: float = 1e-7) -> float:
+    g = (math.sqrt(5.0) - 1.0) / 2.0
+    a, b = lo, hi
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = f(c), f(d)
+    while b - a > tol:
+        if fc > fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = f(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = f(d)
+    return 0.5 * (a + b)
+
+
+def exploding_window(w: float | Sequence[float] = WINDOW_WEIGHTS, b: float = 0.0
+                     ) -> WindowRow | ExplodingWindowResult:
+    """The chapter's formula (3), measured. For one weight ``w``: a
+    :class:`WindowRow` with the interval of inputs x where
+    |w·σ'(w·x + b)| ≥ 1, found by bisection on the engine's derivative
+    ∂σ(w·x + b)/∂x (no formula used), and formula (3) beside it (they agree to
+    ~1e-12 for 4 < |w| ≤ 100). For a sequence of weights: an
+    :class:`ExplodingWindowResult` with a row per weight and the maximum of the
+    width over |w| (≈ 0.4477 at |w| ≈ 6.894), found by golden-section search
+    on the measured width."""
+    b = _finite("b", b)
+    if not isinstance(w, (list, tuple, np.ndarray, range)):
+        return _measure_window(_finite("w", w), b)
+    ws = [_finite("w", v) for v in w]
+    if not ws:
+        raise ValueError("no weights given")
+    rows = [_measure_window(v, b) for v in ws]
+    mw = _golden_max(lambda a: _width(a, b), 4.5, 20.0)
+    fw = _golden_max(window_formula, 4.5, 20.0)
+    return ExplodingWindowResult(b, rows, mw, _width(mw, b), fw, window_formula(fw))
+
+
 # ------------------------------------------------------------------ remedies
 
 #: (name, hidden activation, init, batchnorm, residual)
@@ -571,8 +881,11 @@ REMEDIES: list[tuple[str, str, str, bool, bool]] = [
 
 @dataclass
 class RemedyRow:
-    """One configuration: mean speeds per hidden layer over the seeds, the
-    mean first/last ratio and its verdict."""
+    """One configuration, per seed: speeds per hidden layer at initialisation
+    (``speeds``) and, with ``epochs``, after training (``speeds_after``); the
+    held-out accuracy before and after; the saturated / dead fractions per
+    hidden layer at initialisation and after. ``mean``/``verdict`` are the
+    mean over seeds and its :func:`nn.diagnostics.verdict`."""
 
     name: str
     activation: str
@@ -581,10 +894,21 @@ class RemedyRow:
     residual: bool
     speeds: list[list[float]]
     weight_norms: list[list[float]] = field(default_factory=list)
+    saturated: list[list[float | None]] = field(default_factory=list)
+    dead: list[list[float | None]] = field(default_factory=list)
+    speeds_after: list[list[float]] = field(default_factory=list)
+    accuracy_before: list[float] = field(default_factory=list)
+    accuracy_after: list[float] = field(default_factory=list)
+    saturated_after: list[list[float | None]] = field(default_factory=list)
+    dead_after: list[list[float | None]] = field(default_factory=list)
 
     @property
     def mean(self) -> list[float]:
         return np.mean(np.asarray(self.speeds), axis=0).tolist()
+
+    @property
+    def mean_after(self) -> list[float]:
+        return np.mean(np.asarray(self.speeds_after), axis=0).tolist() if self.speeds_after else []
 
     @property
     def weight_ratio(self) -> float:
@@ -598,15 +922,51 @@ class RemedyRow:
         return float(np.mean([_diag.speed_ratio(s) for s in self.speeds]))
 
     @property
+    def ratio_after(self) -> float:
+        if not self.speeds_after:
+            return math.nan
+        return float(np.mean([_diag.speed_ratio(s) for s in self.speeds_after]))
+
+    @property
     def verdict(self) -> str:
         return _diag.verdict(self.mean)
 
+    @property
+    def verdict_after(self) -> str | None:
+        return _diag.verdict(self.mean_after) if self.speeds_after else None
+
+    @staticmethod
+    def _mean_fractions(rows: list[list[float | None]]) -> list[float | None]:
+        if not rows:
+            return []
+        return [None if any(r[k] is None for r in rows) else float(np.mean([r[k] for r in rows]))
+                for k in range(len(rows[0]))]
+
+    @property
+    def activity(self) -> list[str]:
+        """:func:`nn.diagnostics.activity_notes` at initialisation (mean over seeds)."""
+        return _diag.activity_notes(self._mean_fractions(self.saturated),
+                                    self._mean_fractions(self.dead))
+
+    @property
+    def activity_after(self) -> list[str]:
+        return _diag.activity_notes(self._mean_fractions(self.saturated_after),
+                                    self._mean_fractions(self.dead_after))
+
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "activation": self.activation, "init": self.init,
-                "batchnorm": self.batchnorm, "residual": self.residual, "speeds": self.speeds,
-                "mean": self.mean, "first_over_last": _json_float(self.ratio),
-                "verdict": self.verdict, "weight_norms": self.weight_norms,
-                "weight_first_over_last": _json_float(self.weight_ratio)}
+        d = {"name": self.name, "activation": self.activation, "init": self.init,
+             "batchnorm": self.batchnorm, "residual": self.residual, "speeds": self.speeds,
+             "mean": self.mean, "first_over_last": _json_float(self.ratio),
+             "verdict": self.verdict, "activity": self.activity,
+             "saturated": self.saturated, "dead": self.dead, "weight_norms": self.weight_norms,
+             "weight_first_over_last": _json_float(self.weight_ratio)}
+        if self.speeds_after:
+            d.update({"speeds_after": self.speeds_after, "mean_after": self.mean_after,
+                      "first_over_last_after": _json_float(self.ratio_after),
+                      "verdict_after": self.verdict_after, "activity_after": self.activity_after,
+                      "accuracy_before": self.accuracy_before,
+                      "accuracy_after": self.accuracy_after})
+        return d
 
 
 @dataclass
@@ -627,24 +987,55 @@ class ClipRow:
 
 @dataclass
 class RemediesResult:
+    """:func:`remedies`: one :class:`RemedyRow` per configuration, the
+    clipping rows, and the training set-up (``epochs`` 0: initialisation only)."""
+
     sizes: list[int]
     seeds: list[int]
     data: DataInfo
     rows: list[RemedyRow]
     clipping: list[ClipRow]
     clip: float
+    backend: str = "tensor"
+    epochs: int = 0
+    eta: float = 0.1
+    lmbda: float = 5.0
+    batch_size: int = 10
+    test_images: int = 0
+    test_source: str = ""
 
     def to_text(self, markdown: bool = False) -> str:
         n = len(self.rows[0].mean) if self.rows else 0
         lines = [f"Remedies for vanishing gradients: {self.sizes} (hidden activation varies; sigmoid "
-                 f"output, binary cross-entropy), seeds {_seed_text(self.seeds)}",
+                 f"output, binary cross-entropy), seeds {_seed_text(self.seeds)}, "
+                 f"{self.backend} backend",
                  f"data: {self.data.describe()}; speeds ‖∂C/∂b‖ per hidden layer at initialisation "
                  "(β for BatchNorm layers), mean over seeds", ""]
-        rows = [[r.name] + [_fmt(v) for v in r.mean] + [_fmt(r.ratio), r.verdict, _fmt(r.weight_ratio)]
+        rows = [[r.name] + [_fmt(v) for v in r.mean]
+                + [_fmt(r.ratio), r.verdict, "; ".join(r.activity) or "-", _fmt(r.weight_ratio)]
                 for r in self.rows]
         lines.append(_table(["network"] + [f"hidden {k + 1}" for k in range(n)]
-                            + ["first/last", "verdict", "‖∂C/∂W‖ first/last"], rows, markdown))
+                            + ["first/last", "verdict", "units", "‖∂C/∂W‖ first/last"], rows, markdown))
+        lines += ["", _diag.VERDICT_RULE,
+                  f"units: saturated = at least {_diag.SATURATED_FRACTION:.0%} of a layer's "
+                  f"sigmoid (unit, image) pairs have |z| > {_diag.SATURATION:g}; dead units = at "
+                  f"least {_diag.DEAD_FRACTION:.0%} of a layer's ReLUs are 0 on every image"]
+        if self.epochs:
+            lines += ["", f"After {self.epochs} epochs of mini-batch SGD (batch {self.batch_size}, "
+                      f"eta {self.eta:g}, lambda {self.lmbda:g}) on the same images; accuracy on "
+                      f"{self.test_images} held-out images ({self.test_source}); mean over seeds", ""]
+            rows = [[r.name, _fmt(r.ratio), r.verdict, f"{100 * np.mean(r.accuracy_before):.1f}%"]
+                    + [_fmt(v) for v in r.mean_after]
+                    + [_fmt(r.ratio_after), str(r.verdict_after), "; ".join(r.activity_after) or "-",
+                       f"{100 * np.mean(r.accuracy_after):.1f}%"]
+                    for r in self.rows]
+            lines.append(_table(["network", "first/last init", "verdict init", "accuracy init"]
+                                + [f"hidden {k + 1} after" for k in range(n)]
+                                + ["first/last after", "verdict after", "units after",
+                                   "accuracy after"], rows, markdown))
         lines += ["", f"Gradient clipping on the exploding chain (w = 100; threshold {_fmt(self.clip)}):"]
+        if markdown:
+            lines.append("")
         rows = [[c.name, _fmt6(c.grad_b1), _fmt6(c.grad_b4), _fmt6(c.norm), _fmt6(c.ratio)]
                 for c in self.clipping]
         lines.append(_table(["gradients", "∂C/∂b1", "∂C/∂b4", "‖g‖", "b1/b4"], rows, markdown))
@@ -652,7 +1043,10 @@ class RemediesResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"experiment": "remedies", "sizes": self.sizes, "seeds": self.seeds,
-                "data": self.data.to_dict(), "rows": [r.to_dict() for r in self.rows],
+                "data": self.data.to_dict(), "backend": self.backend, "epochs": self.epochs,
+                "eta": self.eta, "lmbda": self.lmbda, "batch_size": self.batch_size,
+                "test_images": self.test_images, "rule": _diag.VERDICT_RULE,
+                "rows": [r.to_dict() for r in self.rows],
                 "clip": self.clip, "clipping": [c.to_dict() for c in self.clipping]}
 
 
@@ -676,16 +1070,27 @@ def _clip_rows(clip: float) -> list[ClipRow]:
 def remedies(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), images: int = 1000,
              seeds: Iterable[int] | str = (0,), data: str | os.PathLike[str] | None = None, *,
              X: Any = None, y: Any = None, configs: Sequence[str] | None = None,
-             clip: float = 1.0, loss: str = "binary_cross_entropy") -> RemediesResult:
+             clip: float = 1.0, loss: str = "binary_cross_entropy", backend: str = "tensor",
+             epochs: int = 0, eta: float = 0.1, lmbda: float = 5.0, batch_size: int = 10,
+             test_images: int = 1000, X_test: Any = None, y_test: Any = None) -> RemediesResult:
     """Speeds at initialisation for each configuration of :data:`REMEDIES`
-    (or those whose names are in ``configs``), plus gradient clipping (by
-    norm and by value, threshold ``clip``) on the exploding chain."""
+    (or those whose names are in ``configs``), with verdicts and saturated /
+    dead units, plus gradient clipping (by norm and by value, threshold
+    ``clip``) on the exploding chain.
+
+    ``epochs > 0`` also trains each network (mini-batch SGD, ``batch_size``,
+    ``eta``, L2 ``lmbda``) on the same images and measures the speeds again,
+    with the accuracy before and after on held-out images: t10k images
+    ``images .. images + test_images - 1`` (or ``X_test, y_test``)."""
+    _check_backend(backend)
     sizes = parse_sizes(sizes)
     if len(sizes) < 3:
         raise ValueError(f"need at least one hidden layer, got sizes {sizes}")
     seeds = parse_seeds(seeds if not isinstance(seeds, range) else list(seeds))
     if isinstance(clip, bool) or not isinstance(clip, (int, float)) or not (clip > 0 and math.isfinite(clip)):
         raise ValueError(f"clip must be a positive number, got {clip!r}")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be an int >= 0, got {epochs!r}")
     chosen = REMEDIES
     if configs is not None:
         names = [r[0] for r in REMEDIES]
@@ -693,18 +1098,222 @@ def remedies(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), images: int = 1
         if unknown:
             raise ValueError(f"unknown remedies {unknown}; known: {names}")
         chosen = [r for r in REMEDIES if r[0] in configs]
-    Xa, ya, info = _data(images, data, X, y)
+    Xt = yt = None
+    test_source = ""
+    if epochs:
+        _check_count(batch_size, "batch_size")
+        for name, v in (("eta", eta), ("lmbda", lmbda)):
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 \
+                    or (name == "eta" and v == 0):
+                raise ValueError(f"{name} must be a {'positive' if name == 'eta' else 'non-negative'} "
+                                 f"number, got {v!r}")
+        if X is None and y is None:
+            _check_count(test_images, "test_images")
+            Xall, yall, info = _data(images + test_images, data, None, None)
+            Xa, ya, Xt, yt = Xall[:images], yall[:images], Xall[images:], yall[images:]
+            info = DataInfo(info.source, info.path, images, info.message)
+            test_source = (f"t10k images {images}..{images + test_images - 1}"
+                           if info.source != "synthetic" else "more synthetic images")
+        else:
+            Xa, ya, info = _data(images, data, X, y)
+            if X_test is None or y_test is None:
+                raise ValueError("training on given X, y needs held-out X_test and y_test")
+            Xt, yt = np.asarray(X_test, dtype=float), np.asarray(y_test)
+            test_source = "the given X_test"
+    else:
+        Xa, ya, info = _data(images, data, X, y)
     _check_width(sizes, Xa)
     if any(r[3] for r in chosen) and len(Xa) < 2:
         raise ValueError("BatchNorm needs at least 2 images")
     rows = []
     for name, act, init, bn, res in chosen:
-        speeds, wnorms = [], []
+        row = RemedyRow(name, act, init, bn, res, [], [])
         for s in seeds:
             model = MLP(sizes[0], sizes[1:], activation=act, output_activation="sigmoid", init=init,
-                        seed=s, batchnorm=bn, residual=res)
+                        seed=s, batchnorm=bn, residual=res, backend=backend)
             g = _diag.layer_gradients(model, Xa, ya, loss)
-            speeds.append(g.bias_norms()[:-1])
-            wnorms.append(g.weight_norms()[:-1])
-        rows.append(RemedyRow(name, act, init, bn, res, speeds, wnorms))
-    return RemediesResult(sizes, seeds, info, rows, _clip_rows(float(clip)), float(clip))
+            row.speeds.append(g.bias_norms()[:-1])
+            row.weight_norms.append(g.weight_norms()[:-1])
+            acts = _diag.activation_stats(model, Xa)
+            row.saturated.append([a.saturated for a in acts])
+            row.dead.append([a.dead for a in acts])
+            if epochs:
+                row.accuracy_before.append(_accuracy(model, Xt, yt, loss))
+                fit(model, Xa, ya, loss=loss, optimizer=SGD(model.parameters(), lr=eta),
+                    epochs=int(epochs), batch_size=int(batch_size), l2=lmbda, progress=False, seed=s)
+                row.speeds_after.append(_diag.learning_speeds(model, Xa, ya, loss))
+                row.accuracy_after.append(_accuracy(model, Xt, yt, loss))
+                acts = _diag.activation_stats(model, Xa)
+                row.saturated_after.append([a.saturated for a in acts])
+                row.dead_after.append([a.dead for a in acts])
+        rows.append(row)
+    return RemediesResult(sizes, seeds, info, rows, _clip_rows(float(clip)), float(clip), backend,
+                          int(epochs), float(eta), float(lmbda), int(batch_size),
+                          0 if Xt is None else len(Xt), test_source)
+
+
+def _accuracy(model: Any, X: Any, y: Any, loss: str) -> float:
+    acc = evaluate(model, X, y, loss)[1]
+    return math.nan if acc is None else float(acc)
+
+
+# ------------------------------------------------------------------ layer-wise pre-training (remedy 3.1)
+
+@dataclass
+class PretrainingResult:
+    """:func:`pretraining`: per seed, for plain training and for greedy
+    layer-wise pre-training + fine-tuning of the same network on the same
+    images: the hidden-layer speeds when supervised training starts and after
+    it, and the held-out accuracy after it."""
+
+    sizes: list[int]
+    seeds: list[int]
+    data: DataInfo
+    pre_epochs: int
+    epochs: int
+    eta: float
+    lmbda: float
+    batch_size: int
+    test_images: int
+    plain_start: list[list[float]]
+    plain_end: list[list[float]]
+    plain_accuracy: list[float]
+    pre_start: list[list[float]]
+    pre_end: list[list[float]]
+    pre_accuracy: list[float]
+    reconstruction: list[list[float]]
+    seconds: dict[str, float]
+
+    def _rows(self) -> list[tuple[str, list[list[float]], list[list[float]], list[float]]]:
+        return [("plain training", self.plain_start, self.plain_end, self.plain_accuracy),
+                ("pre-training + fine-tuning", self.pre_start, self.pre_end, self.pre_accuracy)]
+
+    def to_text(self, markdown: bool = False) -> str:
+        n = len(self.sizes) - 2
+        lines = [f"Layer-wise pre-training then fine-tuning (remedy 3.1) vs plain training: "
+                 f"{self.sizes} sigmoid, seeds {_seed_text(self.seeds)}, Tensor backend",
+                 f"data: {self.data.describe()}; held-out accuracy on {self.test_images} further "
+                 "images", f"pre-training: each hidden layer in turn trained as a sigmoid "
+                 f"autoencoder of the previous layer's output ({self.pre_epochs} epochs, "
+                 "cross-entropy reconstruction), then the whole network trained as in plain "
+                 f"training: {self.epochs} epochs of mini-batch SGD (batch {self.batch_size}, "
+                 f"eta {self.eta:g}, lambda {self.lmbda:g}); means over seeds", ""]
+        rows = []
+        for name, start, end, acc in self._rows():
+            ms = np.mean(np.asarray(start), axis=0)
+            me = np.mean(np.asarray(end), axis=0)
+            rows.append([name] + [_fmt(v) for v in ms]
+                        + [_fmt(_diag.speed_ratio(list(ms))), _diag.verdict(list(ms))]
+                        + [_fmt(v) for v in me] + [_diag.verdict(list(me)),
+                                                   f"{100 * np.mean(acc):.1f}%",
+                                                   f"{100 * min(acc):.1f}–{100 * max(acc):.1f}%"])
+        lines.append(_table(["training"] + [f"hidden {k + 1} start" for k in range(n)]
+                            + ["first/last start", "verdict start"]
+                            + [f"hidden {k + 1} end" for k in range(n)]
+                            + ["verdict end", "accuracy", "min–max"], rows, markdown))
+        rec = np.mean(np.asarray(self.reconstruction), axis=0)
+        lines += ["", "autoencoder reconstruction cross-entropy per example, last epoch, per hidden "
+                  "layer (mean over seeds): "
+                  + ", ".join(_fmt(v) for v in rec),
+                  f"time: plain {self.seconds['plain']:.1f} s, pre-training "
+                  f"{self.seconds['pretrain']:.1f} s + fine-tuning {self.seconds['finetune']:.1f} s",
+                  _diag.VERDICT_RULE]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"experiment": "pretraining", "sizes": self.sizes, "seeds": self.seeds,
+                "data": self.data.to_dict(), "pre_epochs": self.pre_epochs, "epochs": self.epochs,
+                "eta": self.eta, "lmbda": self.lmbda, "batch_size": self.batch_size,
+                "test_images": self.test_images, "plain_start": self.plain_start,
+                "plain_end": self.plain_end, "plain_accuracy": self.plain_accuracy,
+                "pre_start": self.pre_start, "pre_end": self.pre_end,
+                "pre_accuracy": self.pre_accuracy, "reconstruction": self.reconstruction,
+                "seconds": self.seconds}
+
+
+def _pretrain_layers(model: Any, X: np.ndarray, epochs: int, eta: float, batch_size: int,
+                     seed: int) -> list[float]:
+    """Greedy layer-wise pre-training of a Tensor MLP's hidden layers: layer k
+    and a fresh sigmoid decoder are trained as an autoencoder of layer k's
+    input (the previous layers' output on X); layer k keeps the trained
+    encoder. Returns each autoencoder's final reconstruction loss."""
+    from autograd_core import Tensor
+    losses = []
+    A = X
+    for k, layer in enumerate(model.layers[:-1]):
+        nin, nout = layer.nin, layer.nout
+        ae = MLP(nin, [nout, nin], activation="sigmoid", output_activation="sigmoid",
+                 init="nielsen", seed=seed + 1000 * (k + 1), backend="tensor")
+        ae.layers[0].weight.assign(layer.weight.data)
+        ae.layers[0].bias.assign(layer.bias.data)
+        hist = fit(ae, A, A, loss="binary_cross_entropy", optimizer=SGD(ae.parameters(), lr=eta),
+                   epochs=epochs, batch_size=batch_size, progress=False, seed=seed)
+        losses.append(float(hist.loss[-1]))
+        layer.weight.assign(ae.layers[0].weight.data)
+        layer.bias.assign(ae.layers[0].bias.data)
+        with ag.no_grad():
+            A = np.asarray(layer(Tensor(A)).data)
+    return losses
+
+
+def pretraining(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), images: int = 1000,
+                seeds: Iterable[int] | str = (0,), data: str | os.PathLike[str] | None = None, *,
+                pre_epochs: int = 3, epochs: int = 3, eta: float = 0.1, lmbda: float = 5.0,
+                batch_size: int = 10, test_images: int = 1000,
+                loss: str = "binary_cross_entropy") -> PretrainingResult:
+    """Remedy 3.1 of the chapter, measured: Hinton's greedy layer-wise
+    pre-training (each hidden layer trained alone, unsupervised, as an
+    autoencoder of the previous layer's output) followed by supervised
+    fine-tuning of the whole network, against plain supervised training of
+    the same initial network for the same number of epochs, on the same first
+    ``images`` t10k images; accuracy on the next ``test_images``. Sigmoid
+    layers, Nielsen initialisation, Tensor backend."""
+    import time
+
+    sizes = parse_sizes(sizes)
+    if len(sizes) < 3:
+        raise ValueError(f"need at least one hidden layer, got sizes {sizes}")
+    seeds = parse_seeds(seeds if not isinstance(seeds, range) else list(seeds))
+    for name, v in (("pre_epochs", pre_epochs), ("epochs", epochs), ("batch_size", batch_size),
+                    ("test_images", test_images)):
+        _check_count(v, name)
+    for name, v in (("eta", eta), ("lmbda", lmbda)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 \
+                or (name == "eta" and v == 0):
+            raise ValueError(f"{name} must be a {'positive' if name == 'eta' else 'non-negative'} "
+                             f"number, got {v!r}")
+    Xall, yall, info = _data(images + test_images, data, None, None)
+    Xtr, ytr, Xte, yte = Xall[:images], yall[:images], Xall[images:], yall[images:]
+    info = DataInfo(info.source, info.path, images, info.message)
+    _check_width(sizes, Xtr)
+    out: dict[str, list[Any]] = {k: [] for k in ("ps", "pe", "pa", "qs", "qe", "qa", "rec")}
+    secs = {"plain": 0.0, "pretrain": 0.0, "finetune": 0.0}
+
+    def train(model: Any) -> None:
+        fit(model, Xtr, ytr, loss=loss, optimizer=SGD(model.parameters(), lr=eta), epochs=int(epochs),
+            batch_size=int(batch_size), l2=lmbda, progress=False, seed=s)
+
+    for s in seeds:
+        plain = MLP(sizes[0], sizes[1:], activation="sigmoid", output_activation="sigmoid",
+                    init="nielsen", seed=s, backend="tensor")
+        out["ps"].append(_diag.learning_speeds(plain, Xtr, ytr, loss))
+        t0 = time.perf_counter()
+        train(plain)
+        secs["plain"] += time.perf_counter() - t0
+        out["pe"].append(_diag.learning_speeds(plain, Xtr, ytr, loss))
+        out["pa"].append(_accuracy(plain, Xte, yte, loss))
+
+        pre = MLP(sizes[0], sizes[1:], activation="sigmoid", output_activation="sigmoid",
+                  init="nielsen", seed=s, backend="tensor")
+        t0 = time.perf_counter()
+        out["rec"].append(_pretrain_layers(pre, Xtr, int(pre_epochs), eta, int(batch_size), s))
+        secs["pretrain"] += time.perf_counter() - t0
+        out["qs"].append(_diag.learning_speeds(pre, Xtr, ytr, loss))
+        t0 = time.perf_counter()
+        train(pre)
+        secs["finetune"] += time.perf_counter() - t0
+        out["qe"].append(_diag.learning_speeds(pre, Xtr, ytr, loss))
+        out["qa"].append(_accuracy(pre, Xte, yte, loss))
+    return PretrainingResult(sizes, seeds, info, int(pre_epochs), int(epochs), float(eta),
+                             float(lmbda), int(batch_size), len(Xte), out["ps"], out["pe"], out["pa"],
+                             out["qs"], out["qe"], out["qa"], out["rec"], secs)

@@ -298,34 +298,67 @@ NB02 = [
     assert report.ok
     """),
     md(r"""
-    ## A wrong derivative, caught
+    ## Your own operation, and a wrong derivative caught
 
     Suppose you add your own primitive, softsign $s(x) = \dfrac{x}{1 + |x|}$ with
-    $s'(x) = \dfrac{1}{(1 + |x|)^2}$, and forget the square. A primitive is a rule returning the
-    value and the local derivatives; we make one from an existing `Primitive` with
-    `dataclasses.replace` (it is **not** registered in the global table, so nothing else changes).
+    $s'(x) = \dfrac{1}{(1 + |x|)^2}$. `@primitive(name)` turns a rule returning the value and the
+    local derivatives into an operation of the engine. The rule is written with arithmetic and
+    `autograd_core.math` (never `math.*`), so that it also runs on Values (second derivatives) and
+    on symbols (`explain`). When it is defined it is validated: run on floats, Values and symbols,
+    and its first and second derivatives compared with finite differences. (The table has its own
+    `softsign`; names are unique, so this exercise calls its re-derivation `my_softsign`.)
     """),
     code("""
-    def softsign_rule(x):
-        a = 1 + (x if x >= 0 else -x)
-        return x / a, (1 / (a * a),)
+    from autograd_core import primitive, math as am
+
+    @primitive("my_softsign")
+    def softsign(x):
+        \"\"\"x / (1 + |x|)\"\"\"
+        a = 1.0 + abs(x)
+        return am.div(x, a), (am.div(1.0, a * a),)
 
     def softsign_rule_wrong(x):
-        a = 1 + (x if x >= 0 else -x)
-        return x / a, (1 / a,)          # the square is missing
+        a = 1.0 + abs(x)
+        return am.div(x, a), (am.div(1.0, a),)     # the square is missing
 
-    SOFTSIGN = dataclasses.replace(PRIMITIVES["tanh"], name="softsign", symbol="softsign", rule=softsign_rule)
-    SOFTSIGN_WRONG = dataclasses.replace(SOFTSIGN, name="softsign_wrong", rule=softsign_rule_wrong)
-    assert "softsign" not in PRIMITIVES
+    try:
+        primitive("softsign_wrong")(softsign_rule_wrong)
+    except ValueError as e:
+        print(str(e).splitlines()[0])
+    else:
+        raise RuntimeError("the wrong rule was accepted")
+    """),
+    md(r"""
+    A rule that calls `math.exp` (or `float()`) would silently lose its second derivative: the
+    check refuses it and names the call.
+    """),
+    code("""
+    def softplus_math(x):
+        e = math.exp(x)
+        return am.log1p(am.exp(x)), (e / (1.0 + e),)
 
-    def neuron(w, b, prim=SOFTSIGN):
-        return (apply(prim, w * 1.5 + b) - 0.8) ** 2
+    try:
+        primitive("softplus_math")(softplus_math)
+    except TypeError as e:
+        print(e)
+    """),
+    md(r"""
+    Defined without validation (`validate=False`), the wrong rule is still caught by `gradcheck`
+    of any function that uses it, and the report names the **culprit node**: the primitive, its
+    operands, expected versus got, and the line that made it.
+    """),
+    code("""
+    SOFTSIGN_WRONG = primitive("softsign_wrong", validate=False)(softsign_rule_wrong)
+
+    def neuron(w, b, prim=softsign):
+        return (prim(w * 1.5 + b) - 0.8) ** 2
 
     good = gradcheck(neuron, [Value(0.8, "w"), Value(0.2, "b")])
     bad = gradcheck(lambda w, b: neuron(w, b, SOFTSIGN_WRONG), [Value(0.8, "w"), Value(0.2, "b")])
     print(good, "\\n")
     print(bad)
     assert good.ok and not bad.ok and len(bad.failures) == 4
+    assert bad.culprits[0].primitive == "softsign_wrong"
     """),
     md(r"""
     The failing rows show the analytic value off by the factor $1 + |z| = 2.4$ at
@@ -333,19 +366,70 @@ NB02 = [
     the default tolerances a relative error of $10^{-5}$ in one partial derivative:
     """),
     code("""
-    for rel in (1e-2, 1e-4, 1e-5, 1e-7):
+    for k, rel in enumerate((1e-2, 1e-4, 1e-5, 1e-7)):
         def rule(x, rel=rel):
-            a = 1 + (x if x >= 0 else -x)
-            return x / a, ((1 + rel) / (a * a),)
-        p = dataclasses.replace(SOFTSIGN, rule=rule)
+            a = 1.0 + abs(x)
+            return am.div(x, a), (am.div(1.0 + rel, a * a),)
+        p = primitive(f"softsign_off_{k}", validate=False)(rule)
         r = gradcheck(lambda w, b: neuron(w, b, p), [0.8, 0.2])
         print(f"derivative off by {rel:.0e}: {'caught' if not r.ok else 'passes'}")
+    """),
+    md(r"""
+    ## Checks that check nothing
+
+    A check passes vacuously when `f` does not use its arguments, e.g. a loss that reads the
+    model's own parameters instead of the Values gradcheck passes in. The report lists such
+    inputs, and `assert_gradients_match` fails on them (unless `allow_unused=True`).
+    """),
+    code("""
+    w, b = Value(0.8, "w"), Value(0.2, "b")
+    model_loss = lambda: neuron(w, b)
+    print(gradcheck(lambda *params: model_loss(), [w, b]))
+    try:
+        assert_gradients_match(lambda *params: model_loss(), [w, b])
+    except AssertionError as e:
+        print("\\n" + str(e).splitlines()[0])
+    """),
+    md(r"""
+    ## Hand-written numpy gradients, and many points at once
+
+    `testing.check_grad(f, grad_f, x)` checks the gradient function people write for numpy models;
+    `testing.gradients_match_everywhere(f, domain)` runs `gradcheck` at sampled points (hypothesis
+    when installed, seeded numpy otherwise) and reports the worst one.
+    """),
+    code("""
+    from autograd_core.testing import check_grad, gradients_match_everywhere
+
+    A = np.array([[1.0, 2.0], [0.5, -1.0], [3.0, 0.2]]); t = np.array([1.0, 0.0, -1.0])
+    f_np = lambda v: 0.5 * float(np.sum((A @ v - t) ** 2))
+    grad_np = lambda v: A.T @ (A @ v - t)
+    print(check_grad(f_np, grad_np, np.array([0.3, -0.4])))
+    print(gradients_match_everywhere(lambda w, b: neuron(w, b), (-2, 2), examples=20).sample)
+    """),
+    md(r"""
+    ## Where does the NaN come from? Anomaly mode
+
+    Inside `with detect_anomaly():` the first operation that makes NaN or $\pm\infty$ from finite
+    operands raises, naming the primitive, the operands and the line; in backward the first node
+    whose gradient becomes NaN/inf does (here $\sqrt{x}$ at 0, whose derivative is infinite).
+    """),
+    code("""
+    from autograd_core import detect_anomaly, AnomalyError
+
+    x = Value(0.0, "x")
+    for make in (lambda: (x + 710.0).exp(), lambda: (x * x).sqrt().backward()):
+        try:
+            with detect_anomaly():
+                make()
+        except AnomalyError as e:
+            print(e)
     """),
     md(r"""
     ## Kinks
 
     At a point where the function is not differentiable (ReLU at 0) the one-sided derivatives
-    disagree; `gradcheck` reports the row as a kink instead of a failure.
+    disagree; `gradcheck` reports the row as a kink instead of a failure (a derivative outside
+    the one-sided ones, say relu'(0) = 2, would still fail).
     """),
     code("""
     print(gradcheck(lambda x: x.relu(), [0.0], modes="rev"))
@@ -354,7 +438,8 @@ NB02 = [
     ## In your own pytest suite
 
     `assert_gradients_match(f, inputs, **kwargs)` runs `gradcheck` and raises `AssertionError`
-    with the report as its message. Put it in a test file:
+    with the report as its message (the pytest plugin's `gradcheck` fixture does the same). Put
+    it in a test file:
     """),
     code('''
     import subprocess, sys, tempfile, textwrap
@@ -742,6 +827,18 @@ NB04 = [
     assert all(res.increasing)        # every seed: the later the layer, the faster it learns
     plot_learning_speeds(res, title="[784, 30, 30, 30, 10], sigmoid, 500 images")
     """),
+    md(r"""
+    **The verdict.** The textbook defines the vanishing gradient as *the layers near the input
+    learning much more slowly than those near the output*. `diagnostics.verdict` makes "much"
+    a number: with $r$ = speed of the first hidden layer / speed of the last, `vanishing` when
+    $r < 0.1$ (more than 10× slower), `exploding` when $r > 10$, `balanced` otherwise. Every
+    experiment prints the rule under its table.
+    """),
+    code("""
+    print(diagnostics.VERDICT_RULE)
+    print("first/last:", round(diagnostics.speed_ratio(res.mean), 4), "->", res.verdict)
+    assert res.verdict == "vanishing" and res.verdicts == ["vanishing"] * 3
+    """),
     code("""
     # one more hidden layer: the first layer is now about 100 times slower than the last
     deep = experiments.vanishing([784, 30, 30, 30, 30, 10], images=500, seeds=[0])
@@ -808,6 +905,78 @@ NB04 = [
     draw_graph(small.output, parameters=small.parameters)
     """),
     md(r"""
+    ## Why exploding is rare with sigmoid: formula (3)
+
+    A factor $|w\,\sigma'(wx + b)|$ exceeds 1 only when $|w| > 4$, and then only for inputs $x$
+    in a narrow window. Its width is formula (3) of the chapter,
+
+    $$\frac{2}{|w|} \ln\left(\frac{|w|\left(1 + \sqrt{1 - 4/|w|}\right)}{2} - 1\right).$$
+
+    `experiments.exploding_window` finds the window's edges by bisection on the engine's derivative
+    $\partial\sigma(wx+b)/\partial x$ (no formula used) and puts the formula beside it. The width is
+    never more than about 0.45.
+    """),
+    code("""
+    from visualize.plots import plot_exploding_window
+    win = experiments.exploding_window()
+    print(win.to_text())
+    assert all(abs(r.width - r.formula) < 1e-9 for r in win.rows)
+    assert round(win.max_width, 4) == 0.4477 and round(win.max_w, 3) == 6.894
+    plot_exploding_window(win)
+    """),
+    md(r"""
+    ## The chapter's two-layer linear example, in the textbook's order
+
+    $x = 1.5$, $w = 0.8$, $b = 0.2$, $y_{gt} = 0.8$: $y_1 = w_1 x + b_1 = 0.8 \times 1.5 + 0.2 = 1.4$,
+    $y_2 = w_2 y_1 + b_2$, $L = \tfrac12 (y_2 - y_{gt})^2$. The chain is taken in the textbook's
+    order: $\partial L/\partial y_2$ first, then $w_2$, $b_2$, $y_1$, $w_1$, $b_1$ — each factor a
+    local derivative read from the graph, each product equal to what `backward()` computes.
+    """),
+    code("""
+    two = experiments.two_layer_chain()
+    print(two.to_text())
+    assert [s.name for s in two.steps] == ["∂L/∂y2", "∂L/∂w2", "∂L/∂b2", "∂L/∂y1", "∂L/∂w1", "∂L/∂b1"]
+    assert all(s.value == s.engine for s in two.steps)
+    """),
+    md(r"""
+    ## The textbook's `Matmul` layer
+
+    The chapter writes a matrix-product layer by hand: `forward` keeps $x$ and $W$, `backward`
+    returns $\text{grad}_x = \text{grad}_y W^\top$ and $\text{grad}_W = x^\top \text{grad}_y$.
+    In the denominator layout each gradient has the shape of its variable. On a Tensor graph
+    `explain` prints exactly these formulas, with the shapes; below, the two formulas are checked
+    against the engine.
+    """),
+    code("""
+    from autograd_core import Tensor, explain
+    from autograd_core import tensor as T
+
+    class Matmul:                      # the textbook's layer, in plain numpy
+        def __init__(self):
+            self.mem = {}
+        def forward(self, x, W):
+            self.mem = {"x": x, "W": W}
+            return x @ W
+        def backward(self, grad_y):
+            x, W = self.mem["x"], self.mem["W"]
+            return grad_y @ W.T, x.T @ grad_y
+
+    rng = np.random.RandomState(0)
+    xv, Wv, G = rng.randn(2, 3), rng.randn(3, 4), rng.randn(2, 4)
+    layer = Matmul()
+    layer.forward(xv, Wv)
+    gx_book, gW_book = layer.backward(G)
+
+    x, W = Tensor(xv, label="x"), Tensor(Wv, label="W")
+    h = x @ W
+    h.label = "h"
+    L = (h * Tensor(G)).sum()          # so that ∂L/∂h = G
+    print("\\n".join(explain(L).matrix_lines()))
+    gx, gW = T.gradients(L, [x, W])
+    assert np.allclose(gx, gx_book) and np.allclose(gW, gW_book)
+    assert gx.shape == xv.shape and gW.shape == Wv.shape
+    """),
+    md(r"""
     ## Remedies
 
     * activations whose derivative is not squashed: ReLU ($\text{ReLU}'(z) = 1$ for $z > 0$), ELU;
@@ -817,10 +986,12 @@ NB04 = [
     * gradient clipping against explosions: rescale $g$ when $\|g\|$ exceeds a threshold.
 
     `experiments.remedies` measures the speeds at initialisation for each configuration (first/last
-    near 1 means every layer learns at a similar speed) and clips the exploding chain's gradient.
+    near 1 means every layer learns at a similar speed), then again after a few epochs of training
+    with the held-out accuracy (`epochs=`), and clips the exploding chain's gradient. BatchNorm and
+    residual connections act during training: look at the "after" columns.
     """),
     code("""
-    rem = experiments.remedies([784, 30, 30, 30, 10], images=200, seeds=[0])
+    rem = experiments.remedies([784, 30, 30, 30, 10], images=300, seeds=[0], epochs=2, test_images=200)
     print(rem.to_text())
     """),
     code("""
@@ -840,6 +1011,18 @@ NB04 = [
     \partial C/\partial b_4$ stays 15625) but bounds its length; clipping by value caps each component
     separately and so changes the direction.
 
+    ## Layer-wise pre-training, then fine-tuning (remedy 3.1)
+
+    Hinton's 2006 remedy: train one hidden layer at a time, unsupervised, as an autoencoder of the
+    previous layer's output, then train the whole network. `experiments.pretraining` measures it
+    against plain training of the same network for the same epochs on the same images.
+    """),
+    code("""
+    pre = experiments.pretraining([784, 30, 30, 30, 10], images=300, seeds=[0], pre_epochs=2,
+                                  epochs=2, test_images=200)
+    print(pre.to_text())
+    """),
+    md(r"""
     ## Try it
 
     * `autograd-core experiment vanishing --sizes 784,30,30,30,10 --images 1000 --seeds 0-9 --plot speeds.png`

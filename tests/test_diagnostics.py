@@ -173,19 +173,31 @@ def test_bad_input():
 
 def test_verdicts_and_thresholds():
     assert diag.verdict([0.001, 0.01, 0.2]) == "vanishing"       # ratio 0.005
-    assert diag.verdict([0.01, 0.06, 0.3]) == "ok"               # ratio 1/30
+    assert diag.verdict([0.01, 0.06, 0.3]) == "vanishing"        # ratio 1/30: 30x slower
+    assert diag.verdict([0.2, 0.25, 0.3]) == "balanced"          # ratio 2/3
     assert diag.verdict([500.0, 2.0, 1.0]) == "exploding"        # ratio 500
     assert diag.verdict([0.0, 0.0]) == "no gradient"
     assert diag.verdict([]) == "no gradient"
     assert diag.verdict([1.0, 0.0]) == "exploding"               # x/0 = inf
     assert diag.verdict([0.01, 0.06, 0.3], vanishing=0.05) == "vanishing"
     assert diag.verdict([50.0, 1.0], exploding=10) == "exploding"
-    assert diag.verdict([0.0099, 1.0]) == "vanishing" and diag.verdict([0.01, 1.0]) == "ok"
+    assert diag.verdict([0.0999, 1.0]) == "vanishing" and diag.verdict([0.1, 1.0]) == "balanced"
+    assert diag.verdict([10.0, 1.0]) == "balanced" and diag.verdict([10.01, 1.0]) == "exploding"
+    assert diag.verdict([0.01, 0.06, 0.3], vanishing=0.01) == "balanced"
+    assert "vanishing if r < 0.1" in diag.VERDICT_RULE and "exploding if r > 10" in diag.VERDICT_RULE
+    assert "r < 0.05" in diag.verdict_rule(0.05, 20)
     assert diag.speed_ratio([2.0, 8.0]) == 0.25
     with pytest.raises(ValueError, match="below"):
         diag.verdict([1.0], vanishing=10, exploding=5)
     with pytest.raises(ValueError, match="positive"):
         diag.verdict([1.0], vanishing=-1)
+
+
+def test_activity_notes():
+    assert diag.activity_notes([0.2, 0.5, None], [None, None, 0.75]) == [
+        "saturated: hidden 2", "dead units: hidden 3"]
+    assert diag.activity_notes([0.49], [0.49]) == []
+    assert diag.activity_notes([0.3], [], saturated_fraction=0.25) == ["saturated: hidden 1"]
 
 
 # ------------------------------------------------------------------ activations

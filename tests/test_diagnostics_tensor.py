@@ -48,5 +48,20 @@ def test_batchnorm_running_averages_untouched_and_monitor_runs_in_fit():
            epochs=2, batch_size=10, progress=False, seed=0, callbacks=[monitor])
     speeds = monitor.epoch_speeds()
     assert len(speeds) == 2 and all(len(e) == 1 and e[0] > 0 for e in speeds)
-    with pytest.raises(TypeError, match="scalar"):
-        D.activation_stats(tensor, X)
+    scalar = nn.MLP(8, [5, 3], seed=0, batchnorm=True)
+    scalar.load_state_dict(tensor.state_dict())
+    before = bn.running_mean.copy()
+    st, ss = D.activation_stats(tensor, X, threshold=0.5), D.activation_stats(scalar, X, threshold=0.5)
+    np.testing.assert_array_equal(bn.running_mean, before)
+    assert [(a.units, a.activation, a.dead) for a in st] == [(a.units, a.activation, a.dead) for a in ss]
+    assert st[0].saturated == pytest.approx(ss[0].saturated, abs=1e-12)
+
+
+def test_tensor_activation_stats_dead_relus_match_the_scalar_model():
+    rng = np.random.RandomState(2)
+    X = rng.rand(20, 6) - 0.5
+    for res in (False, True):
+        scalar = nn.MLP(6, [6, 6, 2], activation="relu", seed=3, residual=res)
+        tensor = nn.MLP(6, [6, 6, 2], activation="relu", seed=3, residual=res, backend="tensor")
+        st, ss = D.activation_stats(tensor, X), D.activation_stats(scalar, X)
+        assert [a.dead for a in st] == pytest.approx([a.dead for a in ss])

@@ -199,12 +199,17 @@ def test_remedies_table_and_clipping():
     names = [row.name for row in r.rows]
     assert names == [n for n, *_ in ex.REMEDIES]
     by = {row.name: row for row in r.rows}
-    for row in r.rows:
+    rs = ex.remedies([64, 16, 16, 16, 10], seeds=[0], X=X, y=y, backend="scalar")
+    for row, srow in zip(r.rows, rs.rows):
         model = nn.MLP(64, [16, 16, 16, 10], activation=row.activation, output_activation="sigmoid",
                        init=row.init, seed=0, batchnorm=row.batchnorm, residual=row.residual)
-        assert row.speeds[0] == diag.learning_speeds(model, X, y, "binary_cross_entropy")
-        assert row.weight_norms[0] == diag.gradient_norms(model, X, y, "binary_cross_entropy",
-                                                          include_output=False)
+        assert srow.speeds[0] == diag.learning_speeds(model, X, y, "binary_cross_entropy")
+        assert srow.weight_norms[0] == diag.gradient_norms(model, X, y, "binary_cross_entropy",
+                                                           include_output=False)
+        # the default Tensor backend: the same numbers
+        assert _rel(row.speeds[0], srow.speeds[0]) < 1e-10
+        assert _rel(row.weight_norms[0], srow.weight_norms[0]) < 1e-10
+        assert row.saturated == srow.saturated and row.dead == srow.dead
         assert row.ratio == diag.speed_ratio(row.speeds[0])
         assert row.weight_ratio == diag.speed_ratio(row.weight_norms[0])
     # the baseline vanishes far more than ReLU with He initialisation
@@ -292,3 +297,78 @@ def test_cli_bad_input_one_line_exit_2(capsys, argv, message, monkeypatch):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and err[0].startswith("autograd-core")
+
+
+# ------------------------------------------------------------------ verdicts (issue 17)
+
+@needs_mnist
+def test_nielsen_sigmoid_net_at_initialisation_is_vanishing_and_the_remedies_are_not():
+    """The textbook's definition: the first hidden layer learns > 10x more slowly than the
+    last. Nielsen's sigmoid [784,30,30,30,10] is 'vanishing' in every seed; the rows meant
+    to fix it at initialisation are 'balanced' — except the BatchNorm rows, which are still
+    'vanishing' at initialisation (BatchNorm acts during training: balanced after 2 epochs)."""
+    v = ex.vanishing([784, 30, 30, 30, 10], images=1000, seeds="0-9")
+    assert v.verdict == "vanishing" and v.verdicts == ["vanishing"] * 10
+    assert "verdict: vanishing" in v.to_text() and diag.VERDICT_RULE in v.to_text()
+    r = ex.remedies(images=1000, seeds=[0], epochs=2, test_images=300)
+    by = {row.name: row for row in r.rows}
+    assert by["sigmoid, Nielsen init"].verdict == "vanishing"
+    for name in ("ReLU, Nielsen init", "ReLU, He init", "ELU, Nielsen init", "ELU, He init",
+                 "sigmoid + residual", "ReLU + He + residual"):
+        assert by[name].verdict == "balanced", name
+    for name in ("sigmoid + BatchNorm", "ReLU + He + BatchNorm"):
+        assert by[name].verdict == "vanishing" and by[name].verdict_after == "balanced", name
+    assert by["sigmoid, Nielsen init"].verdict_after == "vanishing"
+    # the remedies that keep the gradient flowing learn: held-out accuracy after 2 epochs
+    assert by["ReLU, He init"].accuracy_after[0] > by["sigmoid, Nielsen init"].accuracy_after[0] + 0.3
+    text = r.to_text()
+    assert "verdict after" in text and "accuracy after" in text and "vanishing if r < 0.1" in text
+
+
+def test_remedies_over_training_are_the_trained_networks_numbers():
+    X, y = ex.synthetic_digits(40, seed=4, size=64)
+    Xt, yt = ex.synthetic_digits(20, seed=5, size=64)
+    r = ex.remedies([64, 8, 8, 10], seeds=[1], X=X, y=y, X_test=Xt, y_test=yt, epochs=2,
+                    configs=["ReLU, He init", "sigmoid + BatchNorm"], eta=0.2, batch_size=8)
+    for row in r.rows:
+        model = nn.MLP(64, [8, 8, 10], activation=row.activation, output_activation="sigmoid",
+                       init=row.init, seed=1, batchnorm=row.batchnorm, residual=row.residual,
+                       backend="tensor")
+        assert row.accuracy_before == [nn.evaluate(model, Xt, yt, "binary_cross_entropy")[1]]
+        nn.fit(model, X, y, loss="binary_cross_entropy", optimizer=nn.SGD(model.parameters(), lr=0.2),
+               epochs=2, batch_size=8, l2=5.0, progress=False, seed=1)
+        assert row.speeds_after == [diag.learning_speeds(model, X, y, "binary_cross_entropy")]
+        assert row.accuracy_after == [nn.evaluate(model, Xt, yt, "binary_cross_entropy")[1]]
+        assert row.verdict_after == diag.verdict(row.speeds_after[0])
+    assert r.test_images == 20 and "After 2 epochs" in r.to_text()
+    assert json.loads(json.dumps(r.to_dict()))["rows"][0]["accuracy_after"] == r.rows[0].accuracy_after
+    with pytest.raises(ValueError, match="X_test"):
+        ex.remedies([64, 8, 8, 10], seeds=[1], X=X, y=y, epochs=1)
+    with pytest.raises(ValueError, match="epochs"):
+        ex.remedies([64, 8, 8, 10], seeds=[1], X=X, y=y, epochs=-1)
+
+
+def test_remedies_reports_saturated_and_dead_units():
+    X, y = ex.synthetic_digits(30, seed=4, size=64)
+    r = ex.remedies([64, 8, 8, 10], seeds=[0], X=X, y=y, configs=["sigmoid, Nielsen init",
+                                                                     "ReLU, Nielsen init"])
+    by = {row.name: row for row in r.rows}
+    model = nn.MLP(64, [8, 8, 10], seed=0, backend="tensor")
+    acts = diag.activation_stats(model, X)
+    assert by["sigmoid, Nielsen init"].saturated == [[a.saturated for a in acts]]
+    assert by["ReLU, Nielsen init"].saturated == [[None, None]]
+    assert all(d is not None for d in by["ReLU, Nielsen init"].dead[0])
+    assert by["sigmoid, Nielsen init"].activity == diag.activity_notes(
+        by["sigmoid, Nielsen init"].saturated[0], [None, None])
+
+
+def test_cli_remedies_epochs_and_backend(capsys, monkeypatch):
+    _synthetic(monkeypatch)
+    assert main(["experiment", "remedies", "--sizes", "784,4,4,10", "--images", "12",
+                 "--epochs", "1", "--test-images", "6", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["backend"] == "tensor" and doc["epochs"] == 1 and doc["test_images"] == 6
+    assert all("verdict_after" in row for row in doc["rows"])
+    assert main(["experiment", "remedies", "--sizes", "784,4,4,10", "--images", "6",
+                 "--epochs", "0", "--backend", "scalar"]) == 0
+    assert "After" not in capsys.readouterr().out

@@ -135,7 +135,7 @@ _KIND_STYLE: dict[str, dict[str, str]] = {
     "output": {"shape": "box", "style": "filled,bold", "color": "#b71c1c", "penwidth": "2",
                "peripheries": "2"},
     "module": {"shape": "box3d", "style": "filled", "color": "#4a148c", "penwidth": "1.5",
-               "margin": "0.15,0.1"},
+               "margin": "0.06,0.02"},
 }
 _OP_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "#eceff1", "color": "#90a4ae",
              "fontsize": "10", "margin": "0.03,0.01", "height": "0.25", "width": "0.3"}
@@ -300,6 +300,62 @@ class _AdjointOverlay(Overlay):
         return self.adjoint.get(v, 0.0)
 
 
+HIGHLIGHT_COLOR = "#d50000"
+
+
+def _highlighted(items: Iterable[Any], order: list[Value]) -> set[Value]:
+    """The nodes of ``order`` that ``highlight`` names (Values, or culprits with a
+    ``node``: the same node, or one with the same primitive, operands and parameter)."""
+    if isinstance(items, Value) or hasattr(items, "node"):
+        items = [items]
+    keys = {}
+    chosen: set[Value] = set()
+    for it in items:
+        node = getattr(it, "node", it)
+        if not isinstance(node, Value):
+            raise TypeError(f"highlight takes Values or gradcheck culprits, not {type(it).__name__}")
+        chosen.add(node)
+        if node._parents:
+            keys[(node.op, tuple(p._data for p in node._parents), repr(node._param))] = True
+    for v in order:
+        if v._parents and (v.op, tuple(p._data for p in v._parents), repr(v._param)) in keys:
+            chosen.add(v)
+    return chosen
+
+
+class _HighlightOverlay(Overlay):
+    """Another overlay (or the default one) with some nodes marked in red."""
+
+    def __init__(self, base: Overlay | None, nodes: set[Value]) -> None:
+        self.base = base if base is not None else Overlay()
+        self.nodes = nodes
+
+    def grad(self, v: Value) -> Any:
+        return self.base.grad(v)
+
+    def grad_text(self, v: Value) -> str | None:
+        return self.base.grad_text(v)
+
+    def node(self, v: Value) -> dict[str, str] | None:
+        got = self.base.node(v)
+        if v not in self.nodes:
+            return got
+        return dict(got or {}, color=HIGHLIGHT_COLOR, penwidth="3")
+
+    def op(self, v: Value) -> dict[str, str] | None:
+        got = self.base.op(v)
+        if v not in self.nodes:
+            return got
+        return dict(got or {}, color=HIGHLIGHT_COLOR, fillcolor="#ffcdd2", penwidth="3",
+                    fontcolor=HIGHLIGHT_COLOR)
+
+    def edge(self, v: Value, k: int) -> dict[str, str] | None:
+        return self.base.edge(v, k)
+
+    def out_edge(self, v: Value) -> dict[str, str] | None:
+        return self.base.out_edge(v)
+
+
 def trace_root(obj: Any) -> Value | None:
     """The output Value of a :class:`autograd_core.trace.Trace`, else None."""
     if not hasattr(obj, "backward_steps"):
@@ -356,7 +412,8 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
                color: str | None = "grad", rankdir: str = "LR", max_nodes: int = 2000,
                group_by: str | None = None, collapse: bool | int | str = False,
                parameters: Iterable[Value] | None = None, legend: bool = True,
-               symbolic: bool = False, _overlay: Any = None) -> graphviz.Digraph:
+               symbolic: bool = False, highlight: Iterable[Any] | None = None,
+               _overlay: Any = None) -> graphviz.Digraph:
     """The computation graph behind ``root`` as a :class:`graphviz.Digraph`.
 
     ``grads``: show each node's gradient. ``local_grads``: label each operand
@@ -370,7 +427,9 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
     ``"layer"`` (or a depth ``k``) per outer module, showing the norm of the
     gradients of its parameters. ``parameters``: the leaves to style as
     parameters (default: leaves with module-path labels). ``root`` may also
-    be a Trace (its output is drawn).
+    be a Trace (its output is drawn). ``highlight``: nodes to mark in red —
+    Values, or gradcheck culprits (``report.culprits``; a culprit also marks
+    the nodes of this graph with the same primitive and operands).
     """
     if type(root).__name__ in ("Tensor", "TensorTrace"):  # array nodes: shape and ‖grad‖
         from autograd_core.tensor_view import draw_tensor_graph
@@ -397,7 +456,9 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
         depth = None if collapse in (True, "neuron") else (1 if collapse == "layer" else collapse)
         for v, lv in mods.items():  # type: ignore[union-attr]
             box_of[v] = lv[-1] if depth is None else lv[min(depth, len(lv)) - 1]
-        boxes = list(dict.fromkeys(box_of[v] for v in order if v in box_of))  # evaluation order
+        # boxes in module order (layers.0.neurons.0, .1, ..., .10, layers.1...), not the
+        # evaluation order of the graph walk
+        boxes = sorted(dict.fromkeys(box_of[v] for v in order if v in box_of), key=_natural)
         box_id = {p: f"m{j}" for j, p in enumerate(boxes)}
         n_entities = len(order) - len(box_of) + len(boxes)
         if n_entities > max_nodes:
@@ -438,6 +499,8 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
         return "#ffffff", "black"
 
     kinds_seen: set[str] = set()
+    if highlight is not None:
+        _overlay = _HighlightOverlay(_overlay, _highlighted(highlight, order))
     ov = _overlay
 
     # ---- value nodes (and their op ovals): raw DOT lines, fast for big graphs
@@ -496,7 +559,7 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
                   (params is None or v in params)]
             gof = (lambda v: v.grad) if ov is None else ov.grad
             norm = math.sqrt(math.fsum(_as_float(gof(v) or 0.0) ** 2 for v in ps)) if ps else 0.0
-            outs = [v for v in vs if v._parents and v.label]
+            outs = _box_output(p, vs)
             lv = module_levels(p + ".x")  # the box's own levels
             where = container(lv[:-1])
             rows = [f"<B>{html.escape(p)}</B>",
@@ -515,6 +578,9 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
             if kind == "output":
                 attrs.update(peripheries="2", color=_KIND_STYLE["output"]["color"])
             where.node(box_id[p], _html_rows(rows), **attrs)
+
+    layer_of, box_groups = (_rank_boxes(g, boxes, box_id, clusters if group_by == "module" else None)
+                            if boxes else ({}, {}))
 
     # ---- nest clusters, deepest first (subgraph() copies the body when called)
     for path in sorted(clusters, key=lambda s: -len(module_levels(s + ".x"))):
@@ -556,6 +622,9 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
                 edges.append(f"\t{ent(p)} -> o{i}\n")
         extra = ov.out_edge(v) if ov is not None else None
         edges.append(f"\to{i} -> v{i} [{_attr_str(extra)}]\n" if extra else f"\to{i} -> v{i}\n")
+    if boxes:
+        _merge_box_edges(g, layer_of, box_groups, dedup)
+        g.attr(nodesep="0.08", ranksep="0.5")  # compact columns of neurons
     for (s, d), n in dedup.items():
         edges.append(f'\t{s} -> {d} [label="×{n}"]\n' if n > 1 else f"\t{s} -> {d}\n")
     if group_by == "module":
@@ -563,9 +632,137 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
     if boxes and not multi:
         g.attr(concentrate="true")  # bundle the many module-to-module edges
 
+    if not boxes and rankdir in ("LR", "RL"):
+        _wrap_wide(g, order, index)
     if legend:
         _legend(g, color, kinds_seen, local_grads and not boxes)
     return g
+
+
+#: a left-to-right picture more than this many ranks wide (a value box and an
+#: op oval are one rank each) is wrapped into rows of at most WRAP_WIDTH ranks,
+#: so a long chain fits the page width (None: never wrap)
+WRAP_RANKS: int | None = 24
+WRAP_WIDTH = 16
+#: wider pictures than WRAP_WIDTH × WRAP_MAX_ROWS ranks are left as they are
+#: (no page fits them anyway)
+WRAP_MAX_ROWS = 8
+
+def _wrap_wide(g: graphviz.Digraph, order: list[Value], index: dict[Value, int]) -> None:
+    """Wrap a wide left-to-right graph into rows: each value box and op oval
+    gets its rank (an op one after its operands, a result one after its op,
+    a leaf just before its first use); rank k goes to row k // W and column
+    k % W, every column is one ``rank=same`` group with its rows stacked in
+    order, and the edges into a later row do not constrain the ranks."""
+    if WRAP_RANKS is None:
+        return
+    if len(order) > 2 * WRAP_WIDTH * WRAP_MAX_ROWS * 4:
+        return  # too big to wrap onto a page (and the longest path is long): as it is
+    rank: dict[str, int] = {}
+    first_use: dict[Value, int] = {}
+    for v in order:
+        if v._parents:
+            i = index[v]
+            r = 1 + max((rank[f"v{index[p]}"] for p in v._parents if p._parents), default=0)
+            rank[f"o{i}"] = r
+            rank[f"v{i}"] = r + 1
+            for p in v._parents:
+                if not p._parents:
+                    first_use[p] = min(first_use.get(p, r), r)
+    for v in order:
+        if not v._parents:
+            rank[f"v{index[v]}"] = max(first_use[v] - 1, 0) if v in first_use else 0
+    width = max(rank.values(), default=0) + 1
+    if width <= WRAP_RANKS:
+        return
+    rows = -(-width // WRAP_WIDTH)
+    if rows > WRAP_MAX_ROWS:
+        return
+    w = -(-width // rows)
+    row = {e: r // w for e, r in rank.items()}
+    columns: dict[int, list[str]] = {}
+    for e, r in sorted(rank.items(), key=lambda er: (er[1] // w, int(er[0][1:]), er[0])):
+        columns.setdefault(r % w, []).append(e)
+    import re
+    edge = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?\n$")
+    for k, line in enumerate(g.body):
+        m = edge.match(line)
+        if m and m.group(1) in row and m.group(2) in row and row[m.group(2)] > row[m.group(1)]:
+            attrs = (m.group(3) + " " if m.group(3) else "") + "constraint=false"
+            g.body[k] = f"\t{m.group(1)} -> {m.group(2)} [{attrs}]\n"
+    for c in sorted(columns):
+        ids = columns[c]
+        g.body.append("\t{rank=same; " + " ".join(ids) + "}\n")
+        g.body.extend(f"\t{a} -> {b} [style=invis]\n" for a, b in zip(ids, ids[1:])
+                      if row[b] > row[a])
+
+
+
+def _natural(path: str) -> list[Any]:
+    """Sort key: ``layers.2.neurons.10`` after ``layers.2.neurons.9``."""
+    return [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in path.split(".")]
+
+
+def _box_output(path: str, members: list[Value]) -> list[Value]:
+    """The node whose value and gradient a collapsed box shows: its module's
+    ``out`` (``layers.0.neurons.3.out``), else its last labelled computed node."""
+    outs = [v for v in members if v._parents and v.label]
+    named = [v for v in outs if v.label == path + ".out"]
+    return named or outs[-1:]
+
+
+#: a layer-to-layer bundle of at least this many edges (every neuron of one
+#: layer to every neuron of the next) is drawn through one junction point
+MERGE_EDGES = 4
+
+
+def _rank_boxes(g: graphviz.Digraph, boxes: list[str], box_id: dict[str, str],
+                clusters: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The collapsed neuron picture: the neurons of one layer in one rank (a
+    column for ``rankdir="LR"``), in order, top to bottom (invisible edges
+    between neighbours). Returns (box id -> its layer, layer -> box ids in order)."""
+    layer_of: dict[str, str] = {}
+    groups: dict[str, list[str]] = {}
+    for p in boxes:
+        lv = module_levels(p + ".x")
+        layer = lv[-2] if len(lv) > 1 else ""
+        layer_of[box_id[p]] = layer
+        groups.setdefault(layer, []).append(box_id[p])
+    for layer, ids in groups.items():
+        if len(ids) < 2 or not layer:  # top-level boxes (collapse="layer"): no common rank
+            continue
+        body = clusters[layer].body if clusters is not None and layer in clusters else g.body
+        body.append("\t{rank=same; " + " ".join(ids) + "}\n")
+        # flat edges fix the order within the rank; dot (2.43) puts a flat edge's tail
+        # above its head in a left-to-right layout, but below it inside a cluster: the
+        # edges run so that neuron 0 is at the top either way (the SVG is tested)
+        inside = body is not g.body
+        body.extend(f"\t{b} -> {a} [style=invis]\n" if inside else f"\t{a} -> {b} [style=invis]\n"
+                    for a, b in zip(ids, ids[1:]))
+    return layer_of, groups
+
+
+def _merge_box_edges(g: graphviz.Digraph, layer_of: dict[str, str], groups: dict[str, list[str]],
+                     dedup: dict[tuple[str, str], int]) -> None:
+    """The edges between two layers that connect every neuron of one to every
+    neuron of the other, merged through one junction point (n + m edges
+    instead of n × m). Edits ``dedup`` (the box-to-box edges) in place."""
+    pairs: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for (s, d), n in dedup.items():
+        if n == 1 and s in layer_of and d in layer_of and layer_of[s] != layer_of[d] \
+                and layer_of[s] and layer_of[d]:
+            pairs.setdefault((layer_of[s], layer_of[d]), set()).add((s, d))
+    for j, ((ls, ld), es) in enumerate(pairs.items()):
+        src, dst = groups[ls], groups[ld]
+        if len(src) < 2 or len(dst) < 2 or len(es) != len(src) * len(dst) or len(es) < MERGE_EDGES:
+            continue
+        jid = f"j{j}"
+        g.body.append(f'\t{jid} [label="" shape=point width=0.08 color="#546e7a" '
+                      f'tooltip="{len(src)} × {len(dst)} connections"]\n')
+        for e in es:
+            del dedup[e]
+        g.body.extend(f"\t{s} -> {jid} [arrowhead=none]\n" for s in src)
+        g.body.extend(f"\t{jid} -> {d}\n" for d in dst)
 
 
 _KIND_LEGEND_BORDER = {"input": ("#1565c0", "2"), "parameter": ("#2e7d32", "2"),

@@ -6,7 +6,9 @@
   (the book's figure);
 * :func:`plot_activations`: the nine activations of the seed and their
   derivatives on one 3×3 grid, the derivatives computed by the engine;
-* :func:`plot_gradient_flow`: per-layer gradient norms of a model.
+* :func:`plot_gradient_flow`: per-layer gradient norms of a model;
+* :func:`plot_exploding_window`: the width of the exploding window against
+  |w| (formula (3) as a line, the engine's measurements as points).
 
 Each draws on a :class:`matplotlib.figure.Figure` (no pyplot state, no
 window: the Agg renderer), returns it, and writes it to ``path`` (PNG or SVG
@@ -30,7 +32,8 @@ from autograd_core import Value
 from .training_plots import save_figure
 
 __all__ = ["plot_learning_speeds", "plot_training_speed", "plot_activations",
-           "plot_gradient_flow", "ACTIVATION_FUNCTIONS", "activation_curves"]
+           "plot_gradient_flow", "ACTIVATION_FUNCTIONS", "activation_curves",
+           "plot_exploding_window"]
 
 
 def _matrix(data: Any, who: str) -> np.ndarray:
@@ -128,6 +131,35 @@ def plot_training_speed(speeds: Any, path: str | os.PathLike[str] | None = None,
     ax.set_xlabel("epoch (full-batch steps)")
     ax.set_ylabel("speed of learning ‖∂C/∂b‖")
     ax.set_title(title or "Learning speed per layer during training")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+def plot_exploding_window(result: Any, path: str | os.PathLike[str] | None = None, *,
+                          title: str | None = None, w_max: float = 100.0) -> Figure:
+    """Width of the input window where |w·σ'(w·x + b)| ≥ 1 against |w|.
+
+    ``result``: an ``nn.experiments.ExplodingWindowResult``. Line 0 of
+    ``fig.axes[0].lines`` is formula (3) on a grid of |w| from 4 to ``w_max``
+    (log x axis), line 1 the measured widths (x = |w| of each row), line 2 the
+    measured maximum (one point)."""
+    from nn.experiments import window_formula
+    rows = [r for r in result.rows if r.width == r.width]
+    fig = Figure(figsize=(6.4, 4.0))
+    ax = fig.add_subplot()
+    grid = np.geomspace(4.0 + 1e-9, max(w_max, 5.0), 400)
+    ax.plot(grid, [window_formula(float(w)) for w in grid], color="#4c72b0", lw=1.5,
+            label="formula (3)")
+    ax.plot([abs(r.w) for r in rows], [r.width for r in rows], "o", color="#dd8452", ms=5,
+            label="measured with the engine")
+    ax.plot([result.max_w], [result.max_width], "*", color="black", ms=12,
+            label=f"maximum {result.max_width:.4f} at |w| = {result.max_w:.3f}")
+    ax.set_xscale("log")
+    ax.set_xlabel("|w|")
+    ax.set_ylabel("width of the window of x where |w·σ'(wx+b)| ≥ 1")
+    ax.set_title(title or "Exploding gradients need |w| > 4 and x in a narrow window")
+    ax.set_ylim(0, result.max_width * 1.15)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return _finish(fig, path)

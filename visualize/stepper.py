@@ -259,10 +259,21 @@ def _panel(trace: Any, out: str, k: int) -> str:
         f"<th>{d(out, 'parent')} so far</th></tr></thead><tbody>",
         *rows, "</tbody></table>", "<ul class='chain'>", *lines, "</ul>",
     ]
+    html_.extend(_note_paragraphs(trace, [s.node, *(c.parent for c in s.contributions)]))
     if k == len(trace.backward_steps) - 1 and trace.gradients:
         grads = ", ".join(f"{d(out, n)} = {_num(g)}" for n, g in trace.gradients.items())
         html_.append(f"<p class='done'>Done. Gradients: {grads}</p>")
     return "\n".join(html_)
+
+
+def _note_paragraphs(trace: Any, names: list[str]) -> list[str]:
+    """The trace's annotations (kinks, NaN/inf with the first cause) of these nodes."""
+    notes = getattr(trace, "annotations", {})
+    out = []
+    for nm in dict.fromkeys(names):
+        out.extend(f"<p class='note'><span class='name'>{html.escape(nm)}</span>: "
+                   f"{html.escape(note)}</p>" for note in notes.get(nm, ()))
+    return out
 
 
 _CSS = """
@@ -291,6 +302,7 @@ main { display: flex; flex-direction: column; gap: 12px; padding: 12px 16px; }
 .contrib { font-weight: bold; }
 ul.chain { padding-left: 18px; font-family: monospace; font-size: 13px; }
 .done { background: #e8f5e9; padding: 6px 8px; border-radius: 4px; }
+.note { background: #fff3e0; padding: 6px 8px; border-radius: 4px; }
 .legend { font-size: 12px; color: #616161; }
 .legend b { color: %(hl)s; }
 """

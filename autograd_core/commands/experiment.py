@@ -62,7 +62,8 @@ def _add_depth_accuracy(sub: Any) -> None:
         epilog=_DA_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--dataset", choices=("mnist", "fashion", "both"), default="both",
                    help="mnist: the MNIST test set split 8000 train / 2000 test; fashion: "
-                        "Fashion-MNIST 60000/10000 ([784,30,10] only); both (default)")
+                        "Fashion-MNIST 60000/10000 ([784,30,10] only); both (default: runs the "
+                        "ones found and says which were skipped)")
     p.add_argument("--seeds", type=int, default=5, metavar="K", help="seeds 0..K-1 (default 5)")
     p.add_argument("--epochs", type=int, default=30, help="epochs (default 30)")
     p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
@@ -75,6 +76,8 @@ def _add_depth_accuracy(sub: Any) -> None:
                    "(default /usr/share/datasets/fashion-mnist)")
     p.add_argument("--limit", type=int, help="use only the first LIMIT training images "
                    "(and LIMIT/4 test images): a quick smoke run")
+    p.add_argument("--backend", choices=("tensor",), default="tensor",
+                   help="the Tensor backend (30 epochs on scalar Values would take days)")
     p.add_argument("--threads", type=int, default=1,
                    help="BLAS threads (default 1: fastest for mini-batches of 10)")
     p.add_argument("--out", metavar="DIR", help="write results.json and depth-accuracy.png there")
@@ -106,7 +109,8 @@ def run_depth_accuracy(args: argparse.Namespace) -> int:
     with threadpool_limits(args.threads):
         result = da.run(datasets, range(args.seeds), epochs=args.epochs, batch_size=args.batch_size,
                         eta=args.eta, lmbda=args.lmbda, mnist_dir=args.mnist,
-                        fashion_dir=args.fashion, limit=args.limit, progress=log)
+                        fashion_dir=args.fashion, limit=args.limit, progress=log,
+                        skip_missing=args.dataset == "both")
     plot = args.plot or (os.path.join(args.out, "depth-accuracy.png") if args.out else None)
     if args.out:
         os.makedirs(args.out, exist_ok=True)
@@ -114,9 +118,12 @@ def run_depth_accuracy(args: argparse.Namespace) -> int:
     if plot:
         _plot(result, plot)
     if args.format == "json":
-        print(json.dumps({"config": result["config"], "summary": result["summary"]}, indent=1))
+        print(json.dumps({"config": result["config"], "summary": result["summary"],
+                          "skipped": result["skipped"]}, indent=1))
     else:
         print(format_table(result, markdown=args.format == "markdown"))
+        for k in result["skipped"]:
+            print(f"skipped {k['dataset']}: {k['reason']}")
         if plot:
             print(f"\nplot: {plot}")
     return 0

@@ -1,4 +1,4 @@
-"""``autograd-core experiment vanishing | training-speed | exploding | remedies``.
+"""``autograd-core experiment vanishing | training-speed | exploding | exploding-window | two-layer | remedies | pretraining``.
 
 The seeds' vanishing/exploding-gradient experiments (:mod:`nn.experiments`),
 registered into the ``experiment`` command group (see
@@ -33,8 +33,7 @@ def add_experiment(sub: Any) -> None:
     p.add_argument("--activation", default="sigmoid", help="hidden activation (default sigmoid)")
     p.add_argument("--init", default="nielsen", help="initialisation scheme (default nielsen)")
     p.add_argument("--per-seed", action="store_true", help="also print every seed's speeds")
-    p.add_argument("--backend", choices=("scalar", "tensor"), default="scalar",
-                   help="scalar Values (default) or the Tensor backend (same speeds, much faster)")
+    _backend(p)
     p.add_argument("--plot", metavar="FILE", help="bar chart of the speeds (.png or .svg)")
     p.set_defaults(func=run_vanishing)
 
@@ -49,6 +48,7 @@ def add_experiment(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, help="network seed (default 0)")
     p.add_argument("--eta", type=float, default=0.1, help="learning rate (default 0.1)")
     p.add_argument("--lmbda", type=float, default=5.0, help="L2 strength lambda (default 5.0)")
+    _backend(p)
     p.add_argument("--plot", metavar="FILE", help="log-scale line plot (.png or .svg)")
     p.set_defaults(func=run_training_speed)
 
@@ -67,17 +67,87 @@ def add_experiment(sub: Any) -> None:
     p.set_defaults(func=run_exploding)
 
     p = sub.add_parser(
+        "pretraining", help="layer-wise pre-training + fine-tuning vs plain training (remedy 3.1)",
+        description="Remedy 3.1 of the chapter, measured: each hidden layer of a sigmoid network "
+                    "pre-trained in turn as an autoencoder of the previous layer's output, then the "
+                    "whole network fine-tuned with mini-batch SGD; against plain training of the "
+                    "same initial network for the same epochs on the same images. Prints the "
+                    "per-layer speeds when supervised training starts and ends and the held-out "
+                    "accuracy (Tensor backend).",
+        epilog="example:\n  autograd-core experiment pretraining --seeds 0-2 --epochs 3",
+        formatter_class=fmt)
+    _common(p, seeds="0")
+    p.add_argument("--pre-epochs", type=int, default=3, help="autoencoder epochs per layer (default 3)")
+    p.add_argument("--epochs", type=int, default=3, help="supervised epochs (default 3)")
+    p.add_argument("--eta", type=float, default=0.1, help="learning rate (default 0.1)")
+    p.add_argument("--lmbda", type=float, default=5.0, help="L2 strength lambda (default 5.0)")
+    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    p.add_argument("--test-images", type=int, default=1000,
+                   help="held-out t10k images after the first IMAGES (default 1000)")
+    p.add_argument("--backend", choices=("tensor",), default="tensor",
+                   help="the Tensor backend (training on scalar Values would take hours)")
+    p.set_defaults(func=run_pretraining)
+
+    p = sub.add_parser(
+        "two-layer", help="the textbook's two-layer linear chain, stepped through in its order",
+        description="x = 1.5, w = 0.8, b = 0.2, y_gt = 0.8: y1 = w1·x + b1 (= 1.4), y2 = w2·y1 + b2, "
+                    "L = ½(y2 − y_gt)²; the gradients in the textbook's chain order (∂L/∂y2, then "
+                    "w2, b2, y1, w1, b1), each a product of local derivatives read from the "
+                    "engine's graph, next to the engine's reverse-mode .grad.",
+        epilog="example:\n  autograd-core experiment two-layer --x 2 --y-gt 1", formatter_class=fmt)
+    for name, default in (("x", 1.5), ("w1", 0.8), ("b1", 0.2), ("w2", 0.8), ("b2", 0.2),
+                          ("y-gt", 0.8)):
+        p.add_argument(f"--{name}", type=float, default=default, help=f"(default {default})")
+    p.add_argument("--format", choices=_FORMATS, default="text")
+    p.set_defaults(func=run_two_layer)
+
+    p = sub.add_parser(
+        "exploding-window", help="formula (3): where |w·σ'(w·x+b)| ≥ 1, measured vs the formula",
+        description="For each weight w, the interval of inputs x where |w·σ'(w·x + b)| ≥ 1 "
+                    "(the only inputs where a sigmoid layer can make gradients explode), found "
+                    "by bisection on the engine's derivative ∂σ(wx+b)/∂x, next to the chapter's "
+                    "formula (3) (2/|w|)·ln(|w|(1+√(1−4/|w|))/2 − 1); and the maximum width "
+                    "over |w| (0.4477 at |w| = 6.894).",
+        epilog="example:\n  autograd-core experiment exploding-window --plot window.png",
+        formatter_class=fmt)
+    p.add_argument("--weights", default=",".join(f"{w:g}" for w in (4.5, 5, 6, 6.894, 8, 10, 15, 20,
+                                                                      50, 100)),
+                   help="comma-separated weights (default 4.5,5,6,6.894,8,10,15,20,50,100)")
+    p.add_argument("--bias", type=float, default=0.0, help="the bias b (default 0; moves the "
+                   "window, not its width)")
+    p.add_argument("--plot", metavar="FILE", help="width against |w| (.png or .svg)")
+    p.add_argument("--format", choices=_FORMATS, default="text")
+    p.set_defaults(func=run_exploding_window)
+
+    p = sub.add_parser(
         "remedies", help="ReLU/ELU, He init, BatchNorm, residual, clipping: speeds compared",
         description="The same deep network with sigmoid vs ReLU vs ELU, Nielsen vs He "
                     "initialisation, with and without BatchNorm and residual connections: "
-                    "per-layer speeds at initialisation and first/last ratios; and gradient "
-                    "clipping on the exploding chain.",
-        epilog="example:\n  autograd-core experiment remedies --sizes 784,30,30,30,10 --images 1000",
-        formatter_class=fmt)
+                    "per-layer speeds at initialisation, first/last ratios, verdicts and "
+                    "saturated/dead units; then the same after EPOCHS epochs of mini-batch SGD on "
+                    "the same images, with the accuracy on held-out images before and after; and "
+                    "gradient clipping on the exploding chain.",
+        epilog="example:\n  autograd-core experiment remedies --sizes 784,30,30,30,10 --images 1000 "
+               "--epochs 3 --seeds 0-2", formatter_class=fmt)
     _common(p, seeds="0")
+    _backend(p)
+    p.add_argument("--epochs", type=int, default=3,
+                   help="epochs of training after the initial measurement (default 3; 0: "
+                        "initialisation only)")
+    p.add_argument("--eta", type=float, default=0.1, help="learning rate (default 0.1)")
+    p.add_argument("--lmbda", type=float, default=5.0, help="L2 strength lambda (default 5.0)")
+    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    p.add_argument("--test-images", type=int, default=1000,
+                   help="held-out t10k images after the first IMAGES for the accuracy (default 1000)")
     p.add_argument("--clip", type=float, default=1.0, help="clipping threshold (default 1)")
     p.add_argument("--plot", metavar="FILE", help="bar chart of first/last ratios (.png or .svg)")
     p.set_defaults(func=run_remedies)
+
+
+def _backend(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=("tensor", "scalar"), default="tensor",
+                   help="the Tensor backend (default) or scalar Values: the same numbers to "
+                        "~1e-12, the Tensor backend hundreds of times faster")
 
 
 def _common(p: argparse.ArgumentParser, seeds: str | None) -> None:
@@ -146,7 +216,7 @@ def run_training_speed(args: argparse.Namespace) -> int:
         raise UsageError(f"--seed must be >= 0, got {args.seed}")
     sizes = ex.parse_sizes(args.sizes)
     res = ex.training_speed(sizes, args.epochs, args.images, args.seed, args.data,
-                            eta=args.eta, lmbda=args.lmbda)
+                            eta=args.eta, lmbda=args.lmbda, backend=args.backend)
     _note(res.data)
     if args.plot:
         from visualize.plots import plot_training_speed
@@ -174,6 +244,59 @@ def run_exploding(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_pretraining(args: argparse.Namespace) -> int:
+    from threadpoolctl import threadpool_limits
+
+    from nn import experiments as ex
+
+    _check_images(args)
+    for name in ("pre_epochs", "epochs", "batch_size", "test_images"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if not args.eta > 0 or not args.lmbda >= 0:
+        raise UsageError("--eta must be > 0 and --lmbda >= 0")
+    sizes = ex.parse_sizes(args.sizes)
+    seeds = ex.parse_seeds(args.seeds)
+    with threadpool_limits(1):  # mini-batches of 10: one BLAS thread is fastest
+        res = ex.pretraining(sizes, args.images, seeds, args.data, pre_epochs=args.pre_epochs,
+                             epochs=args.epochs, eta=args.eta, lmbda=args.lmbda,
+                             batch_size=args.batch_size, test_images=args.test_images)
+    _note(res.data)
+    _emit(res, args.format)
+    return 0
+
+
+def run_two_layer(args: argparse.Namespace) -> int:
+    from nn import experiments as ex
+
+    try:
+        res = ex.two_layer_chain(args.x, args.w1, args.b1, args.w2, args.b2, args.y_gt)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    _emit(res, args.format)
+    return 0
+
+
+def run_exploding_window(args: argparse.Namespace) -> int:
+    import math
+
+    from nn import experiments as ex
+
+    _check_plot(args.plot)
+    try:
+        weights = [float(w) for w in args.weights.split(",")]
+    except ValueError:
+        raise UsageError(f"--weights must be comma-separated numbers, got {args.weights!r}") from None
+    if not all(math.isfinite(w) for w in weights) or not math.isfinite(args.bias):
+        raise UsageError("--weights and --bias must be finite numbers")
+    res = ex.exploding_window(weights, args.bias)
+    if args.plot:
+        from visualize.plots import plot_exploding_window
+        plot_exploding_window(res, args.plot, w_max=max(100.0, *(abs(w) for w in weights)))
+    _emit(res, args.format, args.plot)
+    return 0
+
+
 def run_remedies(args: argparse.Namespace) -> int:
     from nn import experiments as ex
 
@@ -181,9 +304,20 @@ def run_remedies(args: argparse.Namespace) -> int:
     _check_plot(args.plot)
     if not args.clip > 0:
         raise UsageError(f"--clip must be > 0, got {args.clip}")
+    if args.epochs < 0:
+        raise UsageError(f"--epochs must be >= 0, got {args.epochs}")
+    for name in ("batch_size", "test_images"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(args, name)}")
+    if not args.eta > 0 or not args.lmbda >= 0:
+        raise UsageError("--eta must be > 0 and --lmbda >= 0")
     sizes = ex.parse_sizes(args.sizes)
     seeds = ex.parse_seeds(args.seeds)
-    res = ex.remedies(sizes, args.images, seeds, args.data, clip=args.clip)
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1):  # mini-batches of 10: one BLAS thread is fastest
+        res = ex.remedies(sizes, args.images, seeds, args.data, clip=args.clip, backend=args.backend,
+                          epochs=args.epochs, eta=args.eta, lmbda=args.lmbda,
+                          batch_size=args.batch_size, test_images=args.test_images)
     _note(res.data)
     if args.plot:
         from visualize.plots import plot_learning_speeds

@@ -24,6 +24,7 @@ _EPILOG = """\
 examples:
   autograd-core explain "1/(exp(-(x*w+b))+1)" x=1 w=0 b=0
   autograd-core explain "x*w + b" x=2 w=3 b=1 --wrt w,b --mode both
+  autograd-core explain "sqrt(x^2+y^2)" x=3 y=4 --format latex > slide.tex
   autograd-core explain -- "-x**2" x=3        (use -- when the formula starts with '-')
 """
 
@@ -43,8 +44,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--mode", choices=("reverse", "forward", "both"), default="reverse",
                    help="reverse: backward steps (default); forward: tangents pushed from each "
                         "input; both: side by side, with operation counts")
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
-                   help="output format (default: text)")
+    p.add_argument("--format", choices=("text", "markdown", "json", "latex"), default="text",
+                   help="output format (default: text); latex: the derivation as amsmath align* "
+                        "blocks, symbols and numbers side by side, for slides (reverse mode)")
     p.add_argument("--paths", action="store_true",
                    help="also write each gradient as a sum over graph paths of products of "
                         "local derivatives")
@@ -94,7 +96,9 @@ def _write_extras(args: argparse.Namespace, out: Any, trace: Any) -> list[str]:
         write_stepper = getattr(visualize, "write_stepper", None)
         if write_stepper is None:
             raise UsageError("--html is not available: visualize.write_stepper is missing")
-        write_stepper(trace, args.html)
+        from ..trace import num
+        write_stepper(trace, args.html, title=f"Backpropagation step by step: {trace.output_name} = "
+                                              f"{args.expression} = {num(trace.value)}")
         notes.append(f"wrote {args.html}")
     return notes
 
@@ -116,7 +120,12 @@ def run(args: argparse.Namespace) -> int:
     paths = [trace.paths(w) for w in trace.wrt] if args.paths else []
     backward = args.mode != "forward"
 
-    if args.format == "json":
+    if args.format == "latex":
+        if args.mode != "reverse":
+            raise UsageError("--format latex shows the reverse mode: leave out --mode "
+                             f"{args.mode}")
+        text = trace.to_latex(paths=paths)
+    elif args.format == "json":
         doc: dict[str, Any] = {"expression": args.expression, "values": values, "mode": args.mode}
         d = trace.to_dict()
         if not backward:

@@ -16,7 +16,10 @@ class _JaxVocabulary:
     def __init__(self, jax: Any) -> None:
         jnp = jax.numpy
         self.jnp = jnp
-        for name in ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh", "abs"):
+        for name in ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh", "abs", "tan",
+                     "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh",
+                     "arctanh", "log2", "log10", "sign", "floor", "ceil", "hypot", "arctan2",
+                     "maximum", "minimum", "logaddexp"):
             setattr(self, name, getattr(jnp, name))
         self.erf = jax.scipy.special.erf
         self.erfc = jax.scipy.special.erfc

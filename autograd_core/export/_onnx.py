@@ -135,6 +135,74 @@ class _OnnxVocabulary:
     def tanh(self, x: Any) -> _Var: return self._u("Tanh", x)
     def abs(self, x: Any) -> _Var: return self._u("Abs", x)
     def sigmoid(self, x: Any) -> _Var: return self._u("Sigmoid", x)
+    def sign(self, x: Any) -> _Var: return self._u("Sign", x)
+    def floor(self, x: Any) -> _Var: return self._u("Floor", x)
+    def ceil(self, x: Any) -> _Var: return self._u("Ceil", x)
+    def maximum(self, a: Any, b: Any) -> _Var: return self.b.node("Max", [a, b])
+    def minimum(self, a: Any, b: Any) -> _Var: return self.b.node("Min", [a, b])
+    def log2(self, x: Any) -> _Var: return self.log(x) * (1.0 / math.log(2.0))
+    def log10(self, x: Any) -> _Var: return self.log(x) * (1.0 / math.log(10.0))
+    def tan(self, x: Any) -> _Var: return self.sin(x) / self.cos(x)
+
+    # onnxruntime has no float64 kernels for these: written with elementary operators
+    def sinh(self, x: Any) -> _Var: return (self.exp(x) - self.exp(-self.b.lift(x))) * 0.5
+    def cosh(self, x: Any) -> _Var: return (self.exp(x) + self.exp(-self.b.lift(x))) * 0.5
+
+    def hypot(self, a: Any, b: Any) -> _Var:
+        return self.sqrt(self.b.lift(a) * a + self.b.lift(b) * b)
+
+    def logaddexp(self, a: Any, b: Any) -> _Var:
+        d = self.abs(self.b.lift(a) - b)
+        return self.maximum(a, b) + self.log(self.exp(-d) + 1.0)
+
+    def arcsinh(self, x: Any) -> _Var:
+        x = self.b.lift(x)
+        ax = self.abs(x)
+        return self.sign(x) * self.log(ax + self.sqrt(ax * ax + 1.0))
+
+    def arccosh(self, x: Any) -> _Var:
+        x = self.b.lift(x)
+        return self.log(x + self.sqrt(x - 1.0) * self.sqrt(x + 1.0))
+
+    def arctanh(self, x: Any) -> _Var:
+        x = self.b.lift(x)
+        return self.log((1.0 + x) / (1.0 - x)) * 0.5
+
+    def arctan(self, x: Any) -> _Var:
+        """|x| > 1: π/2 − atan(1/|x|); two halvings atan(t) = 2 atan(t / (1 + √(1 + t²)))
+        bring t below tan(π/16) ≈ 0.2, where 14 terms of the Taylor series suffice."""
+        x = self.b.lift(x)
+        ax = self.abs(x)
+        big = ax > 1.0
+        t = self.where(big, 1.0 / self.maximum(ax, 1.0), ax)
+        for _ in range(2):
+            t = t / (self.sqrt(t * t + 1.0) + 1.0)
+        t2 = t * t
+        series = t * (1.0 / 27.0)
+        for k in range(12, -1, -1):  # Horner: t (1 − t²/3 + t⁴/5 − ...)
+            series = series * t2 * (-1.0) + t * (1.0 / (2 * k + 1))
+        small = series * 4.0
+        mag = self.where(big, (math.pi / 2.0) - small, small)
+        return self.sign(x) * mag
+
+    def arcsin(self, x: Any) -> _Var:
+        x = self.b.lift(x)
+        c = self.sqrt(1.0 - x) * self.sqrt(x + 1.0)   # cos(arcsin x) ≥ 0
+        return self.arctan2(x, c)
+
+    def arccos(self, x: Any) -> _Var:
+        x = self.b.lift(x)
+        return self.arctan2(self.sqrt(1.0 - x) * self.sqrt(x + 1.0), x)
+
+    def arctan2(self, y: Any, x: Any) -> _Var:
+        y, x = self.b.lift(y), self.b.lift(x)
+        base = self.arctan(y / x)                       # ±π/2 when x = 0 (y / 0 = ±inf)
+        up = self.where(y < 0.0, -math.pi, math.pi)
+        out = self.where(x < 0.0, base + up, base)
+        both_zero = self.b.node("And", [self.b.node("Equal", [x, 0.0]),
+                                        self.b.node("Equal", [y, 0.0])])
+        return self.where(both_zero, 0.0 * x, out)
+
     def expm1(self, x: Any) -> _Var: return self.exp(x) - 1.0
     def log1p(self, x: Any) -> _Var: return self.log(self.b.lift(x) + 1.0)
 

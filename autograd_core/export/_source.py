@@ -67,14 +67,22 @@ def _call(fn: str, *args: Any) -> _Expr:
     return _Expr(f"{fn}({', '.join(_Expr.of(a) for a in args)})")
 
 
+_TORCH_NAMES = {n: n for n in ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh",
+                                "erf", "erfc", "sigmoid", "abs", "tan", "sinh", "cosh", "log2",
+                                "log10", "sign", "floor", "ceil", "hypot", "maximum", "minimum",
+                                "logaddexp")}
+_TORCH_NAMES.update(arcsin="asin", arccos="acos", arctan="atan", arcsinh="asinh",
+                    arccosh="acosh", arctanh="atanh", arctan2="atan2")
+
+
 class _TorchSourceVocabulary:
     """The vocabulary ``F`` of the exported forms, written as torch calls."""
 
     def __getattr__(self, name: str) -> Any:
-        if name in ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh", "erf", "erfc",
-                    "sigmoid", "abs"):
-            return lambda x: _call(f"torch.{name}", x)
-        raise AttributeError(name)
+        fn = _TORCH_NAMES.get(name)
+        if fn is None:
+            raise AttributeError(name)
+        return lambda *xs: _call(f"torch.{fn}", *xs)
 
     def softplus(self, x: Any) -> _Expr:
         # threshold 40: in float64 torch's log1p(exp(x)) is used up to where it equals x
