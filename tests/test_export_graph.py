@@ -79,19 +79,36 @@ def test_onnx_equals_the_rule(name, tmp_path):
         assert close(got, out.data), (name, args, got, out.data)
 
 
+def batched(prim: Primitive):
+    """All test points of a primitive as one graph (built at the first point) and
+    the columns of operand values; the forms are elementwise, so one call checks all."""
+    cs = cases(prim)
+    param = cs[0][1]
+    out, inputs = build(prim, cs[0][0], param)
+    columns = [np.array([args[k] for args, _ in cs]) for k in range(len(cs[0][0]))]
+    want, want_grads = [], []
+    for args, _ in cs:
+        o, ins = build(prim, args, param)
+        want.append(o.data)
+        want_grads.append([v.grad for v in ins.values()])
+    return out, inputs, columns, np.array(want), np.array(want_grads)
+
+
+def close_all(got, want) -> bool:
+    got, want = np.asarray(got, dtype=float), np.asarray(want, dtype=float)
+    return bool(np.all(np.abs(got - want) <= TOL * np.maximum(1.0, np.abs(want))))
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_jax_equals_the_rule_in_value_and_gradient(name):
     jax = pytest.importorskip("jax")
-    prim = PRIMITIVES[name]
-    for args, param in cases(prim):
-        out, inputs = build(prim, args, param)
-        f = to_jax(out, inputs)
-        xs = [v.data for v in inputs.values()]
-        assert close(float(f(*xs)), out.data)
-        assert close(float(jax.jit(f)(*xs)), out.data)
-        grads = jax.grad(f, argnums=tuple(range(len(xs))))(*xs)
-        for g, v in zip(grads, inputs.values()):
-            assert close(float(g), v.grad), (name, args, float(g), v.grad)
+    out, inputs, cols, want, want_grads = batched(PRIMITIVES[name])
+    f = to_jax(out, inputs)
+    assert close_all(f(*cols), want), name
+    assert close_all(jax.jit(f)(*cols), want), name
+    # elementwise: the gradient of the sum is each point's gradient
+    grads = jax.grad(lambda *xs: f(*xs).sum(), argnums=tuple(range(len(cols))))(*cols)
+    assert close_all(np.stack([np.asarray(g) for g in grads], axis=1), want_grads), name
 
 
 def _load(src: str, path):
@@ -105,17 +122,13 @@ def _load(src: str, path):
 @pytest.mark.parametrize("name", NAMES)
 def test_torch_source_equals_the_rule_in_value_and_gradient(name, tmp_path):
     torch = pytest.importorskip("torch")
-    prim = PRIMITIVES[name]
-    for k, (args, param) in enumerate(cases(prim)):
-        out, inputs = build(prim, args, param)
-        mod = _load(to_torch_source(out, inputs), tmp_path / f"gen_{name}_{k}.py")
-        ts = [torch.tensor(v.data, dtype=torch.float64, requires_grad=True)
-              for v in inputs.values()]
-        y = mod.Formula()(*ts)
-        assert close(float(y.detach()), out.data)
-        y.backward()
-        for t, v in zip(ts, inputs.values()):
-            assert close(float(t.grad), v.grad), (name, args, float(t.grad), v.grad)
+    out, inputs, cols, want, want_grads = batched(PRIMITIVES[name])
+    mod = _load(to_torch_source(out, inputs), tmp_path / f"gen_{name}.py")
+    ts = [torch.tensor(c, dtype=torch.float64, requires_grad=True) for c in cols]
+    y = mod.Formula()(*ts)
+    assert close_all(y.detach().numpy(), want), name
+    y.sum().backward()
+    assert close_all(np.stack([t.grad.numpy() for t in ts], axis=1), want_grads), name
 
 
 @pytest.mark.parametrize("name", ["relu", "leaky_relu", "prelu", "elu", "abs", "selu", "celu",
@@ -197,14 +210,16 @@ def test_static_graph_to_jax_value_gradient_and_params():
     _, g = _mlp_graph()
     f = to_jax(g)
     fj = jax.jit(f)
+    gx_fn = jax.jit(jax.grad(f, argnums=(0, 1)))
+    gp_fn = jax.jit(jax.grad(lambda p, x1, x2: f(x1, x2, params=p)))
     rng = np.random.default_rng(1)
     p0 = jnp.array([p.data for p in g.params])
-    for x1, x2 in rng.normal(size=(10, 2)):
+    for x1, x2 in rng.normal(size=(4, 2)):
         want = g.grad(x1, x2)
         assert close(float(fj(x1, x2)), want.value)
-        gx = jax.grad(f, argnums=(0, 1))(x1, x2)
+        gx = gx_fn(x1, x2)
         assert all(close(float(a), b) for a, b in zip(gx, want.inputs))
-        gp = jax.grad(lambda p: f(x1, x2, params=p))(p0)
+        gp = gp_fn(p0, x1, x2)
         assert all(close(float(a), b) for a, b in zip(gp, want.params))
 
 

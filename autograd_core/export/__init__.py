@@ -14,8 +14,12 @@ each exporter supplies (ONNX operators, ``jax.numpy``, ``torch``), and the
 operands support ``+ - * / **``, unary ``-`` and comparisons. A primitive
 without a form is refused by name (:class:`ExportError`).
 
-The vocabulary ``F``: ``exp expm1 log log1p sqrt sin cos tanh erf erfc
-sigmoid softplus abs pow(a, b) where(cond, a, b) sum(xs)``.
+The vocabulary ``F`` is :data:`VOCABULARY`: elementwise functions named as in
+numpy (``exp``, ``arctan2``, ``maximum``, ...), ``sigmoid``, ``softplus``,
+``erf``, ``pow(a, b)``, ``where(cond, a, b)``, ``sum(xs)`` (left to right), and
+for Tensor graphs ``matmul``, ``transpose``, ``reduce_sum``, ``reduce_mean``,
+``reshape``. onnxruntime lacks float64 kernels for several of them (``Erf``,
+``Atan``, ``Sinh``, ...): the ONNX exporter writes those with elementary operators.
 """
 
 from __future__ import annotations
@@ -23,16 +27,19 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._ir import ExportError, check_identifier
+from ._ir import ExportError
+from ._onnx import OPSET
 
 __all__ = ["to_onnx", "to_jax", "to_torch_source", "OPSET", "ExportError", "VOCABULARY",
            "require", "EXTRA_HINT"]
 
-#: The ONNX opset of exported models.
-OPSET = 17
 #: The names every exporter's ``F`` provides (what exported forms may use).
-VOCABULARY = ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh", "erf", "erfc",
-              "sigmoid", "softplus", "abs", "pow", "where", "sum")
+VOCABULARY = ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh",
+              "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot",
+              "log2", "log10", "erf", "erfc", "sigmoid", "softplus", "logaddexp", "abs", "sign",
+              "floor", "ceil", "maximum", "minimum", "pow", "where", "sum",
+              # Tensor graphs (ONNX and JAX)
+              "matmul", "transpose", "reduce_sum", "reduce_mean", "reshape")
 EXTRA_HINT = "pip install autograd-core[export]"
 
 
