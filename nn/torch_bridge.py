@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from autograd_core import Tensor, Value
+from autograd_core import Tensor
 
 from .layers import ACTIVATIONS, MLP, BatchNorm, Layer, Neuron, Residual
 from .module import Module, Sequential
 from .optim import SGD, AdaGrad, Adam, Optimizer, RMSProp
-from .tensor_layers import TENSOR_ACTIVATIONS, Linear, TensorBatchNorm, TensorMLP
+from .tensor_layers import TENSOR_ACTIVATIONS, Linear, TensorBatchNorm
 
 __all__ = ["to_torch", "from_torch", "to_torch_optimizer"]
 

@@ -35,9 +35,6 @@ class _Var:
     def __init__(self, b: _Builder, name: str) -> None:
         self.b, self.name = b, name
 
-    def _op(self, op: str, *others: Any) -> _Var:
-        return self.b.node(op, [self, *others])
-
     def __add__(self, o: Any) -> _Var: return self.b.node("Add", [self, o])
     def __radd__(self, o: Any) -> _Var: return self.b.node("Add", [o, self])
     def __sub__(self, o: Any) -> _Var: return self.b.node("Sub", [self, o])
