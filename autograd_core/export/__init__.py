@@ -4,7 +4,7 @@
   Value/Tensor graph with named inputs) as an ONNX model, opset :data:`OPSET`,
   float64 by default; open the file in Netron (https://netron.app, or
   ``pip install netron; netron out.onnx``) to see it. Nodes are named after
-  their primitives (``tanh_5``, ``sigmoid_7/Exp``).
+  their primitives (``tanh_5``; a form's other operators ``elu_4/Greater``).
 * :func:`to_jax` returns a pure function that ``jax.grad``/``jax.jit`` accept.
 
 Every primitive says how it is written in other frameworks right below its

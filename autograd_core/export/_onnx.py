@@ -1,11 +1,13 @@
 """``to_onnx``: a captured graph as an ONNX model (float64 by default).
 
-Each primitive node becomes the ONNX operators its exported form uses, named
-``<primitive>_<node>`` (``tanh_5``; ``sigmoid_7/Exp`` when a form takes
-several operators), with the primitive's description as ``doc_string``, so
-the graph reads like the primitives in Netron. onnxruntime has no float64
-kernel for ``Erf``: ``erf``/``erfc`` are written with elementary operators
-(a series for |x| < 3, a continued fraction beyond), accurate to ~1e-16.
+Each primitive node becomes the ONNX operators its exported form uses; the
+one computing the result is named ``<primitive>_<node>`` (``tanh_5``), the
+form's other operators ``elu_4/Greater``, ..., each with the primitive's
+description as ``doc_string``, so the graph reads like the primitives in
+Netron. onnxruntime has no float64 kernels for ``Erf``, ``Atan``, ``Sinh``,
+...: those functions are written with elementary operators (erf: a series for
+|x| < 3, a continued fraction beyond; arctan: two angle halvings and a Taylor
+series), accurate to a few ulp.
 """
 
 from __future__ import annotations
@@ -104,14 +106,13 @@ class _Builder:
         return _Var(self, out)
 
     def rename(self, v: _Var, out: str, first: int) -> _Var:
-        """Give the primitive's result the primitive node's name ``out`` (its last
-        ONNX node's output; a form of one operator also gets that node name)."""
+        """Give the primitive's result and the ONNX node computing it the primitive
+        node's name ``out`` (the form's other operators are ``out/Op``)."""
         last = self.nodes[-1] if len(self.nodes) > first else None
         if last is None or last.output[0] != v.name:
             return self.node("Identity", [v], out=out)
         last.output[0] = out
-        if len(self.nodes) == first + 1:
-            last.name = out
+        last.name = out
         return _Var(self, out)
 
 
