@@ -304,3 +304,26 @@ def test_tensor_mlp_graph_with_weights_as_inputs(tmp_path):
     gx, gw = jax.grad(f, argnums=(0, 1))(X.data, W0.data)
     assert np.max(np.abs(np.asarray(gx) - np.asarray(X.grad))) <= TOL
     assert np.max(np.abs(np.asarray(gw) - np.asarray(W0.grad))) <= TOL
+
+
+def test_onnx_node_names_read_like_the_primitives(tmp_path):
+    pytest.importorskip("onnx")
+    x, y = Value(0.5, "x"), Value(-1.0, "y")
+    out = (x * y).elu() + x.erf()
+    proto = to_onnx(out, tmp_path / "n.onnx", {"x": x, "y": y})
+    names = [n.name for n in proto.graph.node]
+    ops = {n.split("/")[0].rsplit("_", 1)[0] for n in names}
+    assert ops == {"mul", "elu", "erf", "add", "output"}
+    # the node computing each primitive's value carries the primitive's name exactly
+    assert {"mul_2", "elu_3", "erf_4", "add_5"} <= set(names)
+    elu = next(n for n in proto.graph.node if n.name == "elu_3")
+    assert elu.output[0] == "elu_3" and elu.doc_string.startswith("elu:")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["n.onnx"]  # no temporary file left
+
+
+def test_tensor_primitive_without_a_form_is_named():
+    from autograd_core import Tensor
+    from autograd_core import tensor as T
+    z = Tensor(np.ones((2, 3)), "z")
+    with pytest.raises(ExportError, match="log_softmax"):
+        to_jax(T.log_softmax(z, axis=1).sum(), {"z": z})
