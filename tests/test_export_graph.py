@@ -63,15 +63,16 @@ def test_every_primitive_has_an_exported_form():
     assert [n for n in NAMES if n not in EXPORTS] == []
 
 
+@pytest.mark.parametrize("functions", [True, False], ids=["functions", "inline"])
 @pytest.mark.parametrize("name", NAMES)
-def test_onnx_equals_the_rule(name, tmp_path):
+def test_onnx_equals_the_rule(name, functions, tmp_path):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     prim = PRIMITIVES[name]
     for args, param in cases(prim):
         out, inputs = build(prim, args, param)
         path = tmp_path / f"{name}.onnx"
-        to_onnx(out, path, inputs)
+        to_onnx(out, path, inputs, functions=functions)
         sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
         feed = {k: np.array(v.data) for k, v in inputs.items() if k in
                 {i.name for i in sess.get_inputs()}}
@@ -311,14 +312,18 @@ def test_onnx_node_names_read_like_the_primitives(tmp_path):
     x, y = Value(0.5, "x"), Value(-1.0, "y")
     out = (x * y).elu() + x.erf()
     proto = to_onnx(out, tmp_path / "n.onnx", {"x": x, "y": y})
-    names = [n.name for n in proto.graph.node]
-    ops = {n.split("/")[0].rsplit("_", 1)[0] for n in names}
-    assert ops == {"mul", "elu", "erf", "add", "output"}
-    # the node computing each primitive's value carries the primitive's name exactly
-    assert {"mul_2", "elu_3", "erf_4", "add_5"} <= set(names)
-    elu = next(n for n in proto.graph.node if n.name == "elu_3")
+    # one node per primitive; elu and erf (several operators) are local functions
+    assert [(n.name, n.op_type) for n in proto.graph.node] == [
+        ("mul_2", "Mul"), ("elu_3", "elu"), ("erf_4", "erf"), ("add_5", "Add"),
+        ("output/Identity", "Identity")]
+    assert sorted(f.name for f in proto.functions) == ["elu", "erf"]
+    elu = proto.graph.node[1]
     assert elu.output[0] == "elu_3" and elu.doc_string.startswith("elu:")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["n.onnx"]  # no temporary file left
+    inline = to_onnx(out, None, {"x": x, "y": y}, functions=False)
+    names = [n.name for n in inline.graph.node]
+    assert {n.split("/")[0] for n in names} == {"mul_2", "elu_3", "erf_4", "add_5", "output"}
+    assert {"mul_2", "elu_3", "erf_4", "add_5"} <= set(names)  # the result's node: exact name
 
 
 def test_tensor_primitive_without_a_form_is_named():

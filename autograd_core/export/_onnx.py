@@ -116,6 +116,51 @@ class _Builder:
         return _Var(self, out)
 
 
+class _FunctionBuilder(_Builder):
+    """Builds the body of an ONNX local function: constants are Constant nodes."""
+
+    def const(self, x: Any, name: str | None = None) -> _Var:
+        a = np.asarray(x, dtype=self.dtype)
+        key = (a.shape, a.tobytes())
+        if key in self._consts:
+            return self._consts[key]
+        nm = self.fresh(f"c_{a.item():.6g}" if a.ndim == 0 else "c_array")
+        self.nodes.append(self.h.make_node("Constant", [], [nm], name=nm,
+                                           value=self.nh.from_array(a, nm)))
+        v = _Var(self, nm)
+        self._consts[key] = v
+        return v
+
+    def const_int(self, xs: list[int]) -> _Var:
+        nm = self.fresh("ints")
+        self.nodes.append(self.h.make_node("Constant", [], [nm], name=nm,
+                                           value=self.nh.from_array(np.array(xs, dtype=np.int64), nm)))
+        return _Var(self, nm)
+
+
+_NARY = PRIMITIVES["sum"]
+
+#: The domain of the local functions (one per primitive written with several operators).
+DOMAIN = "autograd_core"
+
+
+def _function(helper: Any, numpy_helper: Any, dtype: str, prim: str, nargs: int, param: Any,
+              has_param: bool) -> tuple[list[Any], str] | None:
+    """The body nodes and output name of ``prim`` as a local function of inputs
+    x0, x1, ... (its parameter baked in), or None when it is one operator or
+    needs the graph's context (shapes)."""
+    fb = _FunctionBuilder(helper, numpy_helper, dtype)
+    fb.scope = prim
+    xs = [_Var(fb, f"x{k}") for k in range(nargs)]
+    try:
+        out = EXPORTS[prim](_OnnxVocabulary(fb), *xs, *([param] if has_param else []))
+    except _ir.ExportError:
+        return None
+    if not isinstance(out, _Var) or sum(n.op_type != "Constant" for n in fb.nodes) <= 1:
+        return None
+    return fb.nodes, out.name
+
+
 class _OnnxVocabulary:
     """The vocabulary ``F`` of the exported forms, as ONNX operators."""
 
@@ -293,12 +338,15 @@ def _onnx_doc(prim: str, param: Any) -> str:
 
 def to_onnx(g: Any, path: str | os.PathLike[str] | None = None,
             inputs: Mapping[str, Any] | None = None, *, dtype: str = "float64",
-            name: str = "autograd_core_graph") -> Any:
+            name: str = "autograd_core_graph", functions: bool = True) -> Any:
     """Write ``g`` (a StaticGraph, or a Value/Tensor output with ``inputs``
     naming its input leaves) as an ONNX model to ``path`` (atomically) and
     return the ``onnx.ModelProto``. Inputs keep their names; a static graph's
     parameters are initializers named by their labels; the output is ``output``.
-    Opset :data:`OPSET`, float64 unless ``dtype="float32"``."""
+    Opset :data:`OPSET`, float64 unless ``dtype="float32"``. A primitive written
+    with several operators becomes a local function of the same name (domain
+    ``autograd_core``): Netron shows one ``elu`` node and opens its body on a
+    double click; ``functions=False`` writes the operators inline instead."""
     from . import require
     onnx = require("onnx")
     from onnx import TensorProto, helper, numpy_helper
@@ -309,6 +357,8 @@ def to_onnx(g: Any, path: str | os.PathLike[str] | None = None,
     b = _Builder(helper, numpy_helper, dtype)
     F = _OnnxVocabulary(b)
     vals: list[Any] = [None] * len(ir.nodes)
+    fns: dict[tuple, tuple[str, Any] | None] = {}   # (primitive, operands, param) -> function
+    fnames: set[str] = set()
     graph_inputs = []
     for k, i in enumerate(ir.inputs):
         n = ir.nodes[i]
@@ -326,8 +376,33 @@ def to_onnx(g: Any, path: str | os.PathLike[str] | None = None,
             if n.has_param:
                 args.append(n.param)
             b.scope, b.doc = n.name, _onnx_doc(n.prim, n.param)
-            first = len(b.nodes)
-            vals[i] = b.rename(b.lift(EXPORTS[n.prim](F, *args)), n.name, first)
+            fn = None
+            if functions and PRIMITIVES.get(n.prim, _NARY).arity is not None:
+                key = (n.prim, len(n.operands), repr(n.param) if n.has_param else "")
+                if key not in fns:
+                    made = _function(helper, numpy_helper, dtype, n.prim, len(n.operands),
+                                     n.param, n.has_param)
+                    if made is not None:
+                        fname = n.prim if n.prim not in fnames else f"{n.prim}_{len(fns)}"
+                        fnames.add(fname)
+                        body, out_name = made
+                        proto = helper.make_function(
+                            DOMAIN, fname, [f"x{k}" for k in range(len(n.operands))],
+                            [out_name], body, [helper.make_opsetid("", OPSET)])
+                        proto.doc_string = b.doc
+                        made = (fname, proto)
+                    fns[key] = made
+                if fns[key] is not None:
+                    fn = fns[key][0]
+            if fn is not None:
+                node = helper.make_node(fn, [vals[j].name for j in n.operands], [n.name],
+                                        name=n.name, domain=DOMAIN)
+                node.doc_string = b.doc
+                b.nodes.append(node)
+                vals[i] = _Var(b, n.name)
+            else:
+                first = len(b.nodes)
+                vals[i] = b.rename(b.lift(EXPORTS[n.prim](F, *args)), n.name, first)
             if n.shape is not None:
                 b.shapes[vals[i].name] = n.shape
             b.scope, b.doc = "graph", ""
@@ -338,8 +413,12 @@ def to_onnx(g: Any, path: str | os.PathLike[str] | None = None,
                               [helper.make_tensor_value_info("output", elem, ir.out_shape)],
                               initializer=b.inits)
     graph.doc_string = "exported by autograd-core (autograd_core.export.to_onnx)"
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="autograd-core")
+    opsets = [helper.make_opsetid("", OPSET)]
+    local = [f[1] for f in fns.values() if f is not None]
+    if local:
+        opsets.append(helper.make_opsetid(DOMAIN, 1))
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="autograd-core",
+                              functions=local)
     model.ir_version = _IR_VERSION
     onnx.checker.check_model(model)
     if path is not None:
