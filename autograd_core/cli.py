@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "autograd_core.commands.experiment",
     "autograd_core.commands.demo",
     "autograd_core.commands.playground",
+    "autograd_core.commands.export",
 ]
 
 

@@ -32,7 +32,7 @@ from typing import Any, Callable
 
 from . import _math as m
 
-__all__ = ["Primitive", "PRIMITIVES", "primitive"]
+__all__ = ["Primitive", "PRIMITIVES", "primitive", "EXPORTS", "export_as"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,6 +162,27 @@ def primitive(name: str, *, arity: int | None = 1, param: str | None = None,
     return register
 
 
+#: primitive name -> its exported form (see :func:`export_as`)
+EXPORTS: dict[str, Callable[..., Any]] = {}
+
+
+def export_as(prim: Primitive, form: Callable[..., Any]) -> Primitive:
+    """Register how ``prim`` is written in other frameworks (ONNX, JAX, PyTorch).
+
+    ``form(F, *operands[, param])`` computes the primitive's value with the
+    vocabulary ``F`` of :mod:`autograd_core.export` (``F.exp``, ``F.where``,
+    operators on the operands, ...); each exporter supplies its own ``F``, so
+    one form serves every framework, and the frameworks' own autodiff gives
+    the derivatives (the forms are written so that it picks the same kink
+    conventions as ``rule``). Kept right below each rule: one place per
+    primitive. A primitive without a form cannot be exported (the exporters
+    say so by name)."""
+    if prim.name in EXPORTS:
+        raise ValueError(f"primitive {prim.name!r} has two exported forms")
+    EXPORTS[prim.name] = form
+    return prim
+
+
 def fmt(x: float) -> str:
     """A number as a person writes it in an error message: 0, -8, 0.5."""
     return f"{x:g}" if x == x else "nan"
@@ -211,10 +232,16 @@ def _add(x, y):
     return x + y, (1.0, 1.0)
 
 
+export_as(_add, lambda F, x, y: x + y)
+
+
 @primitive("sub", arity=2, symbol="-")
 def _sub(x, y):
     """x - y"""
     return x - y, (1.0, -1.0)
+
+
+export_as(_sub, lambda F, x, y: x - y)
 
 
 @primitive("mul", arity=2, symbol="*")
@@ -223,10 +250,16 @@ def _mul_rule(x, y):
     return x * y, (y, x)
 
 
+export_as(_mul_rule, lambda F, x, y: x * y)
+
+
 @primitive("div", arity=2, symbol="/", check=_divisor_check)
 def _div(x, y):
     """x / y"""
     return m.div(x, y), (m.div(1.0, y), m.neg(m.div(x, m.pow(y, 2.0))))
+
+
+export_as(_div, lambda F, x, y: x / y)
 
 
 @primitive("pow", arity=2, symbol="**", check=_pow_check,
@@ -242,6 +275,9 @@ def _pow(x, y):
     return out, (m.pow(x, y - 1.0) * y, d_exp)
 
 
+export_as(_pow, lambda F, x, y: F.pow(x, y))
+
+
 # ---------------------------------------- operators with a constant (a number)
 
 @primitive("add_const", param="c", symbol="+")
@@ -250,10 +286,16 @@ def _add_const(x, c):
     return x + c, (1.0,)
 
 
+export_as(_add_const, lambda F, x, c: x + c)
+
+
 @primitive("sub_const", param="c", symbol="-")
 def _sub_const(x, c):
     """x - c"""
     return x - c, (1.0,)
+
+
+export_as(_sub_const, lambda F, x, c: x - c)
 
 
 @primitive("rsub_const", param="c", symbol="-")
@@ -262,10 +304,16 @@ def _rsub_const(x, c):
     return c - x, (-1.0,)
 
 
+export_as(_rsub_const, lambda F, x, c: c - x)
+
+
 @primitive("mul_const", param="c", symbol="*")
 def _mul_const(x, c):
     """x * c"""
     return x * c, (c,)
+
+
+export_as(_mul_const, lambda F, x, c: x * c)
 
 
 @primitive("div_const", param="c", symbol="/",
@@ -275,11 +323,17 @@ def _div_const(x, c):
     return m.div(x, c), (m.div(1.0, c),)
 
 
+export_as(_div_const, lambda F, x, c: x / c)
+
+
 @primitive("rdiv_const", param="c", symbol="/",
            check=lambda x, c: _divisor_check(c, x))
 def _rdiv_const(x, c):
     """c / x"""
     return m.div(c, x), (m.div(-c, m.pow(x, 2.0)),)
+
+
+export_as(_rdiv_const, lambda F, x, c: c / x)
 
 
 @primitive("pow_const", param="c", symbol="**",
@@ -288,6 +342,9 @@ def _pow_const(x, c):
     """x ** c"""
     d = c * m.pow(x, c - 1.0) if c != 0.0 else 0.0
     return m.pow(x, c), (d,)
+
+
+export_as(_pow_const, lambda F, x, c: F.pow(x, c))
 
 
 @primitive("rpow_const", param="c", symbol="**",
@@ -299,12 +356,18 @@ def _rpow_const(x, c):
     return out, (d,)
 
 
+export_as(_rpow_const, lambda F, x, c: F.pow(c, x))
+
+
 # --------------------------------------------------------------- unary functions
 
 @primitive("neg", symbol="-")
 def _neg(x):
     """-x"""
     return -x, (-1.0,)
+
+
+export_as(_neg, lambda F, x: -x)
 
 
 @primitive("abs", kinks=(0.0,), convention="abs'(0) = 0")
@@ -317,11 +380,18 @@ def _abs(x):
     return (0.0 if m.value_of(x) == 0.0 else x), (0.0,)  # |±0| = 0; nan stays nan
 
 
+# the frameworks' own abs has the derivative 1 (jax) or 0 (torch) at 0: spell out abs'(0) = 0
+export_as(_abs, lambda F, x: F.where(x > 0.0, x, F.where(x < 0.0, -x, 0.0 * x)))
+
+
 @primitive("exp")
 def _exp(x):
     """e ** x (inf past the float range, no exception)"""
     y = m.exp(x)
     return y, (y,)
+
+
+export_as(_exp, lambda F, x: F.exp(x))
 
 
 @primitive("expm1")
@@ -330,16 +400,25 @@ def _expm1(x):
     return m.expm1(x), (m.exp(x),)
 
 
+export_as(_expm1, lambda F, x: F.expm1(x))
+
+
 @primitive("log", check=_log_check)
 def _log(x):
     """natural logarithm"""
     return m.log(x), (m.div(1.0, x),)
 
 
+export_as(_log, lambda F, x: F.log(x))
+
+
 @primitive("log1p", check=_log1p_check)
 def _log1p(x):
     """log(1 + x), accurate near 0"""
     return m.log1p(x), (m.div(1.0, x + 1.0),)
+
+
+export_as(_log1p, lambda F, x: F.log1p(x))
 
 
 @primitive("sqrt", check=_sqrt_check)
@@ -349,10 +428,16 @@ def _sqrt(x):
     return y, (m.div(0.5, y),)
 
 
+export_as(_sqrt, lambda F, x: F.sqrt(x))
+
+
 @primitive("sin")
 def _sin(x):
     """sine"""
     return m.sin(x), (m.cos(x),)
+
+
+export_as(_sin, lambda F, x: F.sin(x))
 
 
 @primitive("cos")
@@ -361,16 +446,25 @@ def _cos(x):
     return m.cos(x), (-m.sin(x),)
 
 
+export_as(_cos, lambda F, x: F.cos(x))
+
+
 @primitive("erf")
 def _erf(x):
     """error function"""
     return m.erf(x), (m.TWO_OVER_SQRT_PI * m.exp(-(x * x)),)
 
 
+export_as(_erf, lambda F, x: F.erf(x))
+
+
 @primitive("erfc")
 def _erfc(x):
     """complementary error function 1 - erf(x), accurate for large x"""
     return m.erfc(x), (-m.TWO_OVER_SQRT_PI * m.exp(-(x * x)),)
+
+
+export_as(_erfc, lambda F, x: F.erfc(x))
 
 
 @primitive("tanh")
@@ -380,11 +474,17 @@ def _tanh(x):
     return t, (1.0 - t * t,)
 
 
+export_as(_tanh, lambda F, x: F.tanh(x))
+
+
 @primitive("sigmoid", symbol="σ")
 def _sigmoid(x):
     """logistic σ(x) = 1 / (1 + exp(-x)), stable for any x"""
     s = m.sigmoid(x)
     return s, (s * (1.0 - s),)
+
+
+export_as(_sigmoid, lambda F, x: F.sigmoid(x))
 
 
 @primitive("softplus")
@@ -393,12 +493,18 @@ def _softplus(x):
     return m.softplus(x), (m.sigmoid(x),)
 
 
+export_as(_softplus, lambda F, x: F.softplus(x))
+
+
 @primitive("relu", kinks=(0.0,), convention="relu'(0) = 0")
 def _relu(x):
     """max(0, x)"""
     if x > 0.0:
         return x, (1.0,)
     return (0.0 if x <= 0.0 else x), (0.0,)  # 0 for x <= 0; nan stays nan
+
+
+export_as(_relu, lambda F, x: F.where(x > 0.0, x, 0.0 * x))
 
 
 @primitive("leaky_relu", param="negative_slope", kinks=(0.0,),
@@ -410,6 +516,9 @@ def _leaky_relu(x, slope):
     return x * slope, (slope,)
 
 
+export_as(_leaky_relu, lambda F, x, slope: F.where(x > 0.0, x, x * slope))
+
+
 @primitive("prelu", arity=2, kinks=(0.0,),
            convention="prelu'(0) = alpha (the x <= 0 branch); d/dalpha(0) = 0")
 def _prelu(x, alpha):
@@ -417,6 +526,9 @@ def _prelu(x, alpha):
     if x > 0.0:
         return x, (1.0, 0.0)
     return alpha * x, (alpha, x)
+
+
+export_as(_prelu, lambda F, x, alpha: F.where(x > 0.0, x, alpha * x))
 
 
 @primitive("elu", param="alpha", kinks=(0.0,),
@@ -428,6 +540,9 @@ def _elu(x, alpha):
     return alpha * m.expm1(x), (alpha * m.exp(x),)
 
 
+export_as(_elu, lambda F, x, alpha: F.where(x > 0.0, x, alpha * F.expm1(F.where(x > 0.0, 0.0 * x, x))))
+
+
 @primitive("swish", param="beta")
 def _swish(x, beta):
     """x * σ(beta * x)  (gelu(approximate="sigmoid") is swish with beta = 1.702)"""
@@ -436,12 +551,18 @@ def _swish(x, beta):
     return y, (s + beta * y * (1.0 - s),)
 
 
+export_as(_swish, lambda F, x, beta: x * F.sigmoid(x * beta))
+
+
 @primitive("gelu")
 def _gelu(x):
     """x * Φ(x), Φ the standard normal CDF (exact, with erfc)"""
     cdf = 0.5 * m.erfc(-x / m.SQRT2)
     pdf = m.INV_SQRT_2PI * m.exp(-0.5 * (x * x))
     return x * cdf, (cdf + x * pdf,)
+
+
+export_as(_gelu, lambda F, x: x * (0.5 * F.erfc(-x / m.SQRT2)))
 
 
 _GELU_C = 0.044715
@@ -461,12 +582,18 @@ def _gelu_tanh(x):
     return 0.5 * x * (1.0 + t), (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dt,)
 
 
+export_as(_gelu_tanh, lambda F, x: 0.5 * x * (1.0 + F.tanh(m.SQRT_2_OVER_PI * (x + _GELU_C * (x * x * x)))))
+
+
 # ------------------------------------------------------------- n-ary operations
 
 @primitive("sum", arity=None, symbol="sum")
 def _sum(*xs):
     """x1 + x2 + ... + xn (one node, summed left to right)"""
     return sum(xs[1:], xs[0]), (1.0,) * len(xs)
+
+
+export_as(_sum, lambda F, *xs: F.sum(xs))
 
 
 @primitive("dot", arity=None, symbol="dot")
@@ -477,11 +604,17 @@ def _dot(*wx):
     return sum(map(_mul, ws[1:], xs[1:]), ws[0] * xs[0]), xs + ws
 
 
+export_as(_dot, lambda F, *wx: F.sum([w * x for w, x in zip(wx[:len(wx) // 2], wx[len(wx) // 2:])]))
+
+
 @primitive("dot_const", arity=None, param="xs", symbol="dot")
 def _dot_const(*args):
     """w1*x1 + ... + wn*xn where the xs are constants (e.g. input pixels)"""
     ws, xs = args[:-1], args[-1]
     return sum(map(_mul, ws[1:], xs[1:]), ws[0] * xs[0]), xs
+
+
+export_as(_dot_const, lambda F, *args: F.sum([w * x for w, x in zip(args[:-1], args[-1])]))
 
 
 # ============================================================ the wider function set
@@ -533,10 +666,16 @@ def _tan(x):
     return t, (1.0 + t * t,)
 
 
+export_as(_tan, lambda F, x: F.tan(x))
+
+
 @primitive("sinh")
 def _sinh(x):
     """hyperbolic sine (±inf past the float range)"""
     return m.sinh(x), (m.cosh(x),)
+
+
+export_as(_sinh, lambda F, x: F.sinh(x))
 
 
 @primitive("cosh")
@@ -545,10 +684,16 @@ def _cosh(x):
     return m.cosh(x), (m.sinh(x),)
 
 
+export_as(_cosh, lambda F, x: F.cosh(x))
+
+
 @primitive("arcsin", check=_interval_check("arcsin", -1.0, 1.0, True))
 def _arcsin(x):
     """inverse sine on [-1, 1]; the derivative at ±1 is inf"""
     return m.arcsin(x), (m.div(1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
+
+
+export_as(_arcsin, lambda F, x: F.arcsin(x))
 
 
 @primitive("arccos", check=_interval_check("arccos", -1.0, 1.0, True))
@@ -557,16 +702,25 @@ def _arccos(x):
     return m.arccos(x), (m.div(-1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
 
 
+export_as(_arccos, lambda F, x: F.arccos(x))
+
+
 @primitive("arctan")
 def _arctan(x):
     """inverse tangent"""
     return m.arctan(x), (m.div(1.0, 1.0 + x * x),)
 
 
+export_as(_arctan, lambda F, x: F.arctan(x))
+
+
 @primitive("arcsinh")
 def _arcsinh(x):
     """inverse hyperbolic sine; derivative 1 / hypot(x, 1), finite for every float"""
     return m.arcsinh(x), (m.div(1.0, m.hypot(x, 1.0)),)
+
+
+export_as(_arcsinh, lambda F, x: F.arcsinh(x))
 
 
 @primitive("arccosh", check=lambda x: (
@@ -576,11 +730,17 @@ def _arccosh(x):
     return m.arccosh(x), (m.div(1.0, m.sqrt(x - 1.0) * m.sqrt(x + 1.0)),)
 
 
+export_as(_arccosh, lambda F, x: F.arccosh(x))
+
+
 @primitive("arctanh", check=_interval_check("arctanh", -1.0, 1.0, False,
                                             " (arctanh(±1) is infinite)"))
 def _arctanh(x):
     """inverse hyperbolic tangent on (-1, 1)"""
     return m.arctanh(x), (m.div(1.0, (1.0 - x) * (1.0 + x)),)
+
+
+export_as(_arctanh, lambda F, x: F.arctanh(x))
 
 
 @primitive("log2", check=_named_log_check("log2"))
@@ -589,10 +749,16 @@ def _log2(x):
     return m.log2(x), (m.div(1.0 / m.LN2, x),)
 
 
+export_as(_log2, lambda F, x: F.log2(x))
+
+
 @primitive("log10", check=_named_log_check("log10"))
 def _log10(x):
     """logarithm in base 10 (exact at powers of 10)"""
     return m.log10(x), (m.div(1.0 / m.LN10, x),)
+
+
+export_as(_log10, lambda F, x: F.log10(x))
 
 
 @primitive("sign", convention="sign' = 0 everywhere, also at the jump x = 0")
@@ -601,16 +767,25 @@ def _sign(x):
     return m.sign(x), (0.0,)
 
 
+export_as(_sign, lambda F, x: F.sign(x))
+
+
 @primitive("floor", convention="floor' = 0 everywhere, also at the integers where it jumps")
 def _floor(x):
     """the largest integer <= x"""
     return m.floor(x), (0.0,)
 
 
+export_as(_floor, lambda F, x: F.floor(x))
+
+
 @primitive("ceil", convention="ceil' = 0 everywhere, also at the integers where it jumps")
 def _ceil(x):
     """the smallest integer >= x"""
     return m.ceil(x), (0.0,)
+
+
+export_as(_ceil, lambda F, x: F.ceil(x))
 
 
 # ------------------------------------------------------------- two operands
@@ -625,6 +800,9 @@ def _hypot(x, y):
     return h, (m.div(x, h), m.div(y, h))
 
 
+export_as(_hypot, lambda F, x, y: F.hypot(x, y))
+
+
 @primitive("arctan2", arity=2,
            convention="at (0, 0) both partial derivatives are 0; the value follows IEEE "
                       "(arctan2(0, -0.0) = pi)")
@@ -635,6 +813,9 @@ def _arctan2(y, x):
     if m.value_of(r) == 0.0:
         return out, (0.0, 0.0)
     return out, (m.div(m.div(x, r), r), m.neg(m.div(m.div(y, r), r)))
+
+
+export_as(_arctan2, lambda F, y, x: F.arctan2(y, x))
 
 
 @primitive("maximum", arity=2, convention="at a tie x = y each operand gets 1/2 (as PyTorch)")
@@ -649,6 +830,9 @@ def _maximum(x, y):
     return x + y, (m.nan, m.nan)  # a nan operand
 
 
+export_as(_maximum, lambda F, x, y: F.maximum(x, y))
+
+
 @primitive("minimum", arity=2, convention="at a tie x = y each operand gets 1/2 (as PyTorch)")
 def _minimum(x, y):
     """the smaller of x and y (nan if either is nan)"""
@@ -660,6 +844,8 @@ def _minimum(x, y):
         return x, (0.5, 0.5)
     return x + y, (m.nan, m.nan)
 
+
+export_as(_minimum, lambda F, x, y: F.minimum(x, y))
 
 def _logaddexp_sorted(hi, lo):
     """log(e^hi + e^lo) for hi >= lo, and its two partial derivatives."""
@@ -679,6 +865,8 @@ def _logaddexp(x, y):
         return out, (dx, dy)
     return x + y, (m.nan, m.nan)
 
+
+export_as(_logaddexp, lambda F, x, y: F.logaddexp(x, y))
 
 def _clamp(x, lo, hi, at_bound):
     """x clamped to [lo, hi] and its derivative; ``at_bound`` is the derivative
@@ -705,6 +893,10 @@ def _clip(x, bounds):
     return v, (d,)
 
 
+export_as(_clip,
+          lambda F, x, b: F.where(x < b[0], b[0] + 0.0 * x, F.where(x > b[1], b[1] + 0.0 * x, x)))
+
+
 # ------------------------------------------------------------- activations
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -720,6 +912,10 @@ def _selu(x):
     return _SELU_SCALE * v, (_SELU_SCALE * d,)
 
 
+export_as(_selu,
+          lambda F, x: _SELU_SCALE * F.where(x > 0.0, x, _SELU_ALPHA * F.expm1(F.where(x > 0.0, 0.0 * x, x))))
+
+
 @primitive("celu", param="alpha", kinks=(0.0,), check=_nonzero_param_check("celu", "alpha"),
            convention="celu'(0) = 1 (continuous; only the second derivative jumps)")
 def _celu(x, alpha):
@@ -730,12 +926,20 @@ def _celu(x, alpha):
     return alpha * m.expm1(u), (m.exp(u),)
 
 
+export_as(_celu,
+          lambda F, x, alpha: F.where(x > 0.0, x, alpha * F.expm1(F.where(x > 0.0, 0.0 * x, x) / alpha)))
+
+
 @primitive("hardtanh", param="bounds", check=_bounds_check("hardtanh"),
            convention="hardtanh'(x) = 0 at x = min_val and x = max_val (as PyTorch)")
 def _hardtanh(x, bounds):
     """x limited to [min_val, max_val], bounds = (min_val, max_val)"""
     v, d = _clamp(x, bounds[0], bounds[1], 0.0)
     return v, (d,)
+
+
+export_as(_hardtanh,
+          lambda F, x, b: F.where(x <= b[0], b[0] + 0.0 * x, F.where(x >= b[1], b[1] + 0.0 * x, x)))
 
 
 @primitive("relu6", kinks=(0.0, 6.0), convention="relu6'(0) = relu6'(6) = 0 (as PyTorch)")
@@ -745,12 +949,19 @@ def _relu6(x):
     return v, (d,)
 
 
+export_as(_relu6, lambda F, x: F.where(x <= 0.0, 0.0 * x, F.where(x >= 6.0, 6.0 + 0.0 * x, x)))
+
+
 @primitive("hardsigmoid", kinks=(-3.0, 3.0),
            convention="hardsigmoid'(±3) = 0 (as PyTorch)")
 def _hardsigmoid(x):
     """relu6(x + 3) / 6"""
     v, d = _clamp(x + 3.0, 0.0, 6.0, 0.0)
     return v / 6.0, (d / 6.0,)
+
+
+export_as(_hardsigmoid,
+          lambda F, x: F.where(x <= -3.0, 0.0 * x, F.where(x >= 3.0, 1.0 + 0.0 * x, (x + 3.0) / 6.0)))
 
 
 @primitive("hardswish", kinks=(-3.0, 3.0),
@@ -766,11 +977,18 @@ def _hardswish(x):
     return x, (0.0,)  # nan
 
 
+export_as(_hardswish,
+          lambda F, x: F.where(x <= -3.0, 0.0 * x, F.where(x >= 3.0, x, x * (x + 3.0) / 6.0)))
+
+
 @primitive("mish")
 def _mish(x):
     """x * tanh(softplus(x))"""
     t = m.tanh(m.softplus(x))
     return x * t, (t + x * (1.0 - t * t) * m.sigmoid(x),)
+
+
+export_as(_mish, lambda F, x: x * F.tanh(F.softplus(x)))
 
 
 @primitive("softsign", kinks=(0.0,),
@@ -781,13 +999,22 @@ def _softsign(x):
     return m.div(x, a), (m.div(1.0, a * a),)
 
 
+export_as(_softsign, lambda F, x: x / (1.0 + F.abs(x)))
+
+
 @primitive("logsigmoid")
 def _logsigmoid(x):
     """log σ(x) = -softplus(-x), stable for any x"""
     return -m.softplus(-x), (m.sigmoid(-x),)
 
 
+export_as(_logsigmoid, lambda F, x: -F.softplus(-x))
+
+
 @primitive("softplus_beta", param="beta", check=_nonzero_param_check("softplus", "beta"))
 def _softplus_beta(x, beta):
     """softplus(beta * x) / beta (exact: no linear cut-off past beta * x > 20)"""
     return m.softplus(x * beta) / beta, (m.sigmoid(x * beta),)
+
+
+export_as(_softplus_beta, lambda F, x, beta: F.softplus(x * beta) / beta)

@@ -33,7 +33,7 @@ import numpy as np
 from . import engine as _engine
 from ._vectorize import run_check, run_rule
 from .engine import LocalMap, Node, Value, _backprop, _grad_get, push_tangents
-from .primitives import PRIMITIVES, Primitive
+from .primitives import PRIMITIVES, Primitive, export_as
 
 __all__ = [
     "Tensor", "TENSOR_PRIMITIVES", "as_tensor", "zeros", "ones", "where", "matmul", "prelu",
@@ -509,6 +509,9 @@ def _rmatmul_const_rule(b: Any, c: Any) -> tuple[Any, tuple[Any, ...]]:
 _MATMUL = _register("matmul", _matmul_rule, arity=2, symbol="@")
 _MATMUL_CONST = _register("matmul_const", _matmul_const_rule, param="c", symbol="@")
 _RMATMUL_CONST = _register("rmatmul_const", _rmatmul_const_rule, param="c", symbol="@")
+export_as(_MATMUL, lambda F, a, b: F.matmul(a, b))  # exported forms: autograd_core.export
+export_as(_MATMUL_CONST, lambda F, a, c: F.matmul(a, c))
+export_as(_RMATMUL_CONST, lambda F, b, c: F.matmul(c, b))
 
 
 def _sum_rule(x: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
@@ -647,6 +650,8 @@ def _linear_const_rule(w: Any, b: Any, x: Any) -> tuple[Any, tuple[Any, ...]]:
 
 _LINEAR = _register("linear", _linear_rule, arity=3)
 _LINEAR_CONST = _register("linear_const", _linear_const_rule, arity=2, param="x")
+export_as(_LINEAR, lambda F, x, w, b: F.matmul(x, F.transpose(w)) + b)
+export_as(_LINEAR_CONST, lambda F, w, b, x: F.matmul(x, F.transpose(w)) + b)
 
 
 def _bce_rule(z: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
@@ -738,6 +743,9 @@ def sum_of_vdots(pairs: Sequence[tuple[Tensor, Any]], scale: float = 1.0) -> Ten
 _SUM = _register("sum_axes", _sum_rule, param="axes", symbol="sum")
 _MEAN = _register("mean", _mean_rule, param="axes", symbol="mean")
 _RESHAPE = _register("reshape", _reshape_rule, param="shape")
+export_as(_SUM, lambda F, x, p: F.reduce_sum(x, p[0], p[1]))
+export_as(_MEAN, lambda F, x, p: F.reduce_mean(x, p[0], p[1]))
+export_as(_RESHAPE, lambda F, x, shape: F.reshape(x, shape))
 _TRANSPOSE = _register("transpose", _transpose_rule, param="axes")
 _BROADCAST = _register("broadcast_to", _broadcast_rule, param="shape")
 _GETITEM = _register("getitem", _getitem_rule, param="index", symbol="[]")

@@ -31,6 +31,7 @@ from .train import Callback, History, evaluate, fit, predict
 from .tensor_layers import Linear, TensorMLP  # noqa: E402  (Tensor backend)
 from . import diagnostics, experiments  # noqa: E402  (vanishing/exploding gradients)
 from .diagnostics import GradientMonitor, gradient_norms, learning_speeds  # noqa: E402
+from .torch_bridge import from_torch, to_torch, to_torch_optimizer  # noqa: E402  (needs [export])
 
 __all__ = [
     "Module", "Sequential", "Neuron", "Layer", "MLP", "Linear", "TensorMLP", "BatchNorm", "Residual", "ACTIVATIONS",
@@ -41,4 +42,5 @@ __all__ = [
     "softmax", "l2_penalty", "l1_penalty", "accuracy",
     "make_moons", "make_circles", "make_spirals", "make_xor", "load_mnist",
     "diagnostics", "experiments", "GradientMonitor", "learning_speeds", "gradient_norms",
+    "to_torch", "from_torch", "to_torch_optimizer",
 ]
