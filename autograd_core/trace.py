@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import Value, gradients, push_tangents, topological_order
+from .engine import Value, display_bundle, gradients, push_tangents, topological_order
 from .naming import node_names
 from .symbolic import ATOM, MUL, Sym, fmt_number, literal
 
@@ -836,13 +836,9 @@ class Trace:
                 f"wrt={list(self.wrt)!r})")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """Jupyter shows a Trace as its graph with the trace's gradients (SVG
-        via :mod:`visualize`), or as text when Graphviz is missing."""
-        try:
-            from visualize.graph import mimebundle
-        except ImportError:
-            return {"text/plain": repr(self)}
-        return mimebundle(self)
+        """Jupyter shows a Trace as its graph with the trace's gradients once
+        ``visualize`` is imported (it registers a display hook), else as text."""
+        return display_bundle(self)
 
 
 def explain(output: Value, wrt: Iterable[Value | str] | Value | str | None = None) -> Trace:

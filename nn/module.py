@@ -254,13 +254,13 @@ class Sequential(Module):
         return {"modules": [{"class": type(m).__name__, "config": m.config()} for m in self.layers]}
 
 
+#: The classes a saved model may name, registered by the modules that define
+#: them (nn.layers, nn.tensor_layers), so that this module imports neither.
+MODEL_CLASSES: dict[str, type] = {}
+
+
 def _build(cls_name: str, config: dict[str, Any]) -> Module:
-    from . import layers
-    from .tensor_layers import Linear
-    classes: dict[str, Any] = {"Neuron": layers.Neuron, "Layer": layers.Layer, "MLP": layers.MLP,
-                               "Linear": Linear,
-                               "BatchNorm": layers.BatchNorm, "Residual": layers.Residual,
-                               "Sequential": Sequential}
+    classes: dict[str, Any] = {**MODEL_CLASSES, "Sequential": Sequential}
     if cls_name not in classes:
         raise ValueError(f"unknown model class {cls_name!r}; known: {', '.join(sorted(classes))}")
     if not isinstance(config, dict):
@@ -269,7 +269,7 @@ def _build(cls_name: str, config: dict[str, Any]) -> Module:
         return Sequential(*[_build(m.get("class"), m.get("config")) for m in config.get("modules", [])])
     if cls_name == "Residual":
         inner = config.get("block", {})
-        return layers.Residual(_build(inner.get("class"), inner.get("config")))
+        return classes["Residual"](_build(inner.get("class"), inner.get("config")))
     return classes[cls_name](**config)
 
 
