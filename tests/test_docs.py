@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PAGES = sorted([ROOT / "README.md"] + [p for p in (ROOT / "docs").rglob("*.md")
                                        if "notebooks" not in p.relative_to(ROOT / "docs").parts])
+PYTHON_PAGES = [p for p in PAGES if "```python" in p.read_text(encoding="utf-8")]
 
 
 def need(module: str) -> None:
@@ -42,6 +43,10 @@ def need(module: str) -> None:
 def test_pages_are_found():
     names = {p.relative_to(ROOT).as_posix() for p in PAGES}
     assert {"README.md", "docs/index.md", "docs/guides/chain-rule.md", "docs/glossary.md"} <= names
+    with_code = {p.relative_to(ROOT).as_posix() for p in PYTHON_PAGES}
+    assert {"README.md", "docs/guides/chain-rule.md", "docs/guides/testing-derivatives.md",
+            "docs/guides/defining-operations.md", "docs/guides/pictures.md", "docs/guides/nn.md",
+            "docs/guides/vanishing-exploding.md", "docs/guides/tensor.md", "docs/guides/static.md"} <= with_code
 
 
 def test_mkdocs_build_strict(tmp_path):
@@ -61,3 +66,35 @@ def test_mkdocs_build_strict(tmp_path):
     for n in ("01_chain_rule", "04_vanishing_exploding"):
         assert (site / "notebooks" / n / "index.html").exists()
     assert not (ROOT / "site").exists() and not (ROOT / ".cache").exists()
+
+
+def _blocks_need_graphviz(text: str) -> bool:
+    return any(k in text for k in ("render(", "write_stepper(", "draw_tensor_graph("))
+
+
+@pytest.mark.parametrize("page", PYTHON_PAGES, ids=[p.relative_to(ROOT).as_posix() for p in PYTHON_PAGES])
+def test_python_blocks_run(page, tmp_path, monkeypatch):
+    need("sybil")
+    from sybil import Sybil
+    from sybil.parsers.markdown import PythonCodeBlockParser, SkipParser
+
+    text = page.read_text(encoding="utf-8")
+    if _blocks_need_graphviz(text) and shutil.which("dot") is None and not IN_CI:
+        pytest.skip("these examples draw pictures: Graphviz's dot is needed (apt-get install graphviz)")
+    import matplotlib
+    matplotlib.use("Agg")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(ROOT))
+    before = sorted(p.name for p in ROOT.iterdir())
+    from autograd_core import PRIMITIVES
+    known = set(PRIMITIVES)
+    document = Sybil(parsers=[PythonCodeBlockParser(), SkipParser()]).parse(page)
+    examples = list(document.examples())
+    assert examples, f"{page.name}: no examples parsed"
+    try:
+        for example in examples:
+            example.evaluate()
+    finally:  # each page starts from the package's own table of primitives
+        for name in set(PRIMITIVES) - known:
+            del PRIMITIVES[name]
+    assert sorted(p.name for p in ROOT.iterdir()) == before, "an example wrote into the repository"
