@@ -1,6 +1,6 @@
 """Step through the chain rule on any graph: ``explain(output) -> Trace``.
 
-A :class:`Trace` shows what the engine did, in the form of the seed chapter's
+A :class:`Trace` shows what the engine did, in the form of the textbook chapter's
 table (计算图):
 
 * :attr:`Trace.forward_rows`: every node in evaluation order with its value
@@ -285,7 +285,7 @@ class Path:
     """One path of the graph from the input up to the output.
 
     ``nodes`` runs input → output; ``factors`` runs output → input, the order
-    in which reverse mode multiplies them (as the seed's table does): first
+    in which reverse mode multiplies them (as the textbook chapter's table does): first
     ∂out/∂end (1 when the path ends at the output), then each local
     derivative down to the input. ``value`` is their product."""
 
@@ -803,7 +803,7 @@ class Trace:
             parts += ["Notes", *_note_lines(self), ""]
         if backward:
             bh, br = self._backward_table()
-            parts += [f"Backward pass (reverse order, seed "
+            parts += [f"Backward pass (reverse order, starting from "
                       f"{_d(self.output_name, self.output_name)} = 1)",
                       _table(bh, br) if br else "(the output is a leaf: nothing to propagate)", ""]
         parts += ["Gradients", *self._gradient_lines()]

@@ -98,3 +98,66 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
         for name in set(PRIMITIVES) - known:
             del PRIMITIVES[name]
     assert sorted(p.name for p in ROOT.iterdir()) == before, "an example wrote into the repository"
+
+
+# ------------------------------------------------------------------ set-up
+
+def _fenced_bash(text: str) -> list[str]:
+    import re
+    return [b.strip() for b in re.findall(r"```bash\n(.*?)```", text, flags=re.S)]
+
+
+def test_readme_has_exactly_the_two_setup_commands_and_ci_runs_the_test_one():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    setup_lines = [line for block in _fenced_bash(readme) for line in block.splitlines()
+                   if ".ci/setup" in line]
+    assert setup_lines == ["bash .ci/setup --demo && autograd-core demo",
+                           "bash .ci/setup && python3 -m pytest -q"]
+    run = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert run[-1] == "bash .ci/setup && python3 -m pytest -q"
+
+
+@pytest.mark.parametrize("args,apt,pip", [
+    (["--demo"], ["graphviz", "fonts-noto-cjk"], "."),
+    ([], ["graphviz", "fonts-noto-cjk", "chromium", "chromium-driver"], ".[dev,bench,docs]"),
+])
+def test_setup_installs_what_each_command_needs(tmp_path, args, apt, pip):
+    """.ci/setup against stub apt-get, dpkg and python3 that record what they are asked."""
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    log = tmp_path / "log"
+    for name, body in {"apt-get": 'echo "apt-get $*" >> "$LOG"',
+                       "dpkg": "exit 1",  # nothing installed yet
+                       "python3": 'echo "python3 $*" >> "$LOG"',
+                       "sudo": '"$@"', "id": "echo 0"}.items():
+        (stub / name).write_text(f"#!/bin/sh\n{body}\n")
+        (stub / name).chmod(0o755)
+    env = {"PATH": f"{stub}:/usr/bin:/bin", "LOG": str(log), "HOME": str(tmp_path)}
+    proc = subprocess.run(["bash", str(ROOT / ".ci" / "setup"), *args], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    calls = log.read_text().splitlines()
+    installs = [c for c in calls if c.startswith("apt-get install")]
+    assert len(installs) == 1 and installs[0].split()[-len(apt):] == apt, calls
+    assert calls[-1].endswith(f"pip install -q --disable-pip-version-check -e {pip}"), calls
+
+
+def test_setup_refuses_an_unknown_option():
+    proc = subprocess.run(["bash", str(ROOT / ".ci" / "setup"), "--bogus"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 2 and "usage: bash .ci/setup [--demo]" in proc.stderr
+
+
+def test_html_pages_name_cjk_fonts(tmp_path):
+    """The step-through page and the demo page list CJK fonts, so the Chinese glosses render."""
+    import visualize
+    from autograd_core import demo, explain, parse
+
+    assert "Noto Sans CJK SC" in demo._PAGE.split("</style>")[0]
+    if shutil.which("dot") is None and not IN_CI:
+        pytest.skip("the step-through page needs Graphviz's dot")
+    f, _ = parse("x*w + b", x=1, w=2, b=3)
+    page = visualize.write_stepper(explain(f), tmp_path / "steps.html")
+    assert "Noto Sans CJK SC" in Path(page).read_text(encoding="utf-8").split("</style>")[0]
