@@ -161,3 +161,15 @@ def test_html_pages_name_cjk_fonts(tmp_path):
     f, _ = parse("x*w + b", x=1, w=2, b=3)
     page = visualize.write_stepper(explain(f), tmp_path / "steps.html")
     assert "Noto Sans CJK SC" in Path(page).read_text(encoding="utf-8").split("</style>")[0]
+
+
+# ------------------------------------------------------------------ the README front page
+
+def test_readme_links_point_at_files_of_the_repository():
+    import re
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", readme)
+    local = [t for t in targets if "://" not in t]
+    assert local, "the README links into the docs"
+    missing = [t for t in local if not (ROOT / t).exists()]
+    assert missing == [], f"README links to missing files: {missing}"
