@@ -4,7 +4,7 @@
 directory an ``index.html`` plus the pictures and pages it links to, with
 relative links only:
 
-1. the seed chapter's chain-rule example σ(w·x + b) at x = 1, w = b = 0:
+1. the textbook chapter's chain-rule example σ(w·x + b) at x = 1, w = b = 0:
    forward table, backward steps, gradients, the path product, the graph
    picture with gradients and the step-through viewer;
 2. forward versus reverse mode on the same expression;
@@ -41,7 +41,7 @@ from .trace import explain
 __all__ = ["build_demo", "DemoResult", "SEED_EXPRESSION", "softsign", "softsign_wrong",
            "SOFTSIGN", "SOFTSIGN_WRONG", "neuron_loss", "neuron_loss_wrong"]
 
-#: the seed chapter's example f(x; w, b) = σ(w·x + b), written as the seed writes it
+#: the textbook chapter's example f(x; w, b) = σ(w·x + b), written as the chapter writes it
 SEED_EXPRESSION = "1/(exp(-(x*w+b))+1)"
 SEED_VALUES = {"x": 1.0, "w": 0.0, "b": 0.0}
 
@@ -99,7 +99,7 @@ def softsign_wrong(x: Value) -> Value:
 
 
 def neuron_loss(w: Value, b: Value) -> Value:
-    """Squared error of one softsign neuron on the seed's sample x = 1.5, y = 0.8."""
+    """Squared error of one softsign neuron on the textbook chapter's sample x = 1.5, y = 0.8."""
     return (softsign(w * 1.5 + b) - 0.8) ** 2
 
 
@@ -262,7 +262,7 @@ class _Builder:
         self.trace = trace
         self.figures["seed_value"] = trace.value
         self.figures["seed_gradients"] = dict(trace.gradients)
-        graph = self.graphviz("the seed graph", lambda: render(
+        graph = self.graphviz("the textbook chapter's graph", lambda: render(
             trace, self.out / "seed_graph.svg", parameters=[inputs["w"], inputs["b"]], symbolic=True))
         self.say("chain rule: graph picture and step-through viewer")
         steps = self.graphviz("the step-through viewer", lambda: write_stepper(
@@ -270,7 +270,7 @@ class _Builder:
             title="Step through the chain rule: σ(w·x + b) at x = 1, w = 0, b = 0"))
         path_sum = trace.paths("w")
         parts = [
-            _p("The seed chapter's example (计算图, 链式法则): f(x; w, b) = 1 / (exp(−(w·x + b)) + 1) "
+            _p("The textbook chapter's example (计算图, 链式法则): f(x; w, b) = 1 / (exp(−(w·x + b)) + 1) "
                "= σ(w·x + b), evaluated at x = 1, w = 0, b = 0. Every operation on a `Value` records "
                "a node with its local derivatives (the forward pass); `backward()` then walks the "
                "graph from the output and multiplies each upstream gradient by the local "
@@ -287,7 +287,7 @@ class _Builder:
         parts.append(_md_to_html(trace.to_markdown()))
         parts.append("<h4>The path product for ∂f/∂w</h4>")
         parts.append(_p("Reverse mode multiplies the local derivatives along the path from the "
-                        "output back to w, exactly the seed's line "
+                        "output back to w, exactly the textbook chapter's line "
                         "1 × −0.25 × 1 × 1 × −1 × 1 × 1 = 0.25:"))
         parts.append(_pre(f"{path_sum.paths[0].product()}\n{path_sum.formula()}"))
         if steps:
@@ -299,7 +299,7 @@ class _Builder:
                          f'class="stepper"></iframe>')
         else:
             parts.append(self.missing_picture("The step-through viewer"))
-        self.sections.append(("chain-rule", "1. The chain rule on the seed's computation graph",
+        self.sections.append(("chain-rule", "1. The chain rule on the textbook chapter's computation graph",
                               "\n".join(parts)))
 
     # -------------------------------------------------------- 2. forward vs reverse
@@ -338,7 +338,7 @@ class _Builder:
             "SOFTSIGN = dataclasses.replace(PRIMITIVES[\"tanh\"], name=\"softsign\", symbol=\"softsign\",\n"
             "                               rule=_softsign_rule)\n"
             "SOFTSIGN_WRONG = dataclasses.replace(SOFTSIGN, name=\"softsign_wrong\", rule=_softsign_rule_wrong)\n\n"
-            "def neuron_loss(w, b):            # the seed's sample: x = 1.5, y = 0.8\n"
+            "def neuron_loss(w, b):            # the textbook chapter's sample: x = 1.5, y = 0.8\n"
             "    return (apply(SOFTSIGN, w * 1.5 + b) - 0.8) ** 2\n\n"
             "gradcheck(neuron_loss, [Value(0.8, \"w\"), Value(0.2, \"b\")], order=2)\n"
             "gradcheck(neuron_loss_wrong, [Value(0.8, \"w\"), Value(0.2, \"b\")])   # same, SOFTSIGN_WRONG")
@@ -480,7 +480,7 @@ class _Builder:
             pics[name] = self.graphviz("the chain picture", lambda res=res, name=name: render(
                 res.output, self.out / name, parameters=res.parameters))
         parts = [
-            _p("The seed's construction (梯度爆炸): four sigmoid neurons in a chain, "
+            _p("The textbook chapter's construction (梯度爆炸): four sigmoid neurons in a chain, "
                "a_j = σ(w_j·a_(j−1) + b_j), every w_j = 100 and the biases chosen so that every "
                "z_j = 0. Then each factor w_j·σ'(z_j) = 100 × 1/4 = 25, and the gradient of the "
                "first bias is 25³ = 15625 times that of the last. Every number below is read from "
@@ -532,7 +532,7 @@ _PAGE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>autograd-core demo</title>
 <style>
-body {{ font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #222;
+body {{ font-family: system-ui, -apple-system, "Segoe UI", "Noto Sans", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; margin: 0; color: #222;
        line-height: 1.45; background: #fafafa; }}
 main {{ max-width: 1100px; margin: 0 auto; padding: 1em 2em 3em; background: #fff; }}
 h1 {{ margin-bottom: 0.2em; }}

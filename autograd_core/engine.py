@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from numpy import bool_ as np_bool, ndarray as np_ndarray
 
-from .primitives import PRIMITIVES, Primitive
+from .primitives import HOOKS as _HOOKS, PRIMITIVES, Primitive
 
 __all__ = [
     "Node", "Value", "no_grad", "enable_grad", "is_grad_enabled", "zero_grad",
@@ -215,13 +215,9 @@ class Value(Node):
         return self._data
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """Jupyter shows a Value as its graph (SVG via :mod:`visualize`), or as
-        text when Graphviz is missing."""
-        try:
-            from visualize.graph import mimebundle
-        except ImportError:
-            return {"text/plain": repr(self)}
-        return mimebundle(self)
+        """Jupyter shows a Value as its graph once ``visualize`` is imported
+        (it registers a display hook), else as text."""
+        return display_bundle(self)
 
     # ------------------------------------------------------------ backward
     def backward(self, grad: Any = 1.0, *, create_graph: bool = False) -> None:
@@ -647,6 +643,8 @@ def apply(prim: Primitive | str, *operands: Any, param: Any = None) -> Value:
     return _node(out, args, tuple(local), prim, param)
 
 
+_HOOKS["apply"] = apply  # Primitive.__call__ makes nodes through this
+
 _ADD = PRIMITIVES["add"]
 _SUB = PRIMITIVES["sub"]
 _MUL = PRIMITIVES["mul"]
@@ -793,6 +791,25 @@ def zero_grad(values: Iterable[Value]) -> None:
         if not isinstance(v, Node):
             raise TypeError(f"zero_grad needs Values, got {type(v).__name__}")
         v.grad = 0.0
+
+
+# ------------------------------------------------------------ Jupyter display
+
+#: Functions ``hook(obj) -> dict | None`` that turn a Value or a Trace into a
+#: Jupyter mime bundle. The drawing layer registers one when it is imported
+#: (``import visualize``); the core imports nothing above it, so without a
+#: hook Values and Traces show as text.
+display_hooks: list[Callable[[Any], dict[str, str] | None]] = []
+
+
+def display_bundle(obj: Any) -> dict[str, str]:
+    """The mime bundle of the last registered display hook that gives one,
+    else ``{"text/plain": repr(obj)}``."""
+    for hook in reversed(display_hooks):
+        bundle = hook(obj)
+        if bundle is not None:
+            return bundle
+    return {"text/plain": repr(obj)}
 
 
 # ------------------------------------------------------------ graph walking

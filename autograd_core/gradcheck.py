@@ -29,6 +29,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import primitives as _primitives
+from ._report import CheckReport
 from .engine import Value, apply, enable_grad, gradients, push_tangents, topological_order
 from .numerical import (
     METHODS,
@@ -97,24 +99,6 @@ class Culprit:
         at = f" at {self.source}" if self.source else ""
         return (f"{self.primitive}({ops}){at}: {which} is {_fmt(self.got)}, "
                 f"finite differences give {_fmt(self.expected)}")
-
-
-class CheckReport:
-    """What every derivative-check report has: ``rows`` with an ``ok`` flag;
-    the report is truthy when every row passes."""
-
-    rows: list[Any]
-
-    @property
-    def ok(self) -> bool:
-        return all(r.ok for r in self.rows)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    @property
-    def failures(self) -> list[Any]:
-        return [r for r in self.rows if not r.ok]
 
 
 @dataclass
@@ -763,3 +747,7 @@ def validate_primitive(prim: Any, *, points: Sequence[Sequence[float]] | None = 
                 what = ("takes a derivative outside the one-sided ones at its kink"
                         if r.kink else "disagrees with finite differences")
                 raise ValueError(_refusal(prim, f"{what} at {r.name} = {kk:g}:\n{rep}"))
+
+
+# @primitive validates new rules with this (primitives.py imports nothing above it)
+_primitives.HOOKS["validate_primitive"] = validate_primitive

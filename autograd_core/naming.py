@@ -2,7 +2,7 @@
 
 A node is called by its label when it has one; unlabelled intermediates are
 ``h1, h2, ...`` numbered in evaluation order (the topological order, first
-operand first), as in the seed chapter's table; unlabelled leaves are the
+operand first), as in the textbook chapter's table; unlabelled leaves are the
 number they hold (a constant) or ``v1, v2, ...`` when two would collide.
 """
 

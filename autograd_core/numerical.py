@@ -253,8 +253,9 @@ def numerical_grad(f: Callable[..., Any], inputs: Sequence[float], *,
     scales with each input's magnitude (:func:`default_step`). If ``f`` is
     not finite at ``inputs`` every estimate is NaN.
 
-    >>> [round(d, 12) for d in numerical_grad(lambda x, y: x * x * y, [3.0, 5.0])]
-    [30.0, 9.0]
+    Examples:
+        >>> [round(d, 12) for d in numerical_grad(lambda x, y: x * x * y, [3.0, 5.0])]
+        [30.0, 9.0]
     """
     if not callable(f):
         raise TypeError(f"f must be callable, not {type(f).__name__}")

@@ -70,7 +70,7 @@ class Primitive:
         """Apply the primitive to Values (or numbers) -- or elementwise to Tensors:
         a new graph node."""
         if any(type(o).__name__ == "Tensor" for o in operands):
-            from .tensor import Tensor, _apply_ew  # the tensor module imports this one
+            Tensor, _apply_ew = _hook("Tensor"), _hook("apply_tensor")
             if self.arity is None or len(operands) != self.arity:
                 raise TypeError(f"{self.name} on Tensors takes {self.arity} operand(s) "
                                 f"elementwise, got {len(operands)}")
@@ -78,11 +78,24 @@ class Primitive:
                 raise TypeError(f"{self.name} needs its parameter {self.param!r}")
             ops = tuple(o if isinstance(o, Tensor) else Tensor(o) for o in operands)
             return _apply_ew(self, ops, param)
-        from .engine import apply  # the engine imports this module
-        return apply(self, *operands, param=param)
+        return _hook("apply")(self, *operands, param=param)
 
 
 PRIMITIVES: dict[str, Primitive] = {}
+
+#: Filled by the modules above this one when they are imported (the package's
+#: ``__init__`` imports them all): ``apply`` (engine), ``Tensor`` and
+#: ``apply_tensor`` (tensor), ``validate_primitive`` (gradcheck). The table
+#: of primitives sits at the bottom of the package and imports none of them.
+HOOKS: dict[str, Callable[..., Any]] = {}
+
+
+def _hook(name: str) -> Callable[..., Any]:
+    try:
+        return HOOKS[name]
+    except KeyError:
+        raise RuntimeError(f"autograd_core.primitives: {name!r} is registered when autograd_core "
+                           "is imported; import autograd_core first") from None
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _SYMBOLS = ("+", "-", "*", "/", "**", "σ")
@@ -154,8 +167,7 @@ def primitive(name: str, *, arity: int | None = 1, param: str | None = None,
                          symbol=name if symbol is None else symbol, check=check, kinks=kinks,
                          convention=convention, **fields)
         if validate:
-            from .gradcheck import validate_primitive  # gradcheck imports the engine
-            validate_primitive(prim, points=points, example_param=example_param)
+            _hook("validate_primitive")(prim, points=points, example_param=example_param)
         PRIMITIVES[name] = prim
         return prim
 

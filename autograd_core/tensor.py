@@ -33,7 +33,7 @@ import numpy as np
 from . import engine as _engine
 from ._vectorize import run_check, run_rule
 from .engine import LocalMap, Node, Value, _backprop, _grad_get, push_tangents
-from .primitives import PRIMITIVES, Primitive, export_as
+from .primitives import HOOKS as _HOOKS, PRIMITIVES, Primitive, export_as
 
 __all__ = [
     "Tensor", "TENSOR_PRIMITIVES", "as_tensor", "zeros", "ones", "where", "matmul", "prelu",
@@ -2200,3 +2200,7 @@ def _numpy_function(func: Any, types: Any, args: tuple, kwargs: dict) -> Any:
                     "cut from the graph" + (f"; use {hint}" if hint else
                                             "; build it from Tensor operations (autograd_core."
                                             "tensor), or call it on t.data on purpose"))
+
+
+# a primitive called on Tensors applies elementwise (primitives.py imports nothing above it)
+_HOOKS.update(Tensor=Tensor, apply_tensor=_apply_ew)

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .engine import no_grad, topological_order
-from .gradcheck import CheckReport
+from ._report import CheckReport
 from .tensor import Tensor, gradients, jvp
 
 __all__ = ["tensor_gradcheck", "TensorCheckReport", "TensorCheckRow"]

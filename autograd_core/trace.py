@@ -1,6 +1,6 @@
 """Step through the chain rule on any graph: ``explain(output) -> Trace``.
 
-A :class:`Trace` shows what the engine did, in the form of the seed chapter's
+A :class:`Trace` shows what the engine did, in the form of the textbook chapter's
 table (计算图):
 
 * :attr:`Trace.forward_rows`: every node in evaluation order with its value
@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import Value, gradients, push_tangents, topological_order
+from .engine import Value, display_bundle, gradients, push_tangents, topological_order
 from .naming import node_names
 from .symbolic import ATOM, MUL, Expr, Sym, expr_scope, fmt_number, literal
 
@@ -410,7 +410,7 @@ class Path:
     """One path of the graph from the input up to the output.
 
     ``nodes`` runs input → output; ``factors`` runs output → input, the order
-    in which reverse mode multiplies them (as the seed's table does): first
+    in which reverse mode multiplies them (as the textbook chapter's table does): first
     ∂out/∂end (1 when the path ends at the output), then each local
     derivative down to the input. ``value`` is their product."""
 
@@ -1021,7 +1021,7 @@ class Trace:
             parts += ["Notes", *_note_lines(self), ""]
         if backward:
             bh, br = self._backward_table()
-            parts += [f"Backward pass (reverse order, seed "
+            parts += [f"Backward pass (reverse order, starting from "
                       f"{_d(self.output_name, self.output_node)} = 1)",
                       _table(bh, br) if br else "(the output is a leaf: nothing to propagate)", ""]
         parts += ["Gradients", *self._gradient_lines()]
@@ -1117,13 +1117,9 @@ class Trace:
                 f"wrt={list(self.wrt)!r})")
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """Jupyter shows a Trace as its graph with the trace's gradients (SVG
-        via :mod:`visualize`), or as text when Graphviz is missing."""
-        try:
-            from visualize.graph import mimebundle
-        except ImportError:
-            return {"text/plain": repr(self)}
-        return mimebundle(self)
+        """Jupyter shows a Trace as its graph with the trace's gradients once
+        ``visualize`` is imported (it registers a display hook), else as text."""
+        return display_bundle(self)
 
 
 def explain(output: Value, wrt: Iterable[Value | str] | Value | str | None = None) -> Trace:

@@ -1,4 +1,4 @@
-"""The seed's depth experiment: accuracy of [784,30,10], [784,30,30,10] and
+"""The textbook chapter's depth experiment: accuracy of [784,30,10], [784,30,30,10] and
 [784,30,30,30,10] sigmoid networks (network2's setup) on the Tensor backend.
 
 Setup, as network2: sigmoid layers, ``init="nielsen"`` (the same draws as
@@ -6,7 +6,7 @@ network2 for a seed), cross-entropy cost on the sigmoid outputs, mini-batch
 SGD with η, L2 term λ/2n‖W‖² (n the training-set size), 30 epochs of
 mini-batches of 10. Each run ``s`` uses seed ``s`` for the initial weights
 and the per-epoch shuffling, evaluates the test accuracy after every epoch
-and records the seed's learning speeds (‖∂C/∂b^l‖ per layer, mean per
+and records the textbook chapter's learning speeds (‖∂C/∂b^l‖ per layer, mean per
 epoch) with :class:`nn.tensor_train.LearningSpeed`.
 
 :func:`run` returns plain data (no printing): the CLI command

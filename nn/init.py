@@ -21,7 +21,7 @@ Aliases: ``xavier`` = ``glorot`` = ``glorot_uniform`` = ``xavier_uniform``,
 ``kaiming_normal`` = ``he_normal``, ``kaiming_uniform`` = ``he_uniform``.
 (N(0, v) means variance v.)
 
-``standard_normal`` is the seed's "standard" initialisation that makes deep
+``standard_normal`` is the textbook chapter's "standard" initialisation that makes deep
 sigmoid nets' gradients vanish. ``nielsen`` is network2's default.
 
 **Drawing order.** For a whole network, :func:`draw` draws *all biases first,

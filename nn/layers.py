@@ -27,7 +27,11 @@ from autograd_core import engine as _engine
 from autograd_core.primitives import PRIMITIVES
 
 from . import init as _init
-from .module import Module
+from .module import MODEL_CLASSES, Module
+
+#: ``MLP(..., backend=name)`` builds this class; nn.tensor_layers registers
+#: "tensor" (so this module does not import it).
+MLP_BACKENDS: dict[str, type] = {}
 
 __all__ = ["Neuron", "Layer", "MLP", "BatchNorm", "Residual", "ACTIVATIONS", "activation_fn"]
 
@@ -300,8 +304,7 @@ class MLP(Module):
         if backend not in ("scalar", "tensor"):
             raise ValueError(f"MLP backend must be 'scalar' or 'tensor', not {backend!r}")
         if backend == "tensor" and not getattr(cls, "_tensor_backend", False):
-            from .tensor_layers import TensorMLP
-            return object.__new__(TensorMLP)
+            return object.__new__(MLP_BACKENDS["tensor"])
         return object.__new__(cls)
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str | Callable[[Value], Value] = "sigmoid",
@@ -467,3 +470,6 @@ class Residual(Module):
 
     def config(self) -> dict[str, Any]:
         return {"block": {"class": type(self.block).__name__, "config": self.block.config()}}
+
+
+MODEL_CLASSES.update(Neuron=Neuron, Layer=Layer, MLP=MLP, BatchNorm=BatchNorm, Residual=Residual)

@@ -277,15 +277,19 @@ class Sequential(Module):
         return {"modules": [{"class": type(m).__name__, "config": m.config()} for m in self.layers]}
 
 
+#: The classes a saved model may name, registered by the modules that define
+#: them (nn.layers, nn.tensor_layers), so that this module imports neither.
+MODEL_CLASSES: dict[str, type] = {}
+
+
 def _build(cls_name: str, config: dict[str, Any]) -> Module:
     """The module a config checked by :func:`_plan` describes."""
-    from . import layers
     classes = _model_classes()
     if cls_name == "Sequential":
         return Sequential(*[_build(m.get("class"), m.get("config")) for m in config.get("modules", [])])
     if cls_name == "Residual":
         inner = config.get("block", {})
-        return layers.Residual(_build(inner.get("class"), inner.get("config")))
+        return classes["Residual"](_build(inner.get("class"), inner.get("config")))
     return classes[cls_name](**config)
 
 
@@ -343,10 +347,9 @@ def _read_model_json(p: str, max_bytes: int) -> Any:
 
 
 def _model_classes() -> dict[str, Any]:
-    from . import layers
-    from .tensor_layers import Linear
-    return {"Neuron": layers.Neuron, "Layer": layers.Layer, "MLP": layers.MLP, "Linear": Linear,
-            "BatchNorm": layers.BatchNorm, "Residual": layers.Residual, "Sequential": Sequential}
+    """The classes a saved model may name (registered in MODEL_CLASSES by the
+    modules that define them), and Sequential."""
+    return {**MODEL_CLASSES, "Sequential": Sequential}
 
 
 def _size(config: dict[str, Any], key: str, where: str, limit: int) -> int:

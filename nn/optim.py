@@ -1,4 +1,4 @@
-"""Optimizers (``nn.optim``) with the seed chapter's update formulas, and gradient clipping.
+"""Optimizers (``nn.optim``) with the textbook chapter's update formulas, and gradient clipping.
 
 For every parameter θ with gradient g (``θ.grad``; with ``weight_decay`` λ,
 g ← g + λθ first), one ``step()`` does:

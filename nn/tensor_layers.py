@@ -25,8 +25,8 @@ from autograd_core import Tensor, Value
 from autograd_core import tensor as T
 
 from . import init as _init
-from .layers import ACTIVATIONS, MLP, PRELU_INIT, _check_size, activation_fn, layer_parameters
-from .module import Module, state_number
+from .layers import ACTIVATIONS, MLP, MLP_BACKENDS, PRELU_INIT, _check_size, activation_fn, layer_parameters
+from .module import MODEL_CLASSES, Module, state_number
 
 __all__ = ["TensorModule", "Linear", "TensorBatchNorm", "TensorMLP", "tensor_activation"]
 
@@ -387,3 +387,7 @@ class TensorMLP(TensorModule, MLP):
 
     def __repr__(self) -> str:
         return MLP.__repr__(self)[:-1] + ", backend='tensor')"
+
+
+MODEL_CLASSES["Linear"] = Linear
+MLP_BACKENDS["tensor"] = TensorMLP

@@ -18,6 +18,7 @@ array (B, n_out))`` and returns the batch mean as a one-element Tensor.
 from __future__ import annotations
 
 import math
+import types as _types
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,7 +30,7 @@ from autograd_core import tensor as T
 
 from . import losses as _losses
 from . import optim as _optim
-from .train import History, _is_class_target, train_loop
+from .train import BACKENDS, History, _is_class_target, train_loop
 
 __all__ = ["fit", "evaluate", "predict", "batch_loss", "LearningSpeed", "encode_targets"]
 
@@ -285,3 +286,6 @@ class LearningSpeed:
     def on_epoch_end(self, epoch: int, model: Any, history: Any) -> None:
         c = max(self._count, 1)
         self.speeds.append([a / c for a in self._acc])
+
+
+BACKENDS["tensor"] = _types.SimpleNamespace(fit=fit, evaluate=evaluate, predict=predict)

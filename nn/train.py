@@ -45,6 +45,10 @@ from . import optim as _optim
 from .init import make_rng
 from .module import Module
 
+#: fit/evaluate/predict of the other backends, registered by their modules
+#: (nn.tensor_train adds "tensor"), so that this module imports none of them.
+BACKENDS: dict[str, Any] = {}
+
 __all__ = ["fit", "History", "Callback", "evaluate", "predict"]
 
 
@@ -175,7 +179,7 @@ def evaluate(model: Module, X: Any, y: Any, loss: Any = "quadratic", *, batch_si
     and dropped at once: the stable cross-entropy of a saturated sigmoid
     output needs to see the sigmoid's logit.)"""
     if getattr(model, "_tensor_backend", False):
-        from .tensor_train import evaluate as _tensor_evaluate
+        _tensor_evaluate = BACKENDS["tensor"].evaluate
         return _tensor_evaluate(model, X, y, loss, batch_size=batch_size, threshold=threshold)
     loss_fn = _losses.get(loss)
     rows = _rows(X, "evaluate")
@@ -202,7 +206,7 @@ def evaluate(model: Module, X: Any, y: Any, loss: Any = "quadratic", *, batch_si
 def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
     """Model outputs as a float array (n, n_outputs), eval mode, no graphs."""
     if getattr(model, "_tensor_backend", False):
-        from .tensor_train import predict as _tensor_predict
+        _tensor_predict = BACKENDS["tensor"].predict
         return _tensor_predict(model, X, batch_size=batch_size)
     rows = _rows(X, "predict")
     was = model.training
@@ -256,7 +260,7 @@ def fit(model: Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int
         if isinstance(c, bool) or not isinstance(c, (int, float)) or not c > 0:
             raise ValueError(f"fit: clip threshold must be a positive number, got {c!r}")
     if getattr(model, "_tensor_backend", False):  # nn.MLP(..., backend="tensor")
-        from .tensor_train import fit as _tensor_fit
+        _tensor_fit = BACKENDS["tensor"].fit
         return _tensor_fit(model, X, y, loss=loss, optimizer=optimizer, epochs=int(epochs),
                            batch_size=int(batch_size), l2=l2, l1=l1, clip=(clip_norm, clip_value),
                            validation=validation, callbacks=callbacks, progress=progress, seed=seed)

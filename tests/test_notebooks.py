@@ -1,5 +1,5 @@
 """Every teaching notebook runs top to bottom (nbclient, the python3 kernel), and the committed
-files are the generator's output without outputs."""
+files are the generator's cells with the outputs of running exactly those cells."""
 
 from __future__ import annotations
 
@@ -41,19 +41,31 @@ def python3_kernel(tmp_path_factory):
     mp.undo()
 
 
-def test_committed_notebooks_are_the_generator_output_without_outputs(tmp_path):
-    build = runpy.run_path(str(NOTEBOOKS / "build_notebooks.py"))["build"]  # no __pycache__
-    written = build(tmp_path)
+def test_committed_notebooks_are_the_generator_cells_with_their_outputs(tmp_path):
+    """The committed notebooks are build_notebooks.py's cells, committed with outputs (so
+    that they read like pages on GitHub and in the docs site), and those outputs come from
+    running exactly these cells top to bottom (the hash recorded by --execute)."""
+    import nbformat
+
+    gen = runpy.run_path(str(NOTEBOOKS / "build_notebooks.py"))  # no __pycache__
+    written = gen["build"](tmp_path)
     assert sorted(p.name for p in written) == NAMES
+    fix = "run python3 notebooks/build_notebooks.py --execute"
     for p in written:
         committed = NOTEBOOKS / p.name
-        assert committed.exists(), f"{p.name} is missing: run python3 notebooks/build_notebooks.py"
-        assert json.loads(committed.read_text()) == json.loads(p.read_text()), (
-            f"{p.name} differs from build_notebooks.py: run python3 notebooks/build_notebooks.py")
-        nb = json.loads(committed.read_text())
-        for cell in nb["cells"]:
-            if cell["cell_type"] == "code":
-                assert cell["outputs"] == [] and cell["execution_count"] is None
+        assert committed.exists(), f"{p.name} is missing: {fix}"
+        fresh, nb = nbformat.read(str(p), as_version=4), nbformat.read(str(committed), as_version=4)
+        assert [(c.cell_type, c.source, c.id) for c in nb.cells] == [
+            (c.cell_type, c.source, c.id) for c in fresh.cells], f"{p.name} differs from build_notebooks.py: {fix}"
+        recorded = nb.metadata.get("autograd_core", {}).get("cells_sha256")
+        assert recorded == gen["cells_sha256"](fresh), (
+            f"{p.name}: its outputs were not made by running these cells: {fix}")
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), (
+            f"{p.name}: not run top to bottom in one go: {fix}")
+        assert any(c.outputs for c in code)
+        errors = [o for c in code for o in c.outputs if o.get("output_type") == "error"]
+        assert errors == [], f"{p.name} was committed with an error output"
 
 
 @pytest.mark.slow

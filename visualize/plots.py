@@ -1,7 +1,7 @@
 """Matplotlib plots of vanishing and exploding gradients (``visualize.plots``).
 
 * :func:`plot_learning_speeds`: one bar per hidden layer (mean over seeds,
-  whiskers min–max), the seed's "speed of learning" bars;
+  whiskers min–max), the textbook chapter's "speed of learning" bars;
 * :func:`plot_training_speed`: speed per layer over the epochs, log scale
   (the book's figure);
 * :func:`plot_activations`: the nine activations of the seed and their
@@ -210,7 +210,7 @@ def activation_curves(xs: Sequence[float], functions: dict[str, Callable[[Value]
 def plot_activations(path: str | os.PathLike[str] | None = None, *,
                      x_range: tuple[float, float] = (-5.0, 5.0), points: int = 201,
                      functions: dict[str, Callable[[Value], Value]] | None = None) -> Figure:
-    """The seed's nine activations (sigmoid, tanh, ReLU, leaky ReLU, PReLU,
+    """The textbook chapter's nine activations (sigmoid, tanh, ReLU, leaky ReLU, PReLU,
     ELU, softplus, swish, GELU) and their derivatives, one panel each on a
     3×3 grid. In each panel line 0 is f, line 1 is f' (from the engine)."""
     lo, hi = x_range

@@ -286,6 +286,7 @@ def _note_paragraphs(trace: Any, names: list[str]) -> list[str]:
 _CSS = """
 :root { color-scheme: light; }
 body { font-family: %(font)s; margin: 0; color: #212121; background: #fafafa; }
+body { font-family: Helvetica, Arial, "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif; }
 header { padding: 10px 16px; background: #fff; border-bottom: 1px solid #e0e0e0;
   display: flex; flex-wrap: wrap; gap: 12px; align-items: center; position: sticky; top: 0; }
 header h1 { font-size: 17px; margin: 0 12px 0 0; }
@@ -608,7 +609,7 @@ def _count_steps(root: Value) -> int:
 
 
 def _asset(name: str) -> str:
-    from autograd_core.playground import asset
+    from .assets import asset
     return asset(name)
 
 

@@ -27,7 +27,7 @@ EXPERIMENT_MODULES: list[str] = [
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "experiment", help="run an experiment from the seeds (depth-accuracy, ...)",
-        description="Reproduce the seed chapters' experiments. Each experiment is a subcommand; "
+        description="Reproduce the textbook chapter's experiments. Each experiment is a subcommand; "
                     "see 'autograd-core experiment NAME --help'.")
     sub = p.add_subparsers(dest="experiment", metavar="EXPERIMENT", parser_class=type(p))
     _add_depth_accuracy(sub)
@@ -53,7 +53,7 @@ examples:
 
 def _add_depth_accuracy(sub: Any) -> None:
     p = sub.add_parser(
-        "depth-accuracy", help="the seed's accuracy table for 1, 2 and 3 hidden layers",
+        "depth-accuracy", help="the textbook chapter's accuracy table for 1, 2 and 3 hidden layers",
         description="Train network2's sigmoid networks [784,30,10], [784,30,30,10] and "
                     "[784,30,30,30,10] (cross-entropy, mini-batch 10, eta 0.1, lambda 5.0, "
                     "30 epochs) on the Tensor backend, several seeds each, with the learning-speed "

@@ -1,6 +1,6 @@
 """``autograd-core experiment vanishing | training-speed | exploding | exploding-window | two-layer | remedies | pretraining``.
 
-The seeds' vanishing/exploding-gradient experiments (:mod:`nn.experiments`),
+The textbook chapter's vanishing/exploding-gradient experiments (:mod:`nn.experiments`),
 registered into the ``experiment`` command group (see
 :mod:`autograd_core.commands.experiment`).
 """
@@ -53,7 +53,7 @@ def add_experiment(sub: Any) -> None:
     p.set_defaults(func=run_training_speed)
 
     p = sub.add_parser(
-        "exploding", help="the seed's chain of four sigmoid neurons with w = 100",
+        "exploding", help="the textbook chapter's chain of four sigmoid neurons with w = 100",
         description="w1..w4 = WEIGHT, biases b_j = -w_j·a_(j-1) so every z_j = 0: each factor "
                     "w_j·σ'(z_j) = WEIGHT/4, ∂C/∂b1 / ∂C/∂b4 = (WEIGHT/4)^3 (15625 for 100); "
                     "and the same chain with w = 1 (ratio 1/64). Printed factor by factor "

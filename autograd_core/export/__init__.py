@@ -24,10 +24,9 @@ for Tensor graphs ``matmul``, ``transpose``, ``reduce_sum``, ``reduce_mean``,
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from ._ir import ExportError
+from ._ir import EXTRA_HINT, ExportError, require
 from ._onnx import OPSET
 
 __all__ = ["to_onnx", "to_jax", "to_torch_source", "OPSET", "ExportError", "VOCABULARY",
@@ -40,19 +39,6 @@ VOCABULARY = ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tan", "tanh
               "floor", "ceil", "maximum", "minimum", "pow", "where", "sum",
               # Tensor graphs (ONNX and JAX)
               "matmul", "transpose", "reduce_sum", "reduce_mean", "reshape")
-EXTRA_HINT = "pip install autograd-core[export]"
-
-
-def require(module: str) -> Any:
-    """Import ``module`` (torch, onnx, onnxruntime, jax) or raise an ImportError
-    naming the ``[export]`` extra that installs it."""
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ImportError(f"exporting needs the optional package {module!r}, which is not "
-                          f"installed: {EXTRA_HINT}  ({exc})") from None
-
-
 def to_onnx(g: Any, path: Any = None, inputs: Any = None, **kw: Any) -> Any:
     from ._onnx import to_onnx as _to_onnx
     return _to_onnx(g, path, inputs, **kw)

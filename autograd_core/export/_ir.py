@@ -9,6 +9,7 @@ by name, before anything is written.
 
 from __future__ import annotations
 
+import importlib
 import keyword
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,19 @@ import numpy as np
 from ..engine import Node, Value, topological_order
 from ..primitives import EXPORTS
 from ..static import StaticGraph
+
+EXTRA_HINT = "pip install autograd-core[export]"
+
+
+def require(module: str) -> Any:
+    """Import ``module`` (torch, onnx, onnxruntime, jax) or raise an ImportError
+    naming the ``[export]`` extra that installs it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(f"exporting needs the optional package {module!r}, which is not "
+                          f"installed: {EXTRA_HINT}  ({exc})") from None
+
 
 __all__ = ["ExportError", "IRNode", "IRGraph", "build", "check_identifier"]
 

@@ -58,7 +58,7 @@ def to_jax(g: Any, inputs: Mapping[str, Any] | None = None, *, x64: bool = True)
     ``params=`` (a sequence/array, ``g.params`` order) to use and
     differentiate others. ``x64=True`` (default) turns on ``jax_enable_x64``
     so the function computes in float64 like autograd-core."""
-    from . import require
+    from ._ir import require
     jax = require("jax")
     if x64:
         jax.config.update("jax_enable_x64", True)

@@ -347,7 +347,7 @@ def to_onnx(g: Any, path: str | os.PathLike[str] | None = None,
     with several operators becomes a local function of the same name (domain
     ``autograd_core``): Netron shows one ``elu`` node and opens its body on a
     double click; ``functions=False`` writes the operators inline instead."""
-    from . import require
+    from ._ir import require
     onnx = require("onnx")
     from onnx import TensorProto, helper, numpy_helper
     if dtype not in ("float64", "float32"):

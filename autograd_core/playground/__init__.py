@@ -3,8 +3,9 @@ watch the chain rule (``autograd-core playground``), with a practice mode.
 
 :func:`create_app` (in :mod:`autograd_core.playground.app`) builds the
 Starlette app; it needs the ``playground`` extra (Starlette and uvicorn).
-The page's assets, including Graphviz compiled to WebAssembly (viz-js, MIT;
-see ``static/LICENSE-viz-js.txt``), live in ``static/``.
+The page's own assets live in ``static/``; Graphviz compiled to WebAssembly
+(viz-js, MIT) and the practice script are shared with the stepper and live in
+``visualize/static/`` (:mod:`visualize.assets`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ __all__ = ["create_app", "asset"]
 
 
 def asset(name: str) -> str:
-    """The text of one of the playground's own static files (e.g. ``viz-global.js``)."""
+    """The text of one of the page's static files (its own, or a shared one
+    such as ``viz-global.js`` from :mod:`visualize.assets`)."""
+    from visualize.assets import ASSET_NAMES, asset as shared
+    if name in ASSET_NAMES:
+        return shared(name)
     return resources.files(__name__).joinpath("static", name).read_text(encoding="utf-8")
 
 

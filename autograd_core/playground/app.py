@@ -43,6 +43,7 @@ from starlette.routing import Route
 from ..cli import UsageError
 from ..commands.explain import build, json_document
 from . import examples
+from visualize.assets import ASSET_NAMES, asset as shared_asset
 
 __all__ = ["create_app", "MAX_BODY", "MAX_FORMULA", "MAX_VALUES", "ASSETS", "explain_request",
            "RequestError"]
@@ -82,6 +83,8 @@ class RequestError(ValueError):
 
 
 def _asset(name: str) -> bytes:
+    if name in ASSET_NAMES:  # shared with the stepper: visualize/static/
+        return shared_asset(name).encode("utf-8")
     return resources.files(__package__).joinpath("static", name).read_bytes()
 
 
