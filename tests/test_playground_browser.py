@@ -135,9 +135,12 @@ def test_type_a_formula_move_a_slider(server, browser):
     browser.find_element(By.ID, "export-link").click()
     link = browser.find_element(By.ID, "export-text").get_attribute("value")
     assert link.endswith("#f=tanh(x*w)*x%20%2B%20b&x=1&w=-1.3&b=0")
+    # the LaTeX is Trace.to_latex of the current state (the page asks for the paths too),
+    # exactly what `explain --format latex --paths` prints
     browser.find_element(By.ID, "export-latex").click()
-    latex = browser.find_element(By.ID, "export-text").get_attribute("value")
-    assert f"\\frac{{\\partial f}}{{\\partial w}} &= {num(t.gradients['w'])} \\\\" in latex
+    expect_latex = t.to_latex(paths=[t.paths(n) for n in t.wrt])
+    wait(browser, lambda: browser.find_element(By.ID, "export-text").get_attribute("value") == expect_latex)
+    assert f"\\frac{{\\partial f}}{{\\partial w}} &= " in expect_latex
 
     # a textbook example from the list
     from selenium.webdriver.support.ui import Select

@@ -12,6 +12,9 @@ a small JSON API.
   DOT text (values, gradients, local derivatives coloured by |gradient|), which
   the page lays out in the browser with Graphviz compiled to WebAssembly, and
   the |gradient| colour scale (to recolour it in place while a slider moves).
+* ``POST /api/latex`` (same body; ``mode`` must be ``"reverse"``):
+  ``{"latex": ...}``, exactly what ``autograd-core explain --format latex``
+  prints (``--paths`` when ``"paths": true``): :meth:`Trace.to_latex`.
 * ``POST /api/stepper`` (same body, plus ``"practice": bool``): the
   self-contained step-through page of the current state
   (:func:`visualize.write_stepper`), as a download.
@@ -191,6 +194,13 @@ def _graph(doc: dict[str, Any]) -> dict[str, Any]:
     return {"dot": draw_graph(trace, symbolic=True).source, "bins": bins}
 
 
+def _latex(doc: dict[str, Any]) -> dict[str, Any]:
+    if doc.get("mode", "reverse") != "reverse":
+        raise RequestError("LaTeX shows the reverse mode: 'mode' must be 'reverse'")
+    _, trace, _, sums = build(*explain_request(doc))
+    return {"latex": trace.to_latex(paths=sums)}
+
+
 def _stepper(doc: dict[str, Any]) -> bytes:
     from visualize import write_stepper
     practice = doc.get("practice", False)
@@ -224,6 +234,10 @@ async def api_explain(request: Request) -> Response:
 
 async def api_graph(request: Request) -> Response:
     return await _api(request, _graph)
+
+
+async def api_latex(request: Request) -> Response:
+    return await _api(request, _latex)
 
 
 async def api_stepper(request: Request) -> Response:
@@ -260,6 +274,7 @@ def create_app(allowed_hosts: list[str] | None = None) -> Starlette:
         Route("/static/{name}", static, methods=["GET"]),
         Route("/api/explain", api_explain, methods=["POST"]),
         Route("/api/graph", api_graph, methods=["POST"]),
+        Route("/api/latex", api_latex, methods=["POST"]),
         Route("/api/stepper", api_stepper, methods=["POST"]),
         Route("/api/examples", api_examples, methods=["GET"]),
     ]

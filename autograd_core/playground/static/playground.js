@@ -416,19 +416,10 @@
     t.value = text;
     t.select();
   }
-  function latex() {
-    var d = state.doc, out = d.output;
-    var esc = function (s) { return String(s).replace(/([#$%&_{}])/g, '\\$1').replace(/\^/g, '\\^{}'); };
-    var lines = ['\\begin{tabular}{lll}', 'node & computes & value \\\\ \\hline'];
-    d.forward.forEach(function (r) {
-      lines.push('$' + esc(r.name) + '$ & $' + esc(r.expression) + '$ & ' + esc(num(r.value)) + ' \\\\');
+  function latex() {   // Trace.to_latex, as `explain --format latex` prints it
+    post('/api/latex', body({mode: 'reverse'})).then(function (r) {
+      showText(r.ok ? r.json.latex : 'LaTeX: ' + (r.json.error || 'error'));
     });
-    lines.push('\\end{tabular}', '', '\\begin{align*}');
-    Object.keys(d.gradients).forEach(function (n) {
-      lines.push('\\frac{\\partial ' + esc(out) + '}{\\partial ' + esc(n) + '} &= ' + esc(num(d.gradients[n])) + ' \\\\');
-    });
-    lines.push('\\end{align*}');
-    return lines.join('\n');
   }
   function link() {
     var parts = ['f=' + encodeURIComponent(state.formula)];
@@ -508,7 +499,7 @@
     };
     img.src = URL.createObjectURL(new Blob([s], {type: 'image/svg+xml'}));
   });
-  $('export-latex').addEventListener('click', function () { if (state.doc) { showText(latex()); } });
+  $('export-latex').addEventListener('click', function () { if (state.doc) { latex(); } });
   $('export-link').addEventListener('click', function () { showText(link()); });
   $('export-html').addEventListener('click', function () {
     fetch('/api/stepper', {method: 'POST', headers: {'Content-Type': 'application/json'},
