@@ -33,6 +33,8 @@ from typing import Any
 
 import graphviz
 
+from autograd_core._markup import inline_script as _inline_script
+from autograd_core._markup import json_script as _json_script
 from autograd_core.engine import Value, topological_order
 from autograd_core.naming import node_names
 
@@ -610,19 +612,6 @@ def _count_steps(root: Value) -> int:
 def _asset(name: str) -> str:
     from autograd_core.playground import asset
     return asset(name)
-
-
-def _json_script(id_: str, data: Any) -> str:
-    """``data`` as a JSON ``<script>`` block that no text inside can close."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f'<script type="application/json" id="{id_}">{text}</script>\n'
-
-
-def _inline_script(code: str) -> str:
-    if "</script" in code.lower():  # pragma: no cover - the shipped assets never contain it
-        raise ValueError("an inlined script must not contain '</script'")
-    return f"<script>{code}</script>\n"
 
 
 def write_stepper(trace: Any, path: str | os.PathLike[str], *, title: str | None = None,
