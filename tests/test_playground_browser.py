@@ -152,6 +152,18 @@ def test_type_a_formula_move_a_slider(server, browser):
     assert "∂f/∂w1 = 6.25" in text(browser, "gradients")      # 25 · 1/4 · a0: the chain explodes
     assert no_console_errors(browser) == []
 
+    # notes: the trace's annotations (a kink here), the lines explain prints
+    box.clear()
+    n = updates(browser)
+    box.send_keys("relu(x - 1) + x")
+    wait(browser, lambda: updates(browser) > n and text(browser, "result").startswith("f ="))
+    x = float(browser.find_element(By.ID, "value-x").get_attribute("value"))
+    out, _ = parse("relu(x - 1) + x", x=x)
+    t = explain(out)
+    notes = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "#notes p")]
+    assert x == 1 and notes == [f"{k}: {v}" for k, vs in t.annotations.items() for v in vs]
+    assert len(notes) == 1 and "on a kink: relu'(0) taken as 0" in notes[0]
+
     # a bad formula: the parser's message and a caret under its column
     box.clear()
     box.send_keys("x*+")

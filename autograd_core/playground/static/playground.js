@@ -6,7 +6,6 @@
   var $ = function (id) { return document.getElementById(id); };
   var FUNCTIONS = ['exp', 'log', 'sqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'softplus', 'abs',
                    'expm1', 'log1p', 'erf', 'erfc', 'leaky_relu', 'elu', 'swish', 'gelu', 'prelu'];
-  var KINKS = {relu: 1, abs: 1, leaky_relu: 1, prelu: 1};
   var state = {formula: '', values: {}, ranges: {}, order: [], mode: 'reverse', step: 0,
                doc: null, dot: null, seq: 0, busy: false, again: false, pathsWrt: null};
   var vizPromise = null;
@@ -224,25 +223,11 @@
       sel.append(o);
     });
     drawPaths();
-    // notes: kinks and non-finite numbers
-    var notes = $('notes'), rows = {};
+    // notes: the trace's annotations (kinks, NaN/inf with the first cause), as explain prints them
+    var notes = $('notes');
     notes.replaceChildren();
-    d.forward.forEach(function (r) { rows[r.name] = r; });
-    d.forward.forEach(function (r) {
-      if (typeof r.value === 'string') {
-        notes.append(el('p', {}, r.name + ' = ' + r.expression + ' is ' + r.value +
-          ': everything computed from it is ' + r.value + ' too.'));
-      }
-      if (KINKS[r.op] && r.inputs.length && rows[r.inputs[0]].value === 0) {
-        notes.append(el('p', {}, r.name + ' = ' + r.expression + ' at ' + r.inputs[0] +
-          ' = 0: a kink, not differentiable there; the engine uses ∂' + r.name + '/∂' +
-          r.inputs[0] + ' = ' + num(r.derivatives[0].value) + ' by convention.'));
-      }
-      r.derivatives.forEach(function (l) {
-        if (typeof l.value === 'string') {
-          notes.append(el('p', {}, '∂' + r.name + '/∂' + l.parent + ' = ' + l.symbolic + ' is ' + l.value + '.'));
-        }
-      });
+    Object.keys(d.annotations || {}).forEach(function (name) {
+      d.annotations[name].forEach(function (note) { notes.append(el('p', {}, name + ': ' + note)); });
     });
     // the backward steps
     var n = (d.backward || []).length;
