@@ -674,6 +674,7 @@ def write_stepper(trace: Any, path: str | os.PathLike[str], *, title: str | None
     if practice:
         doc_ = trace.to_dict()
         scripts.append(_json_script("ag-practice-doc", doc_))
+        scripts.append(_inline_script(_asset("common.js")))
         scripts.append(_inline_script(_asset("practice.js")))
         practice_box = ('<section id="practice-box"><h2>Practice: compute the chain rule yourself</h2>'
                         '<div id="practice"></div><p><button id="solution" type="button">'

@@ -61,6 +61,7 @@ MAX_VALUES = 64
 ASSETS: dict[str, str] = {
     "index.html": "text/html; charset=utf-8",
     "playground.js": "text/javascript; charset=utf-8",
+    "common.js": "text/javascript; charset=utf-8",
     "practice.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
     "viz-global.js": "text/javascript; charset=utf-8",

@@ -10,17 +10,9 @@
                doc: null, dot: null, seq: 0, busy: false, again: false, pathsWrt: null};
   var vizPromise = null;
 
-  function num(x) {
-    if (typeof x === 'string') { return x; }
-    if (x === 0) { return '0'; }
-    return String(Number(x.toPrecision(6)));
-  }
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined) { e.textContent = text; }
-    return e;
-  }
+  var num = window.AutogradCommon.num, el = window.AutogradCommon.el;   // common.js
+  // a local derivative: its formula and its number, or the number alone when the formula is it
+  function symbolicValue(symbolic, value) { return symbolic === value ? value : symbolic + ' = ' + value; }
   function table(headers, rows, numeric) {
     var t = el('table'), tr = el('tr');
     headers.forEach(function (h) { tr.append(el('th', {}, h)); });
@@ -195,8 +187,7 @@
     $('forward').replaceChildren(table(['node', 'computes', 'value', 'local derivatives'],
       d.forward.map(function (r) {
         return [r.name, r.expression, num(r.value), r.derivatives.map(function (l) {
-          return '∂' + r.name + '/∂' + l.parent + ' = ' + (l.symbolic === num(l.value) ? l.symbolic :
-            l.symbolic + ' = ' + num(l.value));
+          return '∂' + r.name + '/∂' + l.parent + ' = ' + symbolicValue(l.symbolic, num(l.value));
         }).join('; ')];
       }), [false, false, true, false]));
     // forward mode, side by side
@@ -264,8 +255,7 @@
     panel.append(h);
     s.contributions.forEach(function (c) {
       panel.append(el('p', {}, '∂' + out + '/∂' + c.parent + ' += ∂' + s.node + '/∂' + c.parent + ' × ∂' +
-        out + '/∂' + s.node + ' = (' + (c.symbolic === num(c.local) ? c.symbolic : c.symbolic + ' = ' +
-        num(c.local)) + ') × ' + num(c.upstream) +
+        out + '/∂' + s.node + ' = (' + symbolicValue(c.symbolic, num(c.local)) + ') × ' + num(c.upstream) +
         ' = ' + num(c.contribution) + '  →  ' + num(c.accumulated)));
     });
     highlight(s.node);
@@ -378,7 +368,7 @@
         var l = r.derivatives[k];
         if (!t || !l) { return; }
         var v = fmt(l.value), plain = /^-?[\d.]+(e-?\d+)?$/.test(l.symbolic);
-        t.textContent = plain || l.symbolic === v ? v : l.symbolic + ' = ' + v;
+        t.textContent = plain ? v : symbolicValue(l.symbolic, v);
       });
     });
     highlight(((d.backward || [])[state.step] || {}).node || null);
