@@ -90,6 +90,14 @@ def test_latex_is_what_the_cli_prints(client, paths):
     assert r.status_code == 400 and r.json()["column"] == 4
 
 
+def test_names_are_the_parsers(client):
+    from autograd_core.parser import CONSTANTS, FUNCTIONS
+    r = client.get("/api/names")
+    assert r.status_code == 200
+    assert r.json() == {"functions": list(FUNCTIONS), "constants": list(CONSTANTS)}
+    assert {"hypot", "pi", "e"} <= set(r.json()["functions"] + r.json()["constants"])
+
+
 @pytest.mark.parametrize("body,status,message", [
     ({"formula": "x*+", "values": {"x": 1}}, 400,
      "expected a number, a name or '(', found the end of the expression at column 4"),

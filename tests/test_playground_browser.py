@@ -5,6 +5,7 @@ graph here is laid out in the browser (viz-js)."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -151,6 +152,15 @@ def test_type_a_formula_move_a_slider(server, browser):
     wait(browser, lambda: text(browser, "gradients") == "\n".join(expect))
     assert "∂f/∂w1 = 6.25" in text(browser, "gradients")      # 25 · 1/4 · a0: the chain explodes
     assert no_console_errors(browser) == []
+
+    # the parser's constants get no slider: pi is π, not a variable
+    box.clear()
+    n = updates(browser)
+    box.send_keys("pi*x + e")
+    wait(browser, lambda: updates(browser) > n and text(browser, "result").startswith("f ="))
+    names = [e.get_attribute("data-name") for e in browser.find_elements(By.CSS_SELECTOR, "#vars .var")]
+    x = float(browser.find_element(By.ID, "value-x").get_attribute("value"))
+    assert names == ["x"] and text(browser, "result") == f"f = {num(math.pi * x + math.e)}"
 
     # notes: the trace's annotations (a kink here), the lines explain prints
     box.clear()

@@ -19,6 +19,9 @@ a small JSON API.
   self-contained step-through page of the current state
   (:func:`visualize.write_stepper`), as a download.
 * ``GET /api/examples``: the textbook's examples.
+* ``GET /api/names``: ``{"functions": [...], "constants": [...]}``, the
+  parser's function and constant names (the page gives every other name in a
+  formula a slider).
 
 Limits: request bodies up to :data:`MAX_BODY` bytes, formulas up to
 :data:`MAX_FORMULA` characters, at most :data:`MAX_VALUES` variables. Every
@@ -45,6 +48,7 @@ from starlette.routing import Route
 
 from ..cli import UsageError
 from ..commands.explain import build, json_document
+from ..parser import CONSTANTS, FUNCTIONS
 from . import examples
 
 __all__ = ["create_app", "MAX_BODY", "MAX_FORMULA", "MAX_VALUES", "ASSETS", "explain_request",
@@ -249,6 +253,11 @@ async def api_examples(request: Request) -> Response:
     return JSONResponse(examples.as_json(), headers=_HEADERS)
 
 
+async def api_names(request: Request) -> Response:
+    return JSONResponse({"functions": list(FUNCTIONS), "constants": list(CONSTANTS)},
+                        headers=_HEADERS)
+
+
 async def page(request: Request) -> Response:
     return Response(_asset("index.html"), media_type=ASSETS["index.html"],
                     headers={**_HEADERS, "Content-Security-Policy": _CSP})
@@ -278,5 +287,6 @@ def create_app(allowed_hosts: list[str] | None = None) -> Starlette:
         Route("/api/latex", api_latex, methods=["POST"]),
         Route("/api/stepper", api_stepper, methods=["POST"]),
         Route("/api/examples", api_examples, methods=["GET"]),
+        Route("/api/names", api_names, methods=["GET"]),
     ]
     return Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])

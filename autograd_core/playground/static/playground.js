@@ -4,8 +4,7 @@
 'use strict';
 (function () {
   var $ = function (id) { return document.getElementById(id); };
-  var FUNCTIONS = ['exp', 'log', 'sqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'softplus', 'abs',
-                   'expm1', 'log1p', 'erf', 'erfc', 'leaky_relu', 'elu', 'swish', 'gelu', 'prelu'];
+  var RESERVED = [];   // the parser's function and constant names (GET /api/names)
   var state = {formula: '', values: {}, ranges: {}, order: [], mode: 'reverse', step: 0,
                doc: null, dot: null, seq: 0, busy: false, again: false, pathsWrt: null};
   var vizPromise = null;
@@ -34,7 +33,7 @@
       var after = formula.slice(re.lastIndex).match(/^\s*(\(|=(?!=))?/)[1];
       var before = formula.slice(0, m.index);
       if (after || /[0-9.]$/.test(before) || /approximate\s*=\s*["']?$/.test(before)) { continue; }
-      if (FUNCTIONS.indexOf(m[0]) >= 0 || m[0].indexOf('__') === 0) { continue; }
+      if (RESERVED.indexOf(m[0]) >= 0 || m[0].indexOf('__') === 0) { continue; }
       if (names.indexOf(m[0]) < 0) { names.push(m[0]); }
     }
     return names;
@@ -502,6 +501,10 @@
     $('mode').value = state.mode;
   }
   state.formula = $('formula').value;
-  setVars(guessNames(state.formula));
-  request();
+  fetch('/api/names').then(function (r) { return r.json(); }).then(function (names) {
+    RESERVED = names.functions.concat(names.constants);
+  }).catch(function () {}).then(function () {   // without the list the server's errors still fix the guess
+    setVars(guessNames(state.formula));
+    request();
+  });
 })();
