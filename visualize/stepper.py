@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -37,6 +36,7 @@ from autograd_core._markup import inline_script as _inline_script
 from autograd_core._markup import json_script as _json_script
 from autograd_core.engine import Value, topological_order
 from autograd_core.naming import node_names
+from autograd_core.trace import num as _num  # the tables' numbers: 6 significant digits
 
 from .graph import (
     _KIND_FILL, _KIND_STYLE, _OP_STYLE, FONT, GraphvizNotFoundError, Overlay, _assign_modules, _kind,
@@ -226,16 +226,6 @@ def step_frames(trace: Any, **options: Any) -> list[graphviz.Digraph]:
 
 
 # ------------------------------------------------------------------ HTML
-
-def _num(x: float) -> str:
-    """A number for the arithmetic panel: 6 significant digits, -0 as 0."""
-    x = float(x)
-    if x == 0.0:
-        return "0"
-    if x != x or math.isinf(x):
-        return fmt_number(x)
-    return f"{x:.6g}"
-
 
 def _paren(x: float) -> str:
     s = _num(x)
