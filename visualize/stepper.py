@@ -409,13 +409,9 @@ _JS = """
     });
     gradText.forEach(function (t) { if (t) { t.classList.add('ag-grad'); } });
     document.body.classList.add('practising');
-    var stepOf = {};
-    (pdoc.backward || []).forEach(function (s, i) { stepOf[s.node] = i; });
     AutogradPractice.start(document.getElementById('practice'), pdoc, {
       onDone: function () { document.body.classList.remove('practising'); },
-      onQuestion: function (q) {   // the picture follows: the node of the backward step asked about
-        if (q.kind !== 'forward' && stepOf[q.node] !== undefined) { show(stepOf[q.node]); }
-      }});
+      onStep: show});   // the picture follows the backward step asked about
     document.getElementById('solution').addEventListener('click', function () {
       document.body.classList.remove('practising');
     });

@@ -424,13 +424,9 @@
     document.body.classList.add('practising');
     $('practice-start').hidden = true;
     $('practice-stop').hidden = false;
-    var stepOf = {};
-    (state.doc.backward || []).forEach(function (s, i) { stepOf[s.node] = i; });
     window.AutogradPractice.start($('practice'), state.doc, {
       onDone: function () { document.body.classList.remove('practising'); },
-      onQuestion: function (q) {   // the picture highlights the node of the backward step asked about
-        if (q.kind !== 'forward' && stepOf[q.node] !== undefined) { state.step = stepOf[q.node]; showStep(); }
-      }
+      onStep: function (k) { state.step = k; showStep(); }   // the picture follows the step asked about
     });
   }
   function stopPractice() {

@@ -86,11 +86,14 @@
     return qs;
   }
 
-  // Start practising `doc` in `box`. opts.onDone(score) when finished,
-  // opts.onQuestion(q) when a question is shown.
+  // Start practising `doc` in `box`. opts.onDone(score) when finished;
+  // opts.onStep(k) when a backward question is shown: k is the index in
+  // doc.backward of the step it belongs to (the picture shows that step).
   function start(box, doc, opts) {
     opts = opts || {};
     var qs = questions(doc), i = 0, right = 0, firstTry = 0, tries = 0, wrong = 0;
+    var stepOf = {};
+    (doc.backward || []).forEach(function (s, k) { stepOf[s.node] = k; });
     box.replaceChildren();
     box.classList.add('ag-practice');
     var head = el('p', {'class': 'ag-rules'},
@@ -130,7 +133,7 @@
       box.dataset.kind = q.kind;
       input.value = '';
       input.focus();
-      if (opts.onQuestion) { opts.onQuestion(q); }
+      if (opts.onStep && q.kind !== 'forward' && stepOf[q.node] !== undefined) { opts.onStep(stepOf[q.node]); }
     }
     function finish(q, text, cls) {
       done.append(el('li', {'class': cls}, q.prompt.replace(/= \?$/, '= ') + text));
