@@ -11,9 +11,10 @@ escapes (``\\n``, ``\\x00``, ``\\u202e``) and text longer than
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
-__all__ = ["MAX_TEXT", "visible", "dot_string", "html_text"]
+__all__ = ["MAX_TEXT", "visible", "dot_string", "html_text", "json_script", "inline_script"]
 
 #: Longest piece of user text drawn (longer text is cut, ending in ``…``).
 MAX_TEXT = 200
@@ -45,3 +46,18 @@ def html_text(text: Any) -> str:
     ``& < > " '`` as entities, so no tag or attribute can be formed, and
     backslashes doubled (Graphviz reads ``\\N``, ``\\G``... there too)."""
     return html.escape(visible(text).replace("\\", "\\\\"), quote=True)
+
+
+def json_script(id_: str, data: Any) -> str:
+    """``data`` as a JSON ``<script>`` block of an HTML page that no text
+    inside can close (``<``, ``>`` and ``&`` written as JSON escapes)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{html.escape(id_, quote=True)}">{text}</script>\n'
+
+
+def inline_script(code: str) -> str:
+    """One of the package's own scripts inlined in a ``<script>`` element."""
+    if "</script" in code.lower():  # pragma: no cover - the shipped assets never contain it
+        raise ValueError("an inlined script must not contain '</script'")
+    return f"<script>{code}</script>\n"

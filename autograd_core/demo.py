@@ -15,6 +15,11 @@ relative links only:
    synthetic stand-in, and the page says which) with the per-layer bar chart;
 6. the exploding chain of four sigmoid neurons.
 
+The graph pictures are SVG files drawn by Graphviz's ``dot``; without ``dot``
+the page carries each graph's DOT text and lays it out in the browser with
+Graphviz compiled to WebAssembly (viz-js, copied next to the page as
+``viz-global.js``), as the step-through viewer does.
+
 Library code: nothing is printed; progress messages go to the ``progress``
 callback. The command ``autograd-core demo`` prints them.
 """
@@ -26,12 +31,14 @@ import html
 import inspect
 import os
 import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._markup import json_script
 from .engine import Value, apply
 from .gradcheck import gradcheck
 from .parser import parse
@@ -52,7 +59,7 @@ Progress = Callable[[str], None]
 class DemoResult:
     """What :func:`build_demo` wrote. ``files`` are every file written (index
     last); ``data_source`` says which data the vanishing-gradient measurement
-    used; ``notes`` are warnings shown on the page too (a missing Graphviz);
+    used; ``notes`` are warnings shown on the page too;
     ``figures`` the headline numbers (gradients, gradcheck verdicts, accuracy,
     speeds, the exploding ratio)."""
 
@@ -190,11 +197,14 @@ def _pre(text: str, cls: str = "") -> str:
     return f"<pre{c}>{_e(text)}</pre>"
 
 
+def _figure(content: str, alt: str, cls: str = "") -> str:
+    fc = ' class="scroll"' if cls == "wide" else ""
+    return f'<figure{fc}>{content}<figcaption>{_e(alt)}</figcaption></figure>'
+
+
 def _img(name: str, alt: str, cls: str = "") -> str:
     c = f' class="{_e(cls)}"' if cls else ""
-    fc = ' class="scroll"' if cls == "wide" else ""
-    return (f'<figure{fc}><img src="{_e(name)}" alt="{_e(alt)}"{c}>'
-            f'<figcaption>{_e(alt)}</figcaption></figure>')
+    return _figure(f'<img src="{_e(name)}" alt="{_e(alt)}"{c}>', alt, cls)
 
 
 def _p(text: str) -> str:
@@ -227,6 +237,7 @@ class _Builder:
         self.sections: list[tuple[str, str, str]] = []  # (id, title, html)
         self.data_source = ""
         self.figures: dict[str, Any] = {}
+        self.browser_graphs = 0
 
     def say(self, message: str) -> None:
         if self.progress is not None:
@@ -238,34 +249,38 @@ class _Builder:
             self.files.append(path)
         return path.name
 
-    def graphviz(self, what: str, fn: Callable[[], Path]) -> str | None:
-        """Run a picture-making call; without Graphviz note it and go on."""
-        from visualize import GraphvizNotFoundError
-        try:
-            return self.wrote(fn())
-        except GraphvizNotFoundError as exc:
-            note = f"{what} skipped: {exc}"
-            if note not in self.notes:
-                self.notes.append(note)
-            return None
-
-    def missing_picture(self, what: str) -> str:
-        return f'<p class="note">{_e(what)}: not drawn (Graphviz\'s dot is not installed; ' \
-               f'<code>sudo apt-get install graphviz</code>).</p>'
+    def picture(self, name: str, alt: str, cls: str, root: Any, **options: Any) -> str:
+        """The graph of ``root`` (``options`` go to ``draw_graph``): an SVG file
+        drawn by ``dot``; without ``dot``, its DOT text on the page, laid out
+        in the browser by viz-js (written once next to the page)."""
+        from visualize import draw_graph, render
+        if shutil.which("dot") is not None:
+            return _img(self.wrote(render(root, self.out / name, **options)), alt, cls)
+        if not self.browser_graphs:
+            from visualize.assets import asset
+            viz = self.out / "viz-global.js"
+            _atomic_write_text(viz, asset("viz-global.js"))
+            self.wrote(viz)
+        self.browser_graphs += 1
+        gid = f"graph-{self.browser_graphs}"
+        dot = json_script(gid + "-dot", draw_graph(root, **options).source)
+        return _figure(f'<div class="ag-graph {_e(cls)}" id="{gid}" role="img" '
+                       f'aria-label="{_e(alt)}"></div>{dot}', alt, cls)
 
     # -------------------------------------------------------- 1. chain rule
     def chain_rule(self) -> None:
-        from visualize import render, write_stepper
+        from visualize import write_stepper
         self.say("chain rule: σ(w·x + b) at x = 1, w = 0, b = 0 (forward table, backward steps)")
         f, inputs = parse(SEED_EXPRESSION, **SEED_VALUES)
         trace = explain(f)
         self.trace = trace
         self.figures["seed_value"] = trace.value
         self.figures["seed_gradients"] = dict(trace.gradients)
-        graph = self.graphviz("the textbook chapter's graph", lambda: render(
-            trace, self.out / "seed_graph.svg", parameters=[inputs["w"], inputs["b"]], symbolic=True))
+        graph = self.picture("seed_graph.svg", "The computation graph with values, gradients and "
+                             "the local derivative on every edge (fill colour = |gradient|)", "graph",
+                             trace, parameters=[inputs["w"], inputs["b"]], symbolic=True)
         self.say("chain rule: graph picture and step-through viewer")
-        steps = self.graphviz("the step-through viewer", lambda: write_stepper(
+        steps = self.wrote(write_stepper(
             trace, self.out / "seed_steps.html",
             title="Step through the chain rule: σ(w·x + b) at x = 1, w = 0, b = 0"))
         path_sum = trace.paths("w")
@@ -279,26 +294,19 @@ class _Builder:
                  f'f, inputs = parse("{SEED_EXPRESSION}", x=1, w=0, b=0)\n'
                  "trace = explain(f)\nprint(trace.to_text())"),
         ]
-        if graph:
-            parts.append(_img(graph, "The computation graph with values, gradients and the local "
-                                     "derivative on every edge (fill colour = |gradient|)", "graph"))
-        else:
-            parts.append(self.missing_picture("The graph picture"))
+        parts.append(graph)
         parts.append(_md_to_html(trace.to_markdown()))
         parts.append("<h4>The path product for ∂f/∂w</h4>")
         parts.append(_p("Reverse mode multiplies the local derivatives along the path from the "
                         "output back to w, exactly the textbook chapter's line "
                         "1 × −0.25 × 1 × 1 × −1 × 1 × 1 = 0.25:"))
         parts.append(_pre(f"{path_sum.paths[0].product()}\n{path_sum.formula()}"))
-        if steps:
-            parts.append(f'<h4>Step through it</h4><p>The viewer below (also on its own page: '
-                         f'<a href="{_e(steps)}">{_e(steps)}</a>) shows one backward step at a time: '
-                         f'the node handing back its gradient, the local derivatives used and the '
-                         f'gradients known so far. Use Prev/Next, the slider or the arrow keys.</p>'
-                         f'<iframe src="{_e(steps)}" title="step-through viewer" '
-                         f'class="stepper"></iframe>')
-        else:
-            parts.append(self.missing_picture("The step-through viewer"))
+        parts.append(f'<h4>Step through it</h4><p>The viewer below (also on its own page: '
+                     f'<a href="{_e(steps)}">{_e(steps)}</a>) shows one backward step at a time: '
+                     f'the node handing back its gradient, the local derivatives used and the '
+                     f'gradients known so far. Use Prev/Next, the slider or the arrow keys.</p>'
+                     f'<iframe src="{_e(steps)}" title="step-through viewer" '
+                     f'class="stepper"></iframe>')
         self.sections.append(("chain-rule", "1. The chain rule on the textbook chapter's computation graph",
                               "\n".join(parts)))
 
@@ -469,16 +477,11 @@ class _Builder:
     # -------------------------------------------------------- 6. exploding chain
     def exploding(self) -> None:
         from nn import experiments
-        from visualize import render
         self.say("exploding gradients: the chain of four sigmoid neurons with w = 100, and w = 1")
         big = experiments.exploding(100.0)
         small = experiments.exploding(1.0)
         self.figures["exploding_ratio"] = big.ratio
         self.figures["vanishing_chain_ratio"] = small.ratio
-        pics = {}
-        for name, res in (("exploding_chain.svg", big), ("vanishing_chain.svg", small)):
-            pics[name] = self.graphviz("the chain picture", lambda res=res, name=name: render(
-                res.output, self.out / name, parameters=res.parameters))
         parts = [
             _p("The textbook chapter's construction (梯度爆炸): four sigmoid neurons in a chain, "
                "a_j = σ(w_j·a_(j−1) + b_j), every w_j = 100 and the biases chosen so that every "
@@ -487,19 +490,17 @@ class _Builder:
                "the engine's graph; the factor list is `explain(C).paths(\"b1\", through=\"a4\")`."),
             _pre(big.to_text()),
         ]
-        if pics["exploding_chain.svg"]:
-            parts.append(_img(pics["exploding_chain.svg"], "w = 100: the gradients grow towards the "
-                              "input (red = large |gradient|)", "wide"))
-        else:
-            parts.append(self.missing_picture("The chain picture"))
+        parts.append(self.picture("exploding_chain.svg", "w = 100: the gradients grow towards the "
+                                  "input (red = large |gradient|)", "wide", big.output,
+                                  parameters=big.parameters))
         parts += [
             _p(f"The same chain with w = 1: each factor is 1/4 and ∂C/∂b1 / ∂C/∂b4 = "
                f"{_fmt(small.ratio)} = 1/64: the gradient vanishes instead."),
             _pre(small.to_text().split("\n\n")[0]),
         ]
-        if pics["vanishing_chain.svg"]:
-            parts.append(_img(pics["vanishing_chain.svg"], "w = 1: the gradients shrink towards "
-                              "the input (blue = small |gradient|)", "wide"))
+        parts.append(self.picture("vanishing_chain.svg", "w = 1: the gradients shrink towards "
+                                  "the input (blue = small |gradient|)", "wide", small.output,
+                                  parameters=small.parameters))
         parts.append(_p("Command line: `autograd-core experiment exploding`. Remedies (ReLU, He "
                         "initialisation, BatchNorm, residual connections, gradient clipping): "
                         "`autograd-core experiment remedies`."))
@@ -512,9 +513,12 @@ class _Builder:
         body = "\n".join(f'<section id="{_e(sid)}"><h2>{_e(title)}</h2>\n{content}\n</section>'
                          for sid, title, content in self.sections)
         notes = "".join(f'<p class="note">{_e(n)}</p>' for n in self.notes)
+        # without dot: the graphs' DOT texts laid out here by Graphviz in WebAssembly (viz-js)
+        scripts = ('<script src="viz-global.js"></script>\n<script>' + _LAYOUT + '</script>'
+                   if self.browser_graphs else "")
         from . import __version__
         return _PAGE.format(
-            version=_e(__version__), toc=toc, body=body, notes=notes,
+            version=_e(__version__), toc=toc, body=body, notes=notes, scripts=scripts,
             footer=_inline(f"Built by `autograd-core demo` (autograd-core {__version__}) in "
                       f"{seconds:.1f} s{' (quick mode)' if self.quick else ''}. "
                       "Everything on this page is in this folder; nothing is fetched."))
@@ -524,6 +528,15 @@ def _save(fig: Any, path: Path) -> Path:
     from visualize.training_plots import save_figure
     return save_figure(fig, path)
 
+
+_LAYOUT = """
+Viz.instance().then(function (viz) {
+  document.querySelectorAll('div.ag-graph').forEach(function (box) {
+    var dot = JSON.parse(document.getElementById(box.id + '-dot').textContent);
+    box.replaceChildren(viz.renderSVGElement(dot));
+  });
+});
+"""
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -551,6 +564,8 @@ figure.scroll {{ overflow-x: auto; }}
 figure.scroll img.wide {{ max-width: none; }}
 .row {{ display: flex; flex-wrap: wrap; gap: 1em; }}
 .row figure {{ flex: 1 1 420px; }}
+.ag-graph svg {{ max-width: 100%; height: auto; border: 1px solid #eee; }}
+figure.scroll .ag-graph.wide svg {{ max-width: none; }}
 iframe.stepper {{ width: 100%; height: 760px; border: 1px solid #ccc; }}
 .pass {{ color: #1a7f37; }}
 .fail {{ color: #cf222e; }}
@@ -569,6 +584,7 @@ engine's own output: every table, number and picture below was computed just now
 {body}
 <footer>{footer}</footer>
 </main>
+{scripts}
 </body>
 </html>
 """

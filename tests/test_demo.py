@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from html.parser import HTMLParser
@@ -120,25 +121,52 @@ def test_quick_demo_numbers(quick):
     assert "25 × 25 × 25 = 15625" in page
 
 
-def test_synthetic_stand_in_is_said(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def no_dot(tmp_path_factory):
+    """A quick demo built with no MNIST found and no Graphviz on PATH."""
     from nn import experiments
-    monkeypatch.setattr(experiments, "find_data", lambda: None)
-    monkeypatch.setenv("PATH", "")                 # and no Graphviz: pictures skipped, page built
-    result = build_demo(tmp_path, quick=True)
+    out = tmp_path_factory.mktemp("nodot")
+    mp = pytest.MonkeyPatch()
+    mp.setattr(experiments, "find_data", lambda: None)
+    mp.setenv("PATH", "")
+    try:
+        return build_demo(out, quick=True)
+    finally:
+        mp.undo()
+
+
+def test_synthetic_stand_in_is_said(no_dot):
+    result = no_dot
     page = result.index.read_text(encoding="utf-8")
     assert result.data_source == "synthetic"
     assert "synthetic stand-in" in page and "The numbers will differ from the book" in page
     assert "real MNIST" not in page
-    names = sorted(p.name for p in tmp_path.iterdir())
-    # the step-through viewer needs no dot: it lays the graph out in the browser (viz-js)
+
+
+def test_graphs_without_dot_are_laid_out_in_the_browser(no_dot):
+    """No dot: the graph pictures are DOT texts on the page, laid out by viz-js
+    (written once next to the page); the step-through viewer lays out its own."""
+    from visualize import draw_graph
+    from nn import experiments
+    out = no_dot.out_dir
+    page = no_dot.index.read_text(encoding="utf-8")
+    names = sorted(p.name for p in out.iterdir())
     assert names == ["index.html", "moons_boundary.png", "moons_loss.png", "seed_steps.html",
-                     "vanishing_speeds.png"]
-    assert "Viz.instance" in (tmp_path / "seed_steps.html").read_text(encoding="utf-8")
-    assert result.notes and all("apt-get install graphviz" in n for n in result.notes)
-    assert page.count("not drawn (Graphviz") == 2 and page.count("<iframe") == 1
+                     "vanishing_speeds.png", "viz-global.js"]
+    assert sorted(p.name for p in no_dot.files) == names
+    assert "Viz.instance" in (out / "seed_steps.html").read_text(encoding="utf-8")
+    assert no_dot.notes == [] and "not drawn" not in page and page.count("<iframe") == 1
     found = links(page)
     assert sorted(set(found.srcs)) == ["moons_boundary.png", "moons_loss.png", "seed_steps.html",
-                                       "vanishing_speeds.png"]
+                                       "vanishing_speeds.png", "viz-global.js"]
+    assert {"graph-1", "graph-2", "graph-3"} <= found.ids
+    # each graph's DOT text is the one render() would have drawn
+    dots = [json.loads(m) for m in re.findall(
+        r'<script type="application/json" id="graph-\d-dot">(.*?)</script>', page)]
+    big = experiments.exploding(100.0)
+    assert len(dots) == 3
+    assert dots[1] == draw_graph(big.output, parameters=big.parameters).source
+    assert "grad 0.25" in dots[0] and "-1/h5^2" in dots[0]
 
 
 def test_markdown_tables_are_escaped():
@@ -268,5 +296,27 @@ def test_index_in_headless_chromium(full, browser):
     srcs = [i.get_attribute("src") for i in imgs]
     assert all(s.startswith(base.as_uri() + "/") for s in srcs), srcs
     # no console errors
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []
+
+
+@pytest.mark.browser
+def test_graphs_without_dot_in_headless_chromium(no_dot, browser):
+    """Built with no dot on PATH: every graph is drawn in the page, no console errors."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(no_dot.index.resolve().as_uri())
+    WebDriverWait(browser, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "div.ag-graph svg")) == 3)
+    svgs = browser.find_elements(By.CSS_SELECTOR, "div.ag-graph svg")
+    seed = svgs[0].get_attribute("outerHTML")
+    assert "grad 0.25" in seed and "-1/h5^2 = -0.25" in seed
+    assert all(s.size["width"] > 100 and s.size["height"] > 50 for s in svgs)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#exploding div.ag-graph svg g.node")) > 10
+    # the embedded step-through viewer lays its graph out too
+    browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "iframe.stepper"))
+    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#stage svg"))
+    assert browser.find_element(By.ID, "counter").text == "step 1 / 6"
+    browser.switch_to.default_content()
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []

@@ -63,6 +63,41 @@ def test_modes_wrt_and_paths_match_the_cli(client, mode, wrt, paths):
     assert r.json() == cli_json("tanh(x*w + b) * x", values, *extra)
 
 
+def cli_text(formula, values, *extra):
+    r = subprocess.run([sys.executable, "-m", "autograd_core", "explain", formula,
+                        *[f"{k}={v!r}" for k, v in values.items()], *extra],
+                       capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("paths", [False, True])
+def test_latex_is_what_the_cli_prints(client, paths):
+    """The page's LaTeX export is Trace.to_latex, as `explain --format latex` prints it."""
+    values = {"x": 1.0, "w": 0.5, "b": 0.2}
+    body = {"formula": "tanh(x*w)*x + b", "values": values, "paths": paths}
+    r = client.post("/api/latex", json=body)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    latex = r.json()["latex"]
+    assert latex == cli_text(body["formula"], values, "--format", "latex",
+                             *(["--paths"] if paths else []))
+    assert latex.startswith("% autograd-core explain: f = ")
+    assert ("Paths from $w$ to $f$" in latex) is paths
+    # as the CLI: LaTeX shows the reverse mode; bad formulas get the parser's message
+    r = client.post("/api/latex", json=dict(body, mode="both"))
+    assert r.status_code == 400 and "'mode' must be 'reverse'" in r.json()["error"]
+    r = client.post("/api/latex", json={"formula": "x*+", "values": {"x": 1}})
+    assert r.status_code == 400 and r.json()["column"] == 4
+
+
+def test_names_are_the_parsers(client):
+    from autograd_core.parser import CONSTANTS, FUNCTIONS
+    r = client.get("/api/names")
+    assert r.status_code == 200
+    assert r.json() == {"functions": list(FUNCTIONS), "constants": list(CONSTANTS)}
+    assert {"hypot", "pi", "e"} <= set(r.json()["functions"] + r.json()["constants"])
+
+
 @pytest.mark.parametrize("body,status,message", [
     ({"formula": "x*+", "values": {"x": 1}}, 400,
      "expected a number, a name or '(', found the end of the expression at column 4"),

@@ -5,6 +5,7 @@ graph here is laid out in the browser (viz-js)."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -135,9 +136,12 @@ def test_type_a_formula_move_a_slider(server, browser):
     browser.find_element(By.ID, "export-link").click()
     link = browser.find_element(By.ID, "export-text").get_attribute("value")
     assert link.endswith("#f=tanh(x*w)*x%20%2B%20b&x=1&w=-1.3&b=0")
+    # the LaTeX is Trace.to_latex of the current state (the page asks for the paths too),
+    # exactly what `explain --format latex --paths` prints
     browser.find_element(By.ID, "export-latex").click()
-    latex = browser.find_element(By.ID, "export-text").get_attribute("value")
-    assert f"\\frac{{\\partial f}}{{\\partial w}} &= {num(t.gradients['w'])} \\\\" in latex
+    expect_latex = t.to_latex(paths=[t.paths(n) for n in t.wrt])
+    wait(browser, lambda: browser.find_element(By.ID, "export-text").get_attribute("value") == expect_latex)
+    assert f"\\frac{{\\partial f}}{{\\partial w}} &= " in expect_latex
 
     # a textbook example from the list
     from selenium.webdriver.support.ui import Select
@@ -148,6 +152,27 @@ def test_type_a_formula_move_a_slider(server, browser):
     wait(browser, lambda: text(browser, "gradients") == "\n".join(expect))
     assert "∂f/∂w1 = 6.25" in text(browser, "gradients")      # 25 · 1/4 · a0: the chain explodes
     assert no_console_errors(browser) == []
+
+    # the parser's constants get no slider: pi is π, not a variable
+    box.clear()
+    n = updates(browser)
+    box.send_keys("pi*x + e")
+    wait(browser, lambda: updates(browser) > n and text(browser, "result").startswith("f ="))
+    names = [e.get_attribute("data-name") for e in browser.find_elements(By.CSS_SELECTOR, "#vars .var")]
+    x = float(browser.find_element(By.ID, "value-x").get_attribute("value"))
+    assert names == ["x"] and text(browser, "result") == f"f = {num(math.pi * x + math.e)}"
+
+    # notes: the trace's annotations (a kink here), the lines explain prints
+    box.clear()
+    n = updates(browser)
+    box.send_keys("relu(x - 1) + x")
+    wait(browser, lambda: updates(browser) > n and text(browser, "result").startswith("f ="))
+    x = float(browser.find_element(By.ID, "value-x").get_attribute("value"))
+    out, _ = parse("relu(x - 1) + x", x=x)
+    t = explain(out)
+    notes = [p.text for p in browser.find_elements(By.CSS_SELECTOR, "#notes p")]
+    assert x == 1 and notes == [f"{k}: {v}" for k, vs in t.annotations.items() for v in vs]
+    assert len(notes) == 1 and "on a kink: relu'(0) taken as 0" in notes[0]
 
     # a bad formula: the parser's message and a caret under its column
     box.clear()

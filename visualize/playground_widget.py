@@ -160,10 +160,13 @@ def _svg(trace: Any) -> str:
 
 
 def _static_html(w: Any) -> str:
+    from autograd_core.trace import num  # the numbers as explain and the page print them
     e = html.escape
     doc = w.doc or {}
-    lines = [f"{e(doc.get('output', ''))} = {e(str(doc.get('value', '')))}"]
-    lines += [f"∂{e(doc.get('output', ''))}/∂{e(n)} = {e(str(g))}" for n, g in doc.get("gradients", {}).items()]
+    if not doc:
+        return f"<div><p><code>f = {e(w.formula)}</code></p><p>{e(w.error)}</p></div>"
+    lines = [f"{e(doc['output'])} = {num(doc['value'])}"]
+    lines += [f"∂{e(doc['output'])}/∂{e(n)} = {num(g)}" for n, g in doc["gradients"].items()]
     vals = ", ".join(f"{e(k)} = {v:g}" for k, v in w.values.items())
     return (f"<div><p><code>f = {e(w.formula)}</code> at {vals}</p><pre>{chr(10).join(lines)}</pre>"
             f"{w.svg}</div>")

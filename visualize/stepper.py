@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -33,8 +32,11 @@ from typing import Any
 
 import graphviz
 
+from autograd_core._markup import inline_script as _inline_script
+from autograd_core._markup import json_script as _json_script
 from autograd_core.engine import Value, topological_order
 from autograd_core.naming import node_names
+from autograd_core.trace import num as _num  # the tables' numbers: 6 significant digits
 
 from .graph import (
     _KIND_FILL, _KIND_STYLE, _OP_STYLE, FONT, GraphvizNotFoundError, Overlay, _assign_modules, _kind,
@@ -225,16 +227,6 @@ def step_frames(trace: Any, **options: Any) -> list[graphviz.Digraph]:
 
 # ------------------------------------------------------------------ HTML
 
-def _num(x: float) -> str:
-    """A number for the arithmetic panel: 6 significant digits, -0 as 0."""
-    x = float(x)
-    if x == 0.0:
-        return "0"
-    if x != x or math.isinf(x):
-        return fmt_number(x)
-    return f"{x:.6g}"
-
-
 def _paren(x: float) -> str:
     s = _num(x)
     return f"({s})" if s.startswith("-") else s
@@ -418,13 +410,9 @@ _JS = """
     });
     gradText.forEach(function (t) { if (t) { t.classList.add('ag-grad'); } });
     document.body.classList.add('practising');
-    var stepOf = {};
-    (pdoc.backward || []).forEach(function (s, i) { stepOf[s.node] = i; });
     AutogradPractice.start(document.getElementById('practice'), pdoc, {
       onDone: function () { document.body.classList.remove('practising'); },
-      onQuestion: function (q) {   // the picture follows: the node of the backward step asked about
-        if (q.kind !== 'forward' && stepOf[q.node] !== undefined) { show(stepOf[q.node]); }
-      }});
+      onStep: show});   // the picture follows the backward step asked about
     document.getElementById('solution').addEventListener('click', function () {
       document.body.classList.remove('practising');
     });
@@ -613,19 +601,6 @@ def _asset(name: str) -> str:
     return asset(name)
 
 
-def _json_script(id_: str, data: Any) -> str:
-    """``data`` as a JSON ``<script>`` block that no text inside can close."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f'<script type="application/json" id="{id_}">{text}</script>\n'
-
-
-def _inline_script(code: str) -> str:
-    if "</script" in code.lower():  # pragma: no cover - the shipped assets never contain it
-        raise ValueError("an inlined script must not contain '</script'")
-    return f"<script>{code}</script>\n"
-
-
 def write_stepper(trace: Any, path: str | os.PathLike[str], *, title: str | None = None,
                   max_frames: int = 400, practice: bool = False, **options: Any) -> Path:
     """Write the step-through viewer of ``trace`` (a Trace, or a Value to
@@ -686,6 +661,7 @@ def write_stepper(trace: Any, path: str | os.PathLike[str], *, title: str | None
     if practice:
         doc_ = trace.to_dict()
         scripts.append(_json_script("ag-practice-doc", doc_))
+        scripts.append(_inline_script(_asset("common.js")))
         scripts.append(_inline_script(_asset("practice.js")))
         practice_box = ('<section id="practice-box"><h2>Practice: compute the chain rule yourself</h2>'
                         '<div id="practice"></div><p><button id="solution" type="button">'

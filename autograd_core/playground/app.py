@@ -12,10 +12,16 @@ a small JSON API.
   DOT text (values, gradients, local derivatives coloured by |gradient|), which
   the page lays out in the browser with Graphviz compiled to WebAssembly, and
   the |gradient| colour scale (to recolour it in place while a slider moves).
+* ``POST /api/latex`` (same body; ``mode`` must be ``"reverse"``):
+  ``{"latex": ...}``, exactly what ``autograd-core explain --format latex``
+  prints (``--paths`` when ``"paths": true``): :meth:`Trace.to_latex`.
 * ``POST /api/stepper`` (same body, plus ``"practice": bool``): the
   self-contained step-through page of the current state
   (:func:`visualize.write_stepper`), as a download.
 * ``GET /api/examples``: the textbook's examples.
+* ``GET /api/names``: ``{"functions": [...], "constants": [...]}``, the
+  parser's function and constant names (the page gives every other name in a
+  formula a slider).
 
 Limits: request bodies up to :data:`MAX_BODY` bytes, formulas up to
 :data:`MAX_FORMULA` characters, at most :data:`MAX_VALUES` variables. Every
@@ -42,6 +48,7 @@ from starlette.routing import Route
 
 from ..cli import UsageError
 from ..commands.explain import build, json_document
+from ..parser import CONSTANTS, FUNCTIONS
 from . import examples
 from visualize.assets import ASSET_NAMES, asset as shared_asset
 
@@ -59,6 +66,7 @@ MAX_VALUES = 64
 ASSETS: dict[str, str] = {
     "index.html": "text/html; charset=utf-8",
     "playground.js": "text/javascript; charset=utf-8",
+    "common.js": "text/javascript; charset=utf-8",
     "practice.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
     "viz-global.js": "text/javascript; charset=utf-8",
@@ -194,6 +202,13 @@ def _graph(doc: dict[str, Any]) -> dict[str, Any]:
     return {"dot": draw_graph(trace, symbolic=True).source, "bins": bins}
 
 
+def _latex(doc: dict[str, Any]) -> dict[str, Any]:
+    if doc.get("mode", "reverse") != "reverse":
+        raise RequestError("LaTeX shows the reverse mode: 'mode' must be 'reverse'")
+    _, trace, _, sums = build(*explain_request(doc))
+    return {"latex": trace.to_latex(paths=sums)}
+
+
 def _stepper(doc: dict[str, Any]) -> bytes:
     from visualize import write_stepper
     practice = doc.get("practice", False)
@@ -229,12 +244,21 @@ async def api_graph(request: Request) -> Response:
     return await _api(request, _graph)
 
 
+async def api_latex(request: Request) -> Response:
+    return await _api(request, _latex)
+
+
 async def api_stepper(request: Request) -> Response:
     return await _api(request, _stepper)
 
 
 async def api_examples(request: Request) -> Response:
     return JSONResponse(examples.as_json(), headers=_HEADERS)
+
+
+async def api_names(request: Request) -> Response:
+    return JSONResponse({"functions": list(FUNCTIONS), "constants": list(CONSTANTS)},
+                        headers=_HEADERS)
 
 
 async def page(request: Request) -> Response:
@@ -263,7 +287,9 @@ def create_app(allowed_hosts: list[str] | None = None) -> Starlette:
         Route("/static/{name}", static, methods=["GET"]),
         Route("/api/explain", api_explain, methods=["POST"]),
         Route("/api/graph", api_graph, methods=["POST"]),
+        Route("/api/latex", api_latex, methods=["POST"]),
         Route("/api/stepper", api_stepper, methods=["POST"]),
         Route("/api/examples", api_examples, methods=["GET"]),
+        Route("/api/names", api_names, methods=["GET"]),
     ]
     return Starlette(routes=routes, middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=hosts)])

@@ -1,5 +1,6 @@
 // Practice mode of autograd-core: the learner computes the chain rule and is graded.
-// Used by the playground page and by visualize.write_stepper(..., practice=True).
+// Used by the playground page and by visualize.write_stepper(..., practice=True),
+// after common.js.
 // Input: the explain JSON ({forward: [...], backward: [...], output}) as
 // `autograd-core explain --format json` prints it. Every number and every
 // formula shown comes from it (the local derivatives are the primitive table's
@@ -12,11 +13,7 @@
   var NUM = '[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][-+]?\\d+)?';
   var ANSWER = new RegExp('^\\s*(' + NUM + ')\\s*(?:/\\s*(' + NUM + ')\\s*)?$');
 
-  function num(x) {
-    if (typeof x === 'string') { return x; }   // "nan", "inf", "-inf" in the JSON
-    if (x === 0) { return '0'; }
-    return String(Number(x.toPrecision(6)));
-  }
+  var num = global.AutogradCommon.num, el = global.AutogradCommon.el;   // common.js
   function value(x) {
     if (x === 'nan') { return NaN; }
     if (x === 'inf') { return Infinity; }
@@ -89,18 +86,14 @@
     return qs;
   }
 
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined) { e.textContent = text; }
-    return e;
-  }
-
-  // Start practising `doc` in `box`. opts.onDone(score) when finished,
-  // opts.onQuestion(q) when a question is shown.
+  // Start practising `doc` in `box`. opts.onDone(score) when finished;
+  // opts.onStep(k) when a backward question is shown: k is the index in
+  // doc.backward of the step it belongs to (the picture shows that step).
   function start(box, doc, opts) {
     opts = opts || {};
     var qs = questions(doc), i = 0, right = 0, firstTry = 0, tries = 0, wrong = 0;
+    var stepOf = {};
+    (doc.backward || []).forEach(function (s, k) { stepOf[s.node] = k; });
     box.replaceChildren();
     box.classList.add('ag-practice');
     var head = el('p', {'class': 'ag-rules'},
@@ -140,7 +133,7 @@
       box.dataset.kind = q.kind;
       input.value = '';
       input.focus();
-      if (opts.onQuestion) { opts.onQuestion(q); }
+      if (opts.onStep && q.kind !== 'forward' && stepOf[q.node] !== undefined) { opts.onStep(stepOf[q.node]); }
     }
     function finish(q, text, cls) {
       done.append(el('li', {'class': cls}, q.prompt.replace(/= \?$/, '= ') + text));

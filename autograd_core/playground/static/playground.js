@@ -4,24 +4,14 @@
 'use strict';
 (function () {
   var $ = function (id) { return document.getElementById(id); };
-  var FUNCTIONS = ['exp', 'log', 'sqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'softplus', 'abs',
-                   'expm1', 'log1p', 'erf', 'erfc', 'leaky_relu', 'elu', 'swish', 'gelu', 'prelu'];
-  var KINKS = {relu: 1, abs: 1, leaky_relu: 1, prelu: 1};
+  var RESERVED = [];   // the parser's function and constant names (GET /api/names)
   var state = {formula: '', values: {}, ranges: {}, order: [], mode: 'reverse', step: 0,
                doc: null, dot: null, seq: 0, busy: false, again: false, pathsWrt: null};
   var vizPromise = null;
 
-  function num(x) {
-    if (typeof x === 'string') { return x; }
-    if (x === 0) { return '0'; }
-    return String(Number(x.toPrecision(6)));
-  }
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
-    if (text !== undefined) { e.textContent = text; }
-    return e;
-  }
+  var num = window.AutogradCommon.num, el = window.AutogradCommon.el;   // common.js
+  // a local derivative: its formula and its number, or the number alone when the formula is it
+  function symbolicValue(symbolic, value) { return symbolic === value ? value : symbolic + ' = ' + value; }
   function table(headers, rows, numeric) {
     var t = el('table'), tr = el('tr');
     headers.forEach(function (h) { tr.append(el('th', {}, h)); });
@@ -43,7 +33,7 @@
       var after = formula.slice(re.lastIndex).match(/^\s*(\(|=(?!=))?/)[1];
       var before = formula.slice(0, m.index);
       if (after || /[0-9.]$/.test(before) || /approximate\s*=\s*["']?$/.test(before)) { continue; }
-      if (FUNCTIONS.indexOf(m[0]) >= 0 || m[0].indexOf('__') === 0) { continue; }
+      if (RESERVED.indexOf(m[0]) >= 0 || m[0].indexOf('__') === 0) { continue; }
       if (names.indexOf(m[0]) < 0) { names.push(m[0]); }
     }
     return names;
@@ -196,8 +186,7 @@
     $('forward').replaceChildren(table(['node', 'computes', 'value', 'local derivatives'],
       d.forward.map(function (r) {
         return [r.name, r.expression, num(r.value), r.derivatives.map(function (l) {
-          return '∂' + r.name + '/∂' + l.parent + ' = ' + (l.symbolic === num(l.value) ? l.symbolic :
-            l.symbolic + ' = ' + num(l.value));
+          return '∂' + r.name + '/∂' + l.parent + ' = ' + symbolicValue(l.symbolic, num(l.value));
         }).join('; ')];
       }), [false, false, true, false]));
     // forward mode, side by side
@@ -224,25 +213,11 @@
       sel.append(o);
     });
     drawPaths();
-    // notes: kinks and non-finite numbers
-    var notes = $('notes'), rows = {};
+    // notes: the trace's annotations (kinks, NaN/inf with the first cause), as explain prints them
+    var notes = $('notes');
     notes.replaceChildren();
-    d.forward.forEach(function (r) { rows[r.name] = r; });
-    d.forward.forEach(function (r) {
-      if (typeof r.value === 'string') {
-        notes.append(el('p', {}, r.name + ' = ' + r.expression + ' is ' + r.value +
-          ': everything computed from it is ' + r.value + ' too.'));
-      }
-      if (KINKS[r.op] && r.inputs.length && rows[r.inputs[0]].value === 0) {
-        notes.append(el('p', {}, r.name + ' = ' + r.expression + ' at ' + r.inputs[0] +
-          ' = 0: a kink, not differentiable there; the engine uses ∂' + r.name + '/∂' +
-          r.inputs[0] + ' = ' + num(r.derivatives[0].value) + ' by convention.'));
-      }
-      r.derivatives.forEach(function (l) {
-        if (typeof l.value === 'string') {
-          notes.append(el('p', {}, '∂' + r.name + '/∂' + l.parent + ' = ' + l.symbolic + ' is ' + l.value + '.'));
-        }
-      });
+    Object.keys(d.annotations || {}).forEach(function (name) {
+      d.annotations[name].forEach(function (note) { notes.append(el('p', {}, name + ': ' + note)); });
     });
     // the backward steps
     var n = (d.backward || []).length;
@@ -279,8 +254,7 @@
     panel.append(h);
     s.contributions.forEach(function (c) {
       panel.append(el('p', {}, '∂' + out + '/∂' + c.parent + ' += ∂' + s.node + '/∂' + c.parent + ' × ∂' +
-        out + '/∂' + s.node + ' = (' + (c.symbolic === num(c.local) ? c.symbolic : c.symbolic + ' = ' +
-        num(c.local)) + ') × ' + num(c.upstream) +
+        out + '/∂' + s.node + ' = (' + symbolicValue(c.symbolic, num(c.local)) + ') × ' + num(c.upstream) +
         ' = ' + num(c.contribution) + '  →  ' + num(c.accumulated)));
     });
     highlight(s.node);
@@ -393,7 +367,7 @@
         var l = r.derivatives[k];
         if (!t || !l) { return; }
         var v = fmt(l.value), plain = /^-?[\d.]+(e-?\d+)?$/.test(l.symbolic);
-        t.textContent = plain || l.symbolic === v ? v : l.symbolic + ' = ' + v;
+        t.textContent = plain ? v : symbolicValue(l.symbolic, v);
       });
     });
     highlight(((d.backward || [])[state.step] || {}).node || null);
@@ -416,19 +390,10 @@
     t.value = text;
     t.select();
   }
-  function latex() {
-    var d = state.doc, out = d.output;
-    var esc = function (s) { return String(s).replace(/([#$%&_{}])/g, '\\$1').replace(/\^/g, '\\^{}'); };
-    var lines = ['\\begin{tabular}{lll}', 'node & computes & value \\\\ \\hline'];
-    d.forward.forEach(function (r) {
-      lines.push('$' + esc(r.name) + '$ & $' + esc(r.expression) + '$ & ' + esc(num(r.value)) + ' \\\\');
+  function latex() {   // Trace.to_latex, as `explain --format latex` prints it
+    post('/api/latex', body({mode: 'reverse'})).then(function (r) {
+      showText(r.ok ? r.json.latex : 'LaTeX: ' + (r.json.error || 'error'));
     });
-    lines.push('\\end{tabular}', '', '\\begin{align*}');
-    Object.keys(d.gradients).forEach(function (n) {
-      lines.push('\\frac{\\partial ' + esc(out) + '}{\\partial ' + esc(n) + '} &= ' + esc(num(d.gradients[n])) + ' \\\\');
-    });
-    lines.push('\\end{align*}');
-    return lines.join('\n');
   }
   function link() {
     var parts = ['f=' + encodeURIComponent(state.formula)];
@@ -459,13 +424,9 @@
     document.body.classList.add('practising');
     $('practice-start').hidden = true;
     $('practice-stop').hidden = false;
-    var stepOf = {};
-    (state.doc.backward || []).forEach(function (s, i) { stepOf[s.node] = i; });
     window.AutogradPractice.start($('practice'), state.doc, {
       onDone: function () { document.body.classList.remove('practising'); },
-      onQuestion: function (q) {   // the picture highlights the node of the backward step asked about
-        if (q.kind !== 'forward' && stepOf[q.node] !== undefined) { state.step = stepOf[q.node]; showStep(); }
-      }
+      onStep: function (k) { state.step = k; showStep(); }   // the picture follows the step asked about
     });
   }
   function stopPractice() {
@@ -508,7 +469,7 @@
     };
     img.src = URL.createObjectURL(new Blob([s], {type: 'image/svg+xml'}));
   });
-  $('export-latex').addEventListener('click', function () { if (state.doc) { showText(latex()); } });
+  $('export-latex').addEventListener('click', function () { if (state.doc) { latex(); } });
   $('export-link').addEventListener('click', function () { showText(link()); });
   $('export-html').addEventListener('click', function () {
     fetch('/api/stepper', {method: 'POST', headers: {'Content-Type': 'application/json'},
@@ -536,6 +497,10 @@
     $('mode').value = state.mode;
   }
   state.formula = $('formula').value;
-  setVars(guessNames(state.formula));
-  request();
+  fetch('/api/names').then(function (r) { return r.json(); }).then(function (names) {
+    RESERVED = names.functions.concat(names.constants);
+  }).catch(function () {}).then(function () {   // without the list the server's errors still fix the guess
+    setVars(guessNames(state.formula));
+    request();
+  });
 })();
