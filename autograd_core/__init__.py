@@ -36,6 +36,7 @@ from .functional import grad, hessian, jvp, value_and_grad  # noqa: E402
 from . import testing  # noqa: E402,F401
 from .static import StaticGraph, StaticGraphBranchError, static  # noqa: E402
 from .tensor import Tensor  # noqa: E402
+from ._gc import pause_gc  # noqa: E402
 
 __all__ = [
     "__version__", "Value", "apply", "dot", "enable_grad", "gradients", "is_grad_enabled",
@@ -44,4 +45,5 @@ __all__ = [
     "numerical_grad", "gradcheck", "GradcheckReport", "jvp", "grad", "hessian", "value_and_grad",
     "static", "StaticGraph", "StaticGraphBranchError",
     "Tensor",
+    "pause_gc",
 ]

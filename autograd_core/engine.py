@@ -183,9 +183,16 @@ class Value(Node):
         processed once. With ``create_graph=True`` the gradients are Values with
         graphs of their own (for higher derivatives)."""
         seed = grad if (create_graph and isinstance(grad, Value)) else _as_float(grad, "backward grad")
+        if _speedups is not None and not create_graph:
+            _speedups.backward(self, seed, _accumulate_lock)  # the same steps, compiled
+            return
         order, grads = _backprop(self, seed, create_graph)
-        get = grads.get
-        with _accumulate_lock:
+        with _accumulate_lock:  # the only step that writes on shared nodes
+            if not create_graph:  # every node of order is in grads
+                for n, g in grads.items():
+                    n.grad += g
+                return
+            get = grads.get
             for n in order:
                 g = get(n, 0.0)
                 old = n.grad
@@ -736,7 +743,7 @@ def topological_order(root: Value) -> list[Value]:
     parents before children. Iterative: works for graphs of any depth."""
     if not isinstance(root, Node):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
-    return _order(root, None)
+    return _order(root, None) if _speedups is None else _speedups.order(root, None)
 
 
 def _order(root: Node, stop: Any) -> list[Node]:
@@ -754,15 +761,25 @@ def _order(root: Node, stop: Any) -> list[Node]:
         s = get(n)
         if s:  # emitted already (pushed twice before it was reached)
             continue
-        if s is not None or not n._parents or (stop is not None and n in stop):
+        ps = n._parents
+        if s is not None or not ps or (stop is not None and n in stop):
             state[n] = True  # its parents are done, or a leaf (or a stop)
             emit(n)
             continue
         state[n] = False
         push(n)
-        for p in reversed(n._parents):  # first operand first: evaluation order
-            if p not in state:  # a node in state is emitted or (in a DAG) on this path
+        # first operand first (evaluation order); a node in state is emitted
+        # or (in a DAG) on this path
+        if len(ps) == 2:  # the common case, unrolled
+            p, q = ps
+            if q not in state:
+                push(q)
+            if p not in state:
                 push(p)
+        else:
+            for p in reversed(ps):
+                if p not in state:
+                    push(p)
     return order
 
 
@@ -785,6 +802,8 @@ def _backprop(root: Node, seed: Any, create_graph: bool,
     stop = None
     if inputs is not None and len(inputs) == 1 and inputs[0]._parents:
         stop = {inputs[0]}
+    if _speedups is not None and not create_graph:
+        return _speedups.backprop(root, seed, stop)  # the same steps, compiled
     order = _order(root, stop)
     grads: dict[Node, Any] = {root: seed}
     get = grads.get
@@ -793,8 +812,18 @@ def _backprop(root: Node, seed: Any, create_graph: bool,
             parents = n._parents
             if parents:
                 g = grads[n]
-                for p, l in zip(parents, n._local):
-                    grads[p] = get(p, 0.0) + l * g
+                k = len(parents)
+                if k == 2:  # unrolled: the same additions as the loop below
+                    p, q = parents
+                    a, b = n._local
+                    grads[p] = get(p, 0.0) + a * g
+                    grads[q] = get(q, 0.0) + b * g
+                elif k == 1:
+                    (p,), (a,) = parents, n._local
+                    grads[p] = get(p, 0.0) + a * g
+                else:
+                    for p, l in zip(parents, n._local):
+                        grads[p] = get(p, 0.0) + l * g
         return order, grads
     with enable_grad():
         for n in reversed(order):
@@ -857,3 +886,23 @@ def gradients(output: Value, inputs: Sequence[Value], *, grad: Any = 1.0,
     seed = grad if (create_graph and isinstance(grad, Value)) else _as_float(grad, "grad")
     grads = _backprop(output, seed, create_graph, inputs)[1]
     return [grads.get(x, 0.0) for x in inputs]
+
+
+# ------------------------------------------------------------ compiled bookkeeping
+
+def _load_speedups() -> Any:
+    """The optional compiled driver bookkeeping (``setup.py`` builds it where a
+    C compiler is present), or ``None``: then the pure-Python code above runs.
+    ``AUTOGRAD_CORE_PURE_PYTHON=1`` forces the pure-Python driver."""
+    import os
+    if os.environ.get("AUTOGRAD_CORE_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from . import _speedups as mod
+    except ImportError:
+        return None
+    mod.setup(Node, Node.__dict__["_parents"], Node.__dict__["_local"], Value, Value.__dict__["grad"])
+    return mod
+
+
+_speedups = _load_speedups()
