@@ -20,7 +20,8 @@
 static PyTypeObject *node_type = NULL;
 static PyTypeObject *value_type = NULL;
 static Py_ssize_t off_parents = -1, off_local = -1, off_grad = -1;
-static PyObject *zero = NULL;
+static Py_ssize_t off_data = -1, off_label = -1, off_prim = -1, off_param = -1;
+static PyObject *zero = NULL, *empty_str = NULL, *empty_tuple = NULL, *grad_var = NULL;
 
 #define SLOT(o, off) (*(PyObject **)((char *)(o) + (off)))
 
@@ -39,22 +40,35 @@ member_offset(PyObject *descr, const char *what)
     return m->offset;
 }
 
-/* setup(Node, Node._parents, Node._local, Value, Value.grad) */
+/* setup(Node, Value, grad_mode_var, descriptors): the slots' offsets, from
+ * the member descriptors of Node._data, label, _parents, _local, _prim,
+ * _param and Value.grad. */
 static PyObject *
 setup(PyObject *self, PyObject *args)
 {
-    PyObject *nt, *dp, *dl, *vt, *dg;
-    if (!PyArg_ParseTuple(args, "O!OOO!O", &PyType_Type, &nt, &dp, &dl, &PyType_Type, &vt, &dg))
+    PyObject *nt, *vt, *var, *d[7];
+    if (!PyArg_ParseTuple(args, "O!O!O(OOOOOOO)", &PyType_Type, &nt, &PyType_Type, &vt, &var,
+                          &d[0], &d[1], &d[2], &d[3], &d[4], &d[5], &d[6]))
         return NULL;
-    Py_ssize_t a = member_offset(dp, "_parents"), b = member_offset(dl, "_local"),
-               c = member_offset(dg, "grad");
-    if (a < 0 || b < 0 || c < 0)
+    static const char *names[7] = {"_data", "label", "_parents", "_local", "_prim", "_param", "grad"};
+    Py_ssize_t off[7];
+    for (int i = 0; i < 7; i++)
+        if ((off[i] = member_offset(d[i], names[i])) < 0)
+            return NULL;
+    if (!PyContextVar_CheckExact(var)) {
+        PyErr_SetString(PyExc_TypeError, "_speedups.setup: grad mode must be a ContextVar");
         return NULL;
+    }
     Py_XSETREF(node_type, (PyTypeObject *)Py_NewRef(nt));
     Py_XSETREF(value_type, (PyTypeObject *)Py_NewRef(vt));
-    off_parents = a;
-    off_local = b;
-    off_grad = c;
+    Py_XSETREF(grad_var, Py_NewRef(var));
+    off_data = off[0];
+    off_label = off[1];
+    off_parents = off[2];
+    off_local = off[3];
+    off_prim = off[4];
+    off_param = off[5];
+    off_grad = off[6];
     Py_RETURN_NONE;
 }
 
@@ -469,10 +483,123 @@ backward(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static void
+untrack_if_atomic(PyObject *tup)
+{
+    /* a tuple of floats (local derivatives) holds no reference cycle */
+    if (!PyTuple_CheckExact(tup) || !PyObject_GC_IsTracked(tup))
+        return;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tup); i++)
+        if (!PyFloat_CheckExact(PyTuple_GET_ITEM(tup, i)))
+            return;
+    PyObject_GC_UnTrack(tup);
+}
+
+/* node(data, parents, local, prim, param): engine._node, compiled. The new
+ * Value (and its parents tuple) are not tracked by the cyclic garbage
+ * collector: a graph holds no reference cycle, and reference counting frees
+ * it. Value.backward(create_graph=True), the one place the library makes a
+ * cycle (x.grad holding a graph that reaches x), tracks them again (track). */
+static PyObject *
+make_node(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "node(data, parents, local, prim, param)");
+        return NULL;
+    }
+    if (value_type == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_speedups.setup was not called");
+        return NULL;
+    }
+    PyObject *mode;
+    if (PyContextVar_Get(grad_var, Py_True, &mode) < 0)
+        return NULL;
+    int on = mode == Py_True ? 1 : mode == Py_False ? 0 : PyObject_IsTrue(mode);
+    Py_DECREF(mode);
+    if (on < 0)
+        return NULL;
+    PyObject *v = value_type->tp_alloc(value_type, 0);
+    if (v == NULL)
+        return NULL;
+    PyObject_GC_UnTrack(v);
+    SLOT(v, off_data) = Py_NewRef(args[0]);
+    SLOT(v, off_grad) = Py_NewRef(zero);
+    SLOT(v, off_label) = Py_NewRef(empty_str);
+    if (on) {
+        PyObject *parents = args[1];
+        if (PyTuple_CheckExact(parents))
+            PyObject_GC_UnTrack(parents);
+        untrack_if_atomic(args[2]);
+        SLOT(v, off_parents) = Py_NewRef(parents);
+        SLOT(v, off_local) = Py_NewRef(args[2]);
+        SLOT(v, off_prim) = Py_NewRef(args[3]);
+        SLOT(v, off_param) = Py_NewRef(args[4]);
+    }
+    else {
+        SLOT(v, off_parents) = Py_NewRef(empty_tuple);
+        SLOT(v, off_local) = Py_NewRef(empty_tuple);
+        SLOT(v, off_prim) = Py_NewRef(Py_None);
+        SLOT(v, off_param) = Py_NewRef(Py_None);
+    }
+    return v;
+}
+
+/* track(roots): let the cyclic garbage collector see every node reachable
+ * from the given Values again, and their parents tuples. */
+static PyObject *
+track(PyObject *self, PyObject *roots)
+{
+    PyObject *seq = PySequence_Fast(roots, "track needs a sequence of nodes");
+    if (seq == NULL)
+        return NULL;
+    table_t t;
+    stack_t st = {NULL, 0, 0};
+    PyObject *res = NULL;
+    if (table_init(&t) < 0)
+        goto done;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++)
+        if (stack_push(&st, PySequence_Fast_GET_ITEM(seq, i)) < 0)
+            goto done;
+    while (st.size) {
+        PyObject *n = st.items[--st.size];
+        size_t i = table_slot(&t, n);
+        if (t.keys[i] != NULL || !PyObject_TypeCheck(n, node_type)) {
+            Py_DECREF(n);
+            continue;
+        }
+        PyObject *ps = SLOT(n, off_parents);
+        /* the table keeps a borrowed key: n stays alive through the graph */
+        if (table_set(&t, n, 0) < 0) {
+            Py_DECREF(n);
+            goto done;
+        }
+        if (!PyObject_GC_IsTracked(n))
+            PyObject_GC_Track(n);
+        if (ps != NULL && PyTuple_Check(ps)) {
+            if (!PyObject_GC_IsTracked(ps))
+                PyObject_GC_Track(ps);
+            for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(ps); j++)
+                if (stack_push(&st, PyTuple_GET_ITEM(ps, j)) < 0) {
+                    Py_DECREF(n);
+                    goto done;
+                }
+        }
+        Py_DECREF(n);
+    }
+    res = Py_NewRef(Py_None);
+done:
+    stack_clear(&st);
+    table_free(&t);
+    Py_DECREF(seq);
+    return res;
+}
+
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS, "setup(Node, Node._parents, Node._local, Value, Value.grad)"},
     {"order", order, METH_VARARGS, "order(root, stop) -> topological order (engine._order)"},
     {"backprop", backprop, METH_VARARGS, "backprop(root, seed, stop) -> (order, grads)"},
+    {"node", (PyCFunction)(void (*)(void))make_node, METH_FASTCALL, "node(data, parents, local, prim, param) -> Value"},
+    {"track", track, METH_O, "track(roots): the cyclic collector sees these graphs again"},
     {"backward", backward, METH_VARARGS, "backward(root, seed, lock): Value.backward without create_graph"},
     {NULL, NULL, 0, NULL},
 };
@@ -486,7 +613,9 @@ PyMODINIT_FUNC
 PyInit__speedups(void)
 {
     zero = PyFloat_FromDouble(0.0);
-    if (zero == NULL)
+    empty_str = PyUnicode_FromString("");
+    empty_tuple = PyTuple_New(0);
+    if (zero == NULL || empty_str == NULL || empty_tuple == NULL)
         return NULL;
     return PyModule_Create(&module);
 }

@@ -193,10 +193,17 @@ class Value(Node):
                     n.grad += g
                 return
             get = grads.get
+            made = []
             for n in order:
                 g = get(n, 0.0)
                 old = n.grad
                 n.grad = g if (type(old) is float and old == 0.0 and type(g) is not float) else old + g
+                if isinstance(n.grad, Node):
+                    made.append(n.grad)
+            if made and _speedups is not None:
+                # x.grad now holds a graph that may lead back to x: a reference
+                # cycle, which the cyclic collector must be able to see.
+                _speedups.track(made)
 
     # ------------------------------------------------------------ comparisons
     def _compare(self, other: Any, op: str) -> bool:
@@ -901,8 +908,16 @@ def _load_speedups() -> Any:
         from . import _speedups as mod
     except ImportError:
         return None
-    mod.setup(Node, Node.__dict__["_parents"], Node.__dict__["_local"], Value, Value.__dict__["grad"])
+    slots = [Node.__dict__[k] for k in ("_data", "label", "_parents", "_local", "_prim", "_param")]
+    mod.setup(Node, Value, _grad_enabled, (*slots, Value.__dict__["grad"]))
     return mod
 
 
 _speedups = _load_speedups()
+_py_node = _node  # the reference
+if _speedups is not None:
+    # Node creation compiled: the same slots, and the new Value is not tracked
+    # by the cyclic garbage collector (a graph has no reference cycle and is
+    # freed by reference counting), so building big graphs costs no full
+    # collections. backward(create_graph=True) tracks graphs it stores in .grad.
+    _node = _speedups.node  # noqa: F811
