@@ -11,11 +11,17 @@ W1  MLP 64 -> [32, 32, 10] (relu hidden, linear output) built from scalar ops, t
 W2  the chain y = y*1.0001 + x at depths 1e3 .. 1e6: backward seconds, or the error.
 W3  bytes per node (tracemalloc) of that chain at depth 1e5, after the forward pass.
 W4  (PyTorch 2.13.0 installed) W1 with 0-d float64 tensors.
+W5  gradients(x*x, [x], create_graph=True) where x has a 100,000-node history (ms).
+
+autograd-core rows run the compiled driver/node maker (autograd_core._speedups) when it
+is built, and the rows marked "pure Python" the reference pure-Python engine in the same
+process; "pause_gc" rows wrap the forward and backward in autograd_core.pause_gc().
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import random
 import statistics
@@ -28,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import autograd_core as ac  # noqa: E402
-from autograd_core import Value  # noqa: E402
+from autograd_core import Value, engine  # noqa: E402
 
 try:
     from micrograd.engine import Value as MValue  # type: ignore
@@ -143,6 +149,43 @@ def torch_mlp(layers, X):
     return forward, None
 
 
+@contextlib.contextmanager
+def pure_python():
+    """Run the reference pure-Python driver and node maker."""
+    saved = engine._speedups, engine._node
+    engine._speedups, engine._node = None, engine._py_node
+    try:
+        yield
+    finally:
+        engine._speedups, engine._node = saved
+
+
+def variant(build, *, pure: bool = False, pause: bool = False):
+    """``build`` run with the pure-Python engine and/or inside pause_gc()."""
+    def wrapped(layers, X):
+        forward, params = build(layers, X)
+
+        def run():
+            with (pure_python() if pure else contextlib.nullcontext()):
+                with (ac.pause_gc() if pause else contextlib.nullcontext()):
+                    loss = forward()
+                    return _Timed(loss, pure, pause)
+        return run, params
+    return wrapped
+
+
+class _Timed:
+    """The loss; its backward runs in the same engine mode as the forward."""
+
+    def __init__(self, loss, pure, pause):
+        self.loss, self.pure, self.pause, self.data = loss, pure, pause, loss.data
+
+    def backward(self):
+        with (pure_python() if self.pure else contextlib.nullcontext()):
+            with (ac.pause_gc() if self.pause else contextlib.nullcontext()):
+                self.loss.backward()
+
+
 # ----------------------------------------------------------------- timing
 
 def time_w1(build: Callable, layers, X, runs: int, gc_off: bool) -> tuple[float, float, float, float]:
@@ -214,7 +257,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"W1: MLP {SIZES[0]} -> {SIZES[1:]}, {args.samples} samples, median of {args.runs} runs "
           f"(Python {sys.version.split()[0]})\n")
     rows = []
+    compiled = engine._speedups is not None
+    print("autograd-core engine: " + ("compiled driver and node maker (autograd_core._speedups)"
+                                      if compiled else "pure Python (_speedups not built)") + "\n")
     peers = [("autograd-core (dot nodes)", ours_dot), ("autograd-core (binary ops)", ours_binary)]
+    if compiled:
+        peers.append(("autograd-core (binary ops, pure Python)", variant(ours_binary, pure=True)))
+    peers.append(("autograd-core (binary ops, pure Python, pause_gc)",
+                  variant(ours_binary, pure=True, pause=True)))
     if MMLP is not None:
         peers.append(("micrograd 0.1.0", micrograd_mlp))
     if torch is not None:
@@ -236,6 +286,24 @@ def main(argv: list[str] | None = None) -> None:
             tt = results[(f"PyTorch {torch.__version__} 0-d (W4)", gcs)][2]
             ours = results[("autograd-core (dot nodes)", gcs)][2]
             print(f"\nW4 (gc {'off' if gcs else 'on'}): autograd-core {tt / ours:.1f}x faster than PyTorch 0-d tensors")
+
+    fwd, _ = ours_binary(layers, X)
+    n_nodes = len(ac.topological_order(fwd()))
+    print(f"\nBackward per node, binary-op W1 graph ({n_nodes:,} nodes), collector on: "
+          + ", ".join(f"{name}: {results[(name, False)][1] / n_nodes * 1e6:.2f} us"
+                      for name, _ in peers if "binary" in name or name.startswith("micrograd")))
+
+    print("\nW5: gradients(x*x, [x], create_graph=True), x with a 100,000-node history\n")
+    x = Value(0.5)
+    for _ in range(50_000):
+        x = x * 0.99999 + 0.00001
+    ts = []
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        ac.gradients(x * x, [x], create_graph=True)
+        ts.append(time.perf_counter() - t0)
+    print(f"| autograd-core | {statistics.median(ts) * 1e3:.3f} ms |")
+    del x
 
     print("\nW2: chain y = y*1.0001 + x, backward seconds\n")
     depths = [d for d in (1_000, 10_000, 100_000, 1_000_000) if d <= args.max_depth]

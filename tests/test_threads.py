@@ -17,10 +17,22 @@ import pytest
 
 import autograd_core as ac
 import nn
-from autograd_core import Value, gradients
+from autograd_core import Value, engine, gradients
 
 THREADS = 4
 REPEATS = 40
+
+
+@pytest.fixture(autouse=True, params=["compiled", "pure Python"])
+def engine_kind(request, monkeypatch):
+    """Every test with the compiled driver (when built) and the pure-Python one."""
+    if request.param == "compiled":
+        if engine._speedups is None:
+            pytest.skip("compiled driver not built")
+    else:
+        monkeypatch.setattr(engine, "_speedups", None)
+        monkeypatch.setattr(engine, "_node", engine._py_node)
+    return request.param
 
 
 @pytest.fixture(autouse=True)
