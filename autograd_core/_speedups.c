@@ -136,14 +136,17 @@ typedef struct {
 static inline size_t
 hash_ptr(PyObject *p)
 {
-    size_t h = (size_t)p >> 4;
-    return h ^ (h >> 17) ^ (h * 0x9E3779B97F4A7C15ull);
+    uint64_t h = (uint64_t)(uintptr_t)p; /* the 64-bit finalizer of MurmurHash3 */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return (size_t)h;
 }
 
 static int
 table_init(table_t *t)
 {
-    t->mask = 1023;
+    t->mask = 4095;
     t->used = 0;
     t->keys = PyMem_Calloc(t->mask + 1, sizeof(PyObject *));
     t->vals = PyMem_Malloc((t->mask + 1) * sizeof(Py_ssize_t));
@@ -173,10 +176,10 @@ table_slot(const table_t *t, PyObject *p)
     return i;
 }
 
+/* Set the value of p, whose slot table_slot(t, p) is i. */
 static int
-table_set(table_t *t, PyObject *p, Py_ssize_t v)
+table_set_at(table_t *t, size_t i, PyObject *p, Py_ssize_t v)
 {
-    size_t i = table_slot(t, p);
     if (t->keys[i] == NULL) {
         if (2 * (t->used + 1) > t->mask + 1) { /* grow to keep it at most half full */
             table_t n;
@@ -205,6 +208,12 @@ table_set(table_t *t, PyObject *p, Py_ssize_t v)
     }
     t->vals[i] = v;
     return 0;
+}
+
+static int
+table_set(table_t *t, PyObject *p, Py_ssize_t v)
+{
+    return table_set_at(t, table_slot(t, p), p, v);
 }
 
 /* engine._order: the same depth-first search, the same emission order.
@@ -241,14 +250,14 @@ order_impl(PyObject *root, PyObject *stop, table_t *t)
             emit = r;
         }
         if (emit) {
-            int failed = table_set(t, n, PyList_GET_SIZE(order)) < 0 || PyList_Append(order, n) < 0;
+            int failed = table_set_at(t, i, n, PyList_GET_SIZE(order)) < 0 || PyList_Append(order, n) < 0;
             Py_DECREF(n);
             if (failed)
                 goto error;
             continue;
         }
         /* n stays referenced by the stack while it is in the table unemitted */
-        if (table_set(t, n, -1) < 0 || stack_push(&st, n) < 0) {
+        if (table_set_at(t, i, n, -1) < 0 || stack_push(&st, n) < 0) {
             Py_DECREF(n);
             goto error;
         }
