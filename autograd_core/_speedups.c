@@ -345,8 +345,15 @@ propagate(PyObject *root, PyObject *seed, PyObject *stop, PyObject ***gs_out)
         if (ps == NULL)
             goto error;
         Py_ssize_t k = PyTuple_GET_SIZE(ps);
-        if (k == 0 || (stop != Py_None && PySet_Contains(stop, n) == 1))
-            continue; /* a leaf, or a stop: the walk did not go behind it */
+        if (k == 0)
+            continue;
+        if (stop != Py_None) {
+            int r = PySet_Contains(stop, n);
+            if (r < 0)
+                goto error;
+            if (r)
+                continue; /* a stop: the walk did not go behind it */
+        }
         PyObject *g = gs[i];
         if (g == NULL) {
             PyErr_SetObject(PyExc_KeyError, n);

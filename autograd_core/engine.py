@@ -811,7 +811,7 @@ def _backprop(root: Node, seed: Any, create_graph: bool,
         stop = {inputs[0]}
     if _speedups is not None and not create_graph:
         return _speedups.backprop(root, seed, stop)  # the same steps, compiled
-    order = _order(root, stop)
+    order = _order(root, stop) if _speedups is None else _speedups.order(root, stop)
     grads: dict[Node, Any] = {root: seed}
     get = grads.get
     if not create_graph:
