@@ -80,7 +80,7 @@ parents_of(PyObject *n)
         PyErr_SetString(PyExc_RuntimeError, "_speedups.setup was not called");
         return NULL;
     }
-    if (!PyObject_TypeCheck(n, node_type)) {
+    if (!Py_IS_TYPE(n, value_type) && !PyObject_TypeCheck(n, node_type)) {
         PyErr_Format(PyExc_TypeError, "graph node expected, got %.100s", Py_TYPE(n)->tp_name);
         return NULL;
     }
@@ -128,8 +128,12 @@ stack_clear(stack_t *s)
 /* A hash table from node pointers to their index in the order (or -1 while
  * the node's parents are being visited): open addressing, linear probing. */
 typedef struct {
-    PyObject **keys;
-    Py_ssize_t *vals;
+    PyObject *key;
+    Py_ssize_t val;
+} entry_t; /* key and value on one cache line */
+
+typedef struct {
+    entry_t *e;
     size_t mask, used;
 } table_t;
 
@@ -148,9 +152,8 @@ table_init(table_t *t)
 {
     t->mask = 4095;
     t->used = 0;
-    t->keys = PyMem_Calloc(t->mask + 1, sizeof(PyObject *));
-    t->vals = PyMem_Malloc((t->mask + 1) * sizeof(Py_ssize_t));
-    if (t->keys == NULL || t->vals == NULL) {
+    t->e = PyMem_Calloc(t->mask + 1, sizeof(entry_t));
+    if (t->e == NULL) {
         PyErr_NoMemory();
         return -1;
     }
@@ -160,10 +163,8 @@ table_init(table_t *t)
 static void
 table_free(table_t *t)
 {
-    PyMem_Free(t->keys);
-    PyMem_Free(t->vals);
-    t->keys = NULL;
-    t->vals = NULL;
+    PyMem_Free(t->e);
+    t->e = NULL;
 }
 
 /* The slot of key p (its key is p, or NULL where p would go). */
@@ -171,7 +172,7 @@ static inline size_t
 table_slot(const table_t *t, PyObject *p)
 {
     size_t i = hash_ptr(p) & t->mask;
-    while (t->keys[i] != NULL && t->keys[i] != p)
+    while (t->e[i].key != NULL && t->e[i].key != p)
         i = (i + 1) & t->mask;
     return i;
 }
@@ -180,33 +181,27 @@ table_slot(const table_t *t, PyObject *p)
 static int
 table_set_at(table_t *t, size_t i, PyObject *p, Py_ssize_t v)
 {
-    if (t->keys[i] == NULL) {
+    if (t->e[i].key == NULL) {
         if (2 * (t->used + 1) > t->mask + 1) { /* grow to keep it at most half full */
             table_t n;
             n.mask = 2 * t->mask + 1;
-            n.used = 0;
-            n.keys = PyMem_Calloc(n.mask + 1, sizeof(PyObject *));
-            n.vals = PyMem_Malloc((n.mask + 1) * sizeof(Py_ssize_t));
-            if (n.keys == NULL || n.vals == NULL) {
-                table_free(&n);
+            n.used = t->used;
+            n.e = PyMem_Calloc(n.mask + 1, sizeof(entry_t));
+            if (n.e == NULL) {
                 PyErr_NoMemory();
                 return -1;
             }
             for (size_t j = 0; j <= t->mask; j++)
-                if (t->keys[j] != NULL) {
-                    size_t k = table_slot(&n, t->keys[j]);
-                    n.keys[k] = t->keys[j];
-                    n.vals[k] = t->vals[j];
-                    n.used++;
-                }
+                if (t->e[j].key != NULL)
+                    n.e[table_slot(&n, t->e[j].key)] = t->e[j];
             table_free(t);
             *t = n;
             i = table_slot(t, p);
         }
-        t->keys[i] = p;
+        t->e[i].key = p;
         t->used++;
     }
-    t->vals[i] = v;
+    t->e[i].val = v;
     return 0;
 }
 
@@ -229,8 +224,8 @@ order_impl(PyObject *root, PyObject *stop, table_t *t)
     while (st.size) {
         PyObject *n = st.items[--st.size]; /* owned */
         size_t i = table_slot(t, n);
-        int seen = t->keys[i] != NULL;
-        if (seen && t->vals[i] >= 0) { /* emitted already */
+        int seen = t->e[i].key != NULL;
+        if (seen && t->e[i].val >= 0) { /* emitted already */
             Py_DECREF(n);
             continue;
         }
@@ -264,7 +259,7 @@ order_impl(PyObject *root, PyObject *stop, table_t *t)
         Py_DECREF(n);
         for (Py_ssize_t j = k - 1; j >= 0; j--) {
             PyObject *p = PyTuple_GET_ITEM(ps, j);
-            if (t->keys[table_slot(t, p)] == NULL && stack_push(&st, p) < 0)
+            if (t->e[table_slot(t, p)].key == NULL && stack_push(&st, p) < 0)
                 goto error;
         }
     }
@@ -370,12 +365,12 @@ propagate(PyObject *root, PyObject *seed, PyObject *stop, PyObject ***gs_out)
         for (Py_ssize_t j = 0; j < k && !failed; j++) {
             PyObject *p = PyTuple_GET_ITEM(ps, j);
             size_t s = table_slot(&t, p);
-            if (t.keys[s] == NULL || t.vals[s] < 0) {
+            if (t.e[s].key == NULL || t.e[s].val < 0) {
                 PyErr_SetString(PyExc_RuntimeError, "graph changed during backward");
                 failed = 1;
                 break;
             }
-            Py_ssize_t pi = t.vals[s];
+            Py_ssize_t pi = t.e[s].val;
             PyObject *res = add_product(gs[pi] ? gs[pi] : zero, PyTuple_GET_ITEM(ls, j), g);
             if (res == NULL)
                 failed = 1;
@@ -579,7 +574,7 @@ track(PyObject *self, PyObject *roots)
     while (st.size) {
         PyObject *n = st.items[--st.size];
         size_t i = table_slot(&t, n);
-        if (t.keys[i] != NULL || !PyObject_TypeCheck(n, node_type)) {
+        if (t.e[i].key != NULL || !PyObject_TypeCheck(n, node_type)) {
             Py_DECREF(n);
             continue;
         }

@@ -7,8 +7,16 @@ Derivative formulas live only in :mod:`autograd_core.primitives`.
 
 Memory and speed: a node is one ``__slots__`` object, two small tuples and a
 float; there is no global tape and no reference cycle, so a graph the user
-drops is freed at once by reference counting, and the cyclic garbage
-collector has little to do.
+drops is freed at once by reference counting. Where ``setup.py`` could build
+it, ``autograd_core._speedups`` does the bookkeeping in C (node creation,
+the topological order, adding up gradients): the same steps as the Python
+code here, which stays the reference and the fallback. Its nodes are not
+tracked by the cyclic garbage collector, which then has nothing to walk.
+
+Thread and generator safety: a backward pass keeps its gradients in a dict
+of its own (nothing is written on the nodes until the final ``.grad``
+accumulation, done under a lock), and the grad mode is a context variable
+that a suspended generator cannot leak (see :class:`no_grad`).
 """
 
 from __future__ import annotations
