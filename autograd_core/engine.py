@@ -28,7 +28,7 @@ import numbers
 import sys
 import threading
 import types
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
 
@@ -708,9 +708,13 @@ def _drive_coroutine(coro: Any, mode: type[_GradMode]) -> Any:
 class no_grad(_GradMode):  # noqa: N801 - a context manager used like a function
     """Inside, results record no parents (they are leaves).
 
-    ``with no_grad(): ...``, ``@no_grad()`` or ``@no_grad`` on a function,
-    generator function or ``async def`` (see :class:`_GradMode` for
-    generators and threads)."""
+    ``with no_grad(): ...``, ``@no_grad()`` or ``@no_grad`` on a function, a
+    generator function, an ``async def`` or an async generator. On generators
+    and coroutines the mode applies while their body runs, never while they
+    are suspended: a generator suspended inside ``with no_grad():`` (bare or
+    decorated) does not switch recording off in the code that drives it, and
+    its block applies again when it is resumed. Each thread and each asyncio
+    task has its own mode (a context variable)."""
 
     _enabled = False
 
@@ -892,7 +896,9 @@ def gradients(output: Value, inputs: Sequence[Value], *, grad: Any = 1.0,
 
     Like ``torch.autograd.grad``: composable, for higher derivatives use
     ``create_graph=True`` (results are Values). An input the output does not
-    depend on gets 0.0."""
+    depend on gets 0.0. With one input the walk stops at it, so the cost does
+    not grow with the history the input was computed from. Safe to call
+    from several threads on graphs that share nodes."""
     if not isinstance(output, Value):
         raise TypeError(f"output must be a Value, got {type(output).__name__}")
     for i, x in enumerate(inputs):
