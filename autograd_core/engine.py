@@ -46,8 +46,9 @@ _grad_enabled: contextvars.ContextVar[Any] = contextvars.ContextVar(
 _grad_get = _grad_enabled.get
 
 #: Held only while a backward pass adds its results into ``.grad``: two threads
-#: accumulating into a shared leaf lose nothing.
-_accumulate_lock = threading.Lock()
+#: accumulating into a shared leaf lose nothing. Re-entrant, so that a
+#: finalizer run by a garbage collection inside that step cannot deadlock.
+_accumulate_lock = threading.RLock()
 
 #: Called as ``hook(value, other, op, result)`` after a comparison of Values
 #: (``<``, ``<=``, ``>``, ``>=``) when set; static capture uses it to record
