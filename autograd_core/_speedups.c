@@ -22,6 +22,7 @@ static PyTypeObject *value_type = NULL;
 static Py_ssize_t off_parents = -1, off_local = -1, off_grad = -1;
 static Py_ssize_t off_data = -1, off_label = -1, off_prim = -1, off_param = -1;
 static PyObject *zero = NULL, *empty_str = NULL, *empty_tuple = NULL, *grad_var = NULL;
+static PyObject *str_acquire = NULL, *str_release = NULL;
 
 #define SLOT(o, off) (*(PyObject **)((char *)(o) + (off)))
 
@@ -465,7 +466,7 @@ backward(PyObject *self, PyObject *args)
     if (ord == NULL)
         return NULL;
     int failed = 0;
-    PyObject *r = PyObject_CallMethod(lock, "acquire", NULL);
+    PyObject *r = PyObject_CallMethodNoArgs(lock, str_acquire);
     if (r == NULL)
         failed = 1;
     else {
@@ -475,7 +476,7 @@ backward(PyObject *self, PyObject *args)
                 failed = add_into_grad(PyList_GET_ITEM(ord, i), gs[i]) < 0;
         PyObject *et, *ev, *etb;
         PyErr_Fetch(&et, &ev, &etb);
-        r = PyObject_CallMethod(lock, "release", NULL);
+        r = PyObject_CallMethodNoArgs(lock, str_release);
         if (r == NULL) {
             failed = 1;
             Py_XDECREF(et);
@@ -626,7 +627,10 @@ PyInit__speedups(void)
     zero = PyFloat_FromDouble(0.0);
     empty_str = PyUnicode_FromString("");
     empty_tuple = PyTuple_New(0);
-    if (zero == NULL || empty_str == NULL || empty_tuple == NULL)
+    str_acquire = PyUnicode_InternFromString("acquire");
+    str_release = PyUnicode_InternFromString("release");
+    if (zero == NULL || empty_str == NULL || empty_tuple == NULL || str_acquire == NULL
+        || str_release == NULL)
         return NULL;
     return PyModule_Create(&module);
 }
