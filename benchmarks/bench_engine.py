@@ -4,7 +4,8 @@ Run:  python3 benchmarks/bench_engine.py [--runs 5] [--samples 50] [--max-depth 
 
 W1  MLP 64 -> [32, 32, 10] (relu hidden, linear output) built from scalar ops, the summed
     squared outputs over 50 random samples as one loss, then one backward. Forward,
-    backward and total seconds, median of the runs; with Python's default settings and
+    backward and total CPU seconds (time.process_time), median of the rounds (in each
+    round every engine runs once, in turn); with Python's default settings and
     with the cyclic garbage collector disabled for both engines. autograd-core builds each
     neuron's weighted sum as one n-ary `dot` node (as `nn` does); the row "binary ops"
     builds it from 2n binary nodes like micrograd, for comparison.
@@ -48,6 +49,10 @@ except ImportError:
     torch = None
 
 SIZES = [64, 32, 32, 10]
+
+#: CPU time of this process: on a machine shared with other jobs, waiting for a
+#: core does not count (on an idle machine it is the wall-clock time).
+clock = time.process_time
 
 
 def _weights(seed: int = 0) -> list[tuple[list[list[float]], list[float]]]:
@@ -188,30 +193,37 @@ class _Timed:
 
 # ----------------------------------------------------------------- timing
 
-def time_w1(build: Callable, layers, X, runs: int, gc_off: bool) -> tuple[float, float, float, float]:
-    fwd_t, bwd_t, tot_t = [], [], []
-    loss_value = float("nan")
+def time_w1_once(build: Callable, layers, X, gc_off: bool) -> tuple[float, float, float, float]:
+    """One forward + backward: (forward, backward, total) CPU seconds and the loss."""
+    forward, _ = build(layers, X)
+    gc.collect()
+    was = gc.isenabled()
+    if gc_off:
+        gc.disable()
+    try:
+        t0 = clock()
+        loss = forward()
+        t1 = clock()
+        loss.backward()
+        t2 = clock()
+    finally:
+        if was:
+            gc.enable()
+    loss_value = float(loss.data if not hasattr(loss, "item") else loss.item())
+    del loss, forward
+    return t1 - t0, t2 - t1, t2 - t0, loss_value
+
+
+def time_w1(peers, layers, X, runs: int, gc_off: bool) -> dict[str, tuple[float, float, float, float]]:
+    """Median over ``runs`` rounds; each round runs every engine once, in turn,
+    so that a change of machine load affects all of them alike."""
+    samples: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name, _ in peers}
     for _ in range(runs):
-        forward, _ = build(layers, X)
-        gc.collect()
-        was = gc.isenabled()
-        if gc_off:
-            gc.disable()
-        try:
-            t0 = time.perf_counter()
-            loss = forward()
-            t1 = time.perf_counter()
-            loss.backward()
-            t2 = time.perf_counter()
-        finally:
-            if was:
-                gc.enable()
-        loss_value = float(loss.data if not hasattr(loss, "item") else loss.item())
-        del loss, forward
-        fwd_t.append(t1 - t0)
-        bwd_t.append(t2 - t1)
-        tot_t.append(t2 - t0)
-    return statistics.median(fwd_t), statistics.median(bwd_t), statistics.median(tot_t), loss_value
+        for name, build in peers:
+            samples[name].append(time_w1_once(build, layers, X, gc_off))
+    return {name: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs),
+                   statistics.median(r[2] for r in rs), rs[-1][3])
+            for name, rs in samples.items()}
 
 
 def chain(value_cls, depth: int):
@@ -224,12 +236,12 @@ def chain(value_cls, depth: int):
 
 def time_w2(value_cls, depth: int) -> str:
     x, y = chain(value_cls, depth)
-    t0 = time.perf_counter()
+    t0 = clock()
     try:
         y.backward()
     except RecursionError:
         return "RecursionError"
-    return f"{time.perf_counter() - t0:.3f}"
+    return f"{clock() - t0:.3f}"
 
 
 def bytes_per_node(value_cls, depth: int, nodes_per_step: int) -> float:
@@ -254,8 +266,9 @@ def main(argv: list[str] | None = None) -> None:
 
     layers = _weights()
     X = _data(args.samples)
-    print(f"W1: MLP {SIZES[0]} -> {SIZES[1:]}, {args.samples} samples, median of {args.runs} runs "
-          f"(Python {sys.version.split()[0]})\n")
+    print(f"W1: MLP {SIZES[0]} -> {SIZES[1:]}, {args.samples} samples, median of {args.runs} rounds "
+          f"(Python {sys.version.split()[0]}); CPU seconds of this process (time.process_time), "
+          f"engines taking turns in each round\n")
     rows = []
     compiled = engine._speedups is not None
     print("autograd-core engine: " + ("compiled driver and node maker (autograd_core._speedups)"
@@ -271,8 +284,9 @@ def main(argv: list[str] | None = None) -> None:
         peers.append((f"PyTorch {torch.__version__} 0-d (W4)", torch_mlp))
     results: dict[tuple[str, bool], tuple[float, float, float, float]] = {}
     for gc_off in (False, True):
-        for name, build in peers:
-            r = time_w1(build, layers, X, args.runs, gc_off)
+        by_name = time_w1(peers, layers, X, args.runs, gc_off)
+        for name, _ in peers:
+            r = by_name[name]
             results[(name, gc_off)] = r
             rows.append((name, "off" if gc_off else "on", *r))
     print("| engine | gc | forward s | backward s | total s | loss | micrograd total / this total |")
@@ -299,9 +313,9 @@ def main(argv: list[str] | None = None) -> None:
         x = x * 0.99999 + 0.00001
     ts = []
     for _ in range(args.runs):
-        t0 = time.perf_counter()
+        t0 = clock()
         ac.gradients(x * x, [x], create_graph=True)
-        ts.append(time.perf_counter() - t0)
+        ts.append(clock() - t0)
     print(f"| autograd-core | {statistics.median(ts) * 1e3:.3f} ms |")
     del x
 
