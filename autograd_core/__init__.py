@@ -44,6 +44,7 @@ from .static import StaticGraph, StaticGraphBranchError, static  # noqa: E402
 from .tensor import Tensor  # noqa: E402
 from .anomaly import AnomalyError, detect_anomaly  # noqa: E402
 from . import math  # noqa: E402,F401  (autograd_core.math: the functions for writing rules)
+from ._gc import pause_gc  # noqa: E402
 
 __all__ = [
     "__version__", "Value", "apply", "dot", "enable_grad", "gradients", "is_grad_enabled",
@@ -53,4 +54,5 @@ __all__ = [
     "static", "StaticGraph", "StaticGraphBranchError",
     "Tensor", "primitive", "detect_anomaly", "AnomalyError", "math",
     "arctan2", "hypot", "maximum", "minimum", "logaddexp", "clip",
+    "pause_gc",
 ]

@@ -155,14 +155,15 @@ def _grad_value(g: Any) -> Any:
     return g._data if hasattr(g, "_data") else g
 
 
-def _check_backward(md: _Mode, order: list[Any], root: Any) -> None:
-    """The first node (in backward's order) whose gradient is not finite, and why."""
+def _check_backward(md: _Mode, order: list[Any], grads: dict[Any, Any], root: Any) -> None:
+    """The first node (in backward's order) whose gradient (``grads``, the
+    driver's per-call table) is not finite, and why."""
     consumers: dict[int, list[tuple[Any, int]]] = {}
     for c in order:
         for k, p in enumerate(c._parents):
             consumers.setdefault(id(p), []).append((c, k))
     for n in reversed(order):
-        g = _grad_value(n._g)
+        g = _grad_value(grads.get(n, 0.0))
         if _finite(g):
             continue
         if n is root:
@@ -170,7 +171,7 @@ def _check_backward(md: _Mode, order: list[Any], root: Any) -> None:
                                source_of(n))
         for c, k in consumers.get(id(n), ()):
             local = c._local[k] if k < len(c._local) else None
-            gc = _grad_value(c._g)
+            gc = _grad_value(grads.get(c, 0.0))
             with np.errstate(all="ignore"):
                 contrib = local * gc
             if _finite(contrib):
@@ -200,16 +201,11 @@ def _checking_node(orig: Callable[..., Any]) -> Callable[..., Any]:
 
 def _checking_backprop(orig: Callable[..., Any]) -> Callable[..., Any]:
     def backprop(root: Any, *args: Any, **kwargs: Any) -> Any:
-        order = orig(root, *args, **kwargs)
+        order, grads = orig(root, *args, **kwargs)
         md = _mode.get()
         if md is not None and md.check:
-            try:
-                _check_backward(md, order, root)
-            except AnomalyError:
-                for n in order:
-                    n._g = 0.0
-                raise
-        return order
+            _check_backward(md, order, grads, root)  # the driver keeps no state on nodes
+        return order, grads
     backprop.__wrapped__ = orig  # type: ignore[attr-defined]
     return backprop
 

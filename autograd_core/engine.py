@@ -7,16 +7,28 @@ Derivative formulas live only in :mod:`autograd_core.primitives`.
 
 Memory and speed: a node is one ``__slots__`` object, two small tuples and a
 float; there is no global tape and no reference cycle, so a graph the user
-drops is freed at once by reference counting, and the cyclic garbage
-collector has little to do.
+drops is freed at once by reference counting. Where ``setup.py`` could build
+it, ``autograd_core._speedups`` does the bookkeeping in C (node creation,
+the topological order, adding up gradients): the same steps as the Python
+code here, which stays the reference and the fallback. Its nodes are not
+tracked by the cyclic garbage collector, which then has nothing to walk.
+
+Thread and generator safety: a backward pass keeps its gradients in a dict
+of its own (nothing is written on the nodes until the final ``.grad``
+accumulation, done under a lock), and the grad mode is a context variable
+that a suspended generator cannot leak (see :class:`no_grad`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
+import functools
+import inspect
 import numbers
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+import threading
+import types
+from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
 from numpy import bool_ as np_bool, ndarray as np_ndarray
@@ -29,9 +41,16 @@ __all__ = [
     "arctan2", "hypot", "maximum", "minimum", "logaddexp", "clip",
 ]
 
-_grad_enabled: contextvars.ContextVar[bool] = contextvars.ContextVar(
+_grad_enabled: contextvars.ContextVar[Any] = contextvars.ContextVar(
     "autograd_core_grad_enabled", default=True)
+#: ``True``/``False``, or a ``_FrameMode`` (truthy when recording) when a
+#: ``no_grad``/``enable_grad`` block is open inside a generator or coroutine.
 _grad_get = _grad_enabled.get
+
+#: Held only while a backward pass adds its results into ``.grad``: two threads
+#: accumulating into a shared leaf lose nothing. Re-entrant, so that a
+#: finalizer run by a garbage collection inside that step cannot deadlock.
+_accumulate_lock = threading.RLock()
 
 #: Called as ``hook(value, other, op, result)`` after a comparison of Values
 #: (``<``, ``<=``, ``>``, ``>=``) when set; static capture uses it to record
@@ -123,7 +142,7 @@ class Node:
     local derivatives. The backward and forward-mode drivers, the topological
     order, naming, explain and drawing read only these."""
 
-    __slots__ = ("_data", "label", "_parents", "_local", "_prim", "_param", "_g")
+    __slots__ = ("_data", "label", "_parents", "_local", "_prim", "_param")
 
     @property
     def data(self) -> Any:
@@ -227,12 +246,28 @@ class Value(Node):
         processed once. With ``create_graph=True`` the gradients are Values with
         graphs of their own (for higher derivatives)."""
         seed = grad if (create_graph and isinstance(grad, Value)) else _as_float(grad, "backward grad")
-        order = _backprop(self, seed, create_graph)
-        for n in order:
-            g = n._g
-            n._g = 0.0
-            old = n.grad
-            n.grad = g if (type(old) is float and old == 0.0 and type(g) is not float) else old + g
+        if _speedups is not None and not create_graph and _backprop is _plain_backprop:
+            # the same steps, compiled (not while anomaly mode wraps the driver)
+            _speedups.backward(self, seed, _accumulate_lock)
+            return
+        order, grads = _backprop(self, seed, create_graph)
+        with _accumulate_lock:  # the only step that writes on shared nodes
+            if not create_graph:  # every node of order is in grads
+                for n, g in grads.items():
+                    n.grad += g
+                return
+            get = grads.get
+            made = []
+            for n in order:
+                g = get(n, 0.0)
+                old = n.grad
+                n.grad = g if (type(old) is float and old == 0.0 and type(g) is not float) else old + g
+                if isinstance(n.grad, Node):
+                    made.append(n.grad)
+            if made and _speedups is not None:
+                # x.grad now holds a graph that may lead back to x: a reference
+                # cycle, which the cyclic collector must be able to see.
+                _speedups.track(made)
 
     # ------------------------------------------------------------ comparisons
     def _compare(self, other: Any, op: str) -> bool:
@@ -760,29 +795,210 @@ def dot(ws: Sequence[Any], xs: Sequence[Any]) -> Value:
 
 # ------------------------------------------------------------ grad mode
 
-@contextlib.contextmanager
-def no_grad() -> Iterator[None]:
-    """Inside, results record no parents (they are leaves). Thread- and
-    asyncio-safe (a context variable). Usable as a decorator."""
-    token = _grad_enabled.set(False)
-    try:
-        yield
-    finally:
-        _grad_enabled.reset(token)
+_SUSPENDABLE = (inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+                | inspect.CO_ITERABLE_COROUTINE)
 
 
-@contextlib.contextmanager
-def enable_grad() -> Iterator[None]:
-    """Record graphs again inside a ``no_grad`` block."""
-    token = _grad_enabled.set(True)
-    try:
-        yield
-    finally:
-        _grad_enabled.reset(token)
+class _FrameMode:
+    """One open ``no_grad``/``enable_grad`` block, in the chain the context
+    variable holds while a block is open inside a generator or coroutine body.
+
+    Generators run in their caller's context, so a plain context variable set
+    in a generator would still be set in the caller after it yields. Here each
+    entry knows the frame of its ``with`` statement: an entry of a suspended
+    generator (its frame has no ``f_back``) is skipped, and when several
+    entries are running the one of the innermost frame on the call stack
+    applies. Without generator blocks the variable holds a plain bool (the
+    fast path of node creation)."""
+
+    __slots__ = ("enabled", "frame", "suspendable", "prev", "closed")
+
+    def __init__(self, enabled: bool, frame: Any, suspendable: bool, prev: Any) -> None:
+        self.enabled = enabled
+        self.frame = frame
+        self.suspendable = suspendable
+        self.prev = prev
+        self.closed = False
+
+    def __bool__(self) -> bool:
+        running = []
+        m: Any = self
+        mixed = False
+        while type(m) is _FrameMode:
+            if not m.closed and (not m.suspendable or m.frame.f_back is not None):
+                running.append(m)
+                mixed = mixed or m.suspendable
+            m = m.prev
+        if not running:
+            return m
+        if len(running) == 1 or not mixed:
+            return running[0].enabled  # the latest block: plain blocks nest in time
+        owner = {e.frame: e for e in reversed(running)}  # latest block of each frame
+        f = sys._getframe(1)
+        while f is not None:
+            e = owner.get(f)
+            if e is not None:
+                return e.enabled
+            f = f.f_back
+        return running[0].enabled
+
+
+def _open_entries(m: Any) -> Any:
+    """``m`` without the closed entries on top (a bool once none is left)."""
+    while type(m) is _FrameMode and m.closed:
+        m = m.prev
+    return m
+
+
+class _GradMode:
+    """Sets the grad mode inside a ``with`` block or a decorated function.
+
+    As a decorator it also works on generator functions, ``async def``
+    functions and async generators: the mode applies while their body runs
+    and not while they are suspended (after a ``yield``, or at an ``await``
+    that gives control back to the event loop), so it never leaks into the
+    code that drives them. A bare ``with`` block inside a generator or
+    coroutine body behaves the same way: it applies whenever that body runs
+    inside the block (also after it is resumed), never in the caller while it
+    is suspended. Thread- and asyncio-safe (a context variable: each thread
+    and each asyncio task has its own mode). One instance may be entered
+    again (nested), but not by two threads at once; decorated functions
+    make a fresh instance per call."""
+
+    _enabled = True
+
+    def __new__(cls, func: Any = None) -> Any:
+        self = super().__new__(cls)
+        self._saved = []
+        if func is None:
+            return self
+        if not callable(func):
+            raise TypeError(f"{cls.__name__}() takes no arguments (or a function to "
+                            f"decorate), not {type(func).__name__}")
+        return self(func)
+
+    def __enter__(self) -> None:
+        frame = sys._getframe(1)
+        prev = _grad_get()
+        suspendable = bool(frame.f_code.co_flags & _SUSPENDABLE)
+        if suspendable or type(prev) is _FrameMode:
+            entry = _FrameMode(self._enabled, frame, suspendable, prev)
+            _grad_enabled.set(entry)
+            self._saved.append(entry)
+        else:
+            self._saved.append(_grad_enabled.set(self._enabled))
+
+    def __exit__(self, *exc: Any) -> None:
+        saved = self._saved.pop()
+        top = _grad_get()
+        if type(saved) is _FrameMode:
+            saved.closed = True  # skipped wherever it is still in a chain
+            if top is saved:
+                _grad_enabled.set(_open_entries(saved.prev))
+        elif type(top) is _FrameMode:
+            # A generator opened a block during this one and is suspended in
+            # it: keep its entries, now on top of what this block replaced.
+            m = top
+            while type(m.prev) is _FrameMode:
+                m = m.prev
+            old = saved.old_value
+            m.prev = True if old is contextvars.Token.MISSING else old
+            _grad_enabled.set(_open_entries(top))
+        else:
+            _grad_enabled.reset(saved)
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorate ``func`` (plain, generator, ``async def`` or async generator)."""
+        if not callable(func):
+            raise TypeError(f"{type(self).__name__} decorates functions, not {type(func).__name__}")
+        mode = type(self)
+        if inspect.isasyncgenfunction(func):
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                agen = func(*args, **kwargs)
+                with mode():
+                    try:
+                        value = await agen.asend(None)
+                        while True:
+                            try:
+                                sent = yield value
+                            except GeneratorExit:
+                                await agen.aclose()
+                                raise
+                            except BaseException as e:  # athrow: pass it on
+                                value = await agen.athrow(e)
+                            else:
+                                value = await agen.asend(sent)
+                    except StopAsyncIteration:
+                        return
+        elif inspect.iscoroutinefunction(func):
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                return await _drive_coroutine(func(*args, **kwargs), mode)
+        elif inspect.isgeneratorfunction(func):
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                return (yield from _drive(func(*args, **kwargs), mode))
+        else:
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                with mode():
+                    return func(*args, **kwargs)
+        return functools.wraps(func)(wrapper)
+
+
+def _drive(gen: Any, mode: type[_GradMode]) -> Any:
+    """Run the generator (or coroutine) ``gen`` step by step with ``mode``
+    set during each step, also when the caller throws in or closes it (a
+    ``yield from`` would hand those to ``gen`` without this frame running)."""
+    with mode():
+        try:
+            value = gen.send(None)
+        except StopIteration as stop:
+            return stop.value
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                gen.close()
+                raise
+            except BaseException as e:  # noqa: BLE001 - passed on to gen
+                try:
+                    value = gen.throw(e)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = gen.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+@types.coroutine
+def _drive_coroutine(coro: Any, mode: type[_GradMode]) -> Any:
+    return (yield from _drive(coro, mode))
+
+
+class no_grad(_GradMode):  # noqa: N801 - a context manager used like a function
+    """Inside, results record no parents (they are leaves).
+
+    ``with no_grad(): ...``, ``@no_grad()`` or ``@no_grad`` on a function, a
+    generator function, an ``async def`` or an async generator. On generators
+    and coroutines the mode applies while their body runs, never while they
+    are suspended: a generator suspended inside ``with no_grad():`` (bare or
+    decorated) does not switch recording off in the code that drives it, and
+    its block applies again when it is resumed. Each thread and each asyncio
+    task has its own mode (a context variable)."""
+
+    _enabled = False
+
+
+class enable_grad(_GradMode):  # noqa: N801
+    """Record graphs again inside a ``no_grad`` block (same uses as
+    :class:`no_grad`)."""
+
+    _enabled = True
 
 
 def is_grad_enabled() -> bool:
-    return _grad_get()
+    """Whether operations record their parents here and now."""
+    return bool(_grad_get())
 
 
 def zero_grad(values: Iterable[Value]) -> None:
@@ -835,9 +1051,16 @@ def topological_order(root: Value) -> list[Value]:
     parents before children. Iterative: works for graphs of any depth."""
     if not isinstance(root, Node):
         raise TypeError(f"expected a Value, got {type(root).__name__}")
-    order: list[Value] = []
+    return _order(root, None) if _speedups is None else _speedups.order(root, None)
+
+
+def _order(root: Node, stop: Any) -> list[Node]:
+    """:func:`topological_order`, not walking behind the nodes in ``stop`` (a
+    set or ``None``): they are emitted as if they were leaves. All state is
+    local to the call (thread-safe)."""
+    order: list[Node] = []
     emit = order.append
-    state: dict[Value, bool] = {}  # False: parents being visited; True: emitted
+    state: dict[Node, bool] = {}  # False: parents being visited; True: emitted
     get = state.get
     stack = [root]
     push, pop = stack.append, stack.pop
@@ -846,58 +1069,88 @@ def topological_order(root: Value) -> list[Value]:
         s = get(n)
         if s:  # emitted already (pushed twice before it was reached)
             continue
-        if s is not None or not n._parents:  # its parents are done, or a leaf
-            state[n] = True
+        ps = n._parents
+        if s is not None or not ps or (stop is not None and n in stop):
+            state[n] = True  # its parents are done, or a leaf (or a stop)
             emit(n)
             continue
         state[n] = False
         push(n)
-        for p in reversed(n._parents):  # first operand first: evaluation order
-            if p not in state:  # a node in state is emitted or (in a DAG) on this path
+        # first operand first (evaluation order); a node in state is emitted
+        # or (in a DAG) on this path
+        if len(ps) == 2:  # the common case, unrolled
+            p, q = ps
+            if q not in state:
+                push(q)
+            if p not in state:
                 push(p)
-    return order
-
-
-def _backprop(root: Value, seed: Any, create_graph: bool) -> list[Value]:
-    """Fill ``node._g`` with seed * ∂root/∂node for every node; return the order.
-
-    The one backward driver: ``Value.backward`` and :func:`gradients` call it.
-    Callers read ``_g`` and must set it back to 0.0."""
-    order = topological_order(root)
-    for n in order:
-        n._g = 0.0
-    root._g = seed
-    try:
-        if not create_graph:
-            for n in reversed(order):
-                parents = n._parents
-                if parents:
-                    g = n._g
-                    for p, l in zip(parents, n._local):
-                        p._g += l * g
         else:
-            with enable_grad():
-                for n in reversed(order):
-                    parents = n._parents
-                    g = n._g
-                    if not parents or (type(g) is float and g == 0.0):
-                        continue
-                    extra = (n._param,) if n._prim.has_param else ()
-                    locals_ = n._prim.rule(*parents, *extra)[1]
-                    for p, l in zip(parents, locals_):
-                        if type(l) is float:
-                            if l == 0.0 and type(g) is not float:
-                                continue
-                            c = g if l == 1.0 else l * g
-                        else:
-                            c = l * g
-                        old = p._g
-                        p._g = c if (type(old) is float and old == 0.0) else old + c
-    except BaseException:
-        for n in order:
-            n._g = 0.0
-        raise
+            for p in reversed(ps):
+                if p not in state:
+                    push(p)
     return order
+
+
+def _backprop(root: Node, seed: Any, create_graph: bool,
+              inputs: Sequence[Node] | None = None) -> tuple[list[Node], dict[Node, Any]]:
+    """The one backward driver (``Value.backward``, :func:`gradients`, and the
+    Tensor versions call it): ``(order, grads)`` where ``order`` is the
+    topological order walked and ``grads`` maps each node of it to
+    seed * ∂root/∂node (a node missing from ``grads`` has gradient 0).
+
+    Nothing is written on the nodes: every call has its own ``grads``, so
+    calls from several threads on graphs sharing nodes do not interfere.
+
+    ``inputs`` (for :func:`gradients`): only their gradients are wanted. With
+    one input the walk does not go behind it (its gradient cannot depend on
+    its history), so the cost is that of the graph between the input and
+    ``root``, not of the history the input was computed from. Leaf inputs
+    have no history. (With several inputs of which one is computed, another
+    input may lie behind it, so the whole graph is walked.)"""
+    stop = None
+    if inputs is not None and len(inputs) == 1 and inputs[0]._parents:
+        stop = {inputs[0]}
+    if _speedups is not None and not create_graph:
+        return _speedups.backprop(root, seed, stop)  # the same steps, compiled
+    order = _order(root, stop) if _speedups is None else _speedups.order(root, stop)
+    grads: dict[Node, Any] = {root: seed}
+    get = grads.get
+    if not create_graph:
+        for n in reversed(order):
+            parents = n._parents
+            if parents:
+                g = grads[n]
+                k = len(parents)
+                if k == 2:  # unrolled: the same additions as the loop below
+                    p, q = parents
+                    a, b = n._local
+                    grads[p] = get(p, 0.0) + a * g
+                    grads[q] = get(q, 0.0) + b * g
+                elif k == 1:
+                    (p,), (a,) = parents, n._local
+                    grads[p] = get(p, 0.0) + a * g
+                else:
+                    for p, l in zip(parents, n._local):
+                        grads[p] = get(p, 0.0) + l * g
+        return order, grads
+    with enable_grad():
+        for n in reversed(order):
+            parents = n._parents
+            g = get(n, 0.0)
+            if not parents or (type(g) is float and g == 0.0):
+                continue
+            extra = (n._param,) if n._prim.has_param else ()
+            locals_ = n._prim.rule(*parents, *extra)[1]
+            for p, l in zip(parents, locals_):
+                if type(l) is float:
+                    if l == 0.0 and type(g) is not float:
+                        continue
+                    c = g if l == 1.0 else l * g
+                else:
+                    c = l * g
+                old = get(p, 0.0)
+                grads[p] = c if (type(old) is float and old == 0.0) else old + c
+    return order, grads
 
 
 def push_tangents(root: Value, seeds: dict[Value, Any],
@@ -972,16 +1225,56 @@ def gradients(output: Value, inputs: Sequence[Value], *, grad: Any = 1.0,
 
     Like ``torch.autograd.grad``: composable, for higher derivatives use
     ``create_graph=True`` (results are Values). An input the output does not
-    depend on gets 0.0."""
+    depend on gets 0.0. With one input the walk stops at it, so the cost does
+    not grow with the history the input was computed from. Safe to call
+    from several threads on graphs that share nodes."""
     if not isinstance(output, Value):
         raise TypeError(f"output must be a Value, got {type(output).__name__}")
     for i, x in enumerate(inputs):
         if not isinstance(x, Value):
             raise TypeError(f"input {i} must be a Value, got {type(x).__name__}")
     seed = grad if (create_graph and isinstance(grad, Value)) else _as_float(grad, "grad")
-    order = _backprop(output, seed, create_graph)
+    grads = _backprop(output, seed, create_graph, inputs)[1]
+    return [grads.get(x, 0.0) for x in inputs]
+
+
+# ------------------------------------------------------------ compiled bookkeeping
+
+def _load_speedups() -> Any:
+    """The optional compiled driver bookkeeping (``setup.py`` builds it where a
+    C compiler is present), or ``None``: then the pure-Python code above runs.
+    ``AUTOGRAD_CORE_PURE_PYTHON=1`` forces the pure-Python driver."""
+    import os
+    if os.environ.get("AUTOGRAD_CORE_PURE_PYTHON", "") not in ("", "0"):
+        return None
     try:
-        return [x._g if hasattr(x, "_g") else 0.0 for x in inputs]
-    finally:
-        for n in order:
-            n._g = 0.0
+        from . import _speedups as mod
+    except ImportError:
+        return None
+    slots = [Node.__dict__[k] for k in ("_data", "label", "_parents", "_local", "_prim", "_param")]
+    mod.setup(Node, Value, _grad_enabled, (*slots, Value.__dict__["grad"]))
+    return mod
+
+
+_speedups = _load_speedups()
+
+
+def _watch_creation(delta: int) -> None:
+    """Count a capture that starts (+1) or ends (-1) watching node creation
+    through ``creation_hook`` (static replay order); both node makers, the
+    Python reference and the compiled one, call the hook only while the count
+    is positive. Callers hold their own lock."""
+    global _creation_watchers
+    _creation_watchers += delta
+    if _speedups is not None:
+        _speedups.watch_creation(creation_hook, _creation_watchers)
+
+
+_py_node = _node  # the reference
+_plain_backprop = _backprop  # anomaly mode swaps in a checking driver; backward() then uses it
+if _speedups is not None:
+    # Node creation compiled: the same slots, and the new Value is not tracked
+    # by the cyclic garbage collector (a graph has no reference cycle and is
+    # freed by reference counting), so building big graphs costs no full
+    # collections. backward(create_graph=True) tracks graphs it stores in .grad.
+    _node = _speedups.node  # noqa: F811

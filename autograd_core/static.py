@@ -758,13 +758,13 @@ def static(f: Callable[..., Value], *example_inputs: Any, params: Sequence[Value
     token = comparison_hook.set(hook)
     ctoken = creation_hook.set(on_create)
     with _watch_lock:
-        _engine._creation_watchers += 1
+        _engine._watch_creation(+1)
     try:
         with enable_grad():
             out = f(*xs)
     finally:
         with _watch_lock:
-            _engine._creation_watchers -= 1
+            _engine._watch_creation(-1)
         creation_hook.reset(ctoken)
         comparison_hook.reset(token)
     if not isinstance(out, Value):

@@ -1,9 +1,9 @@
 """``Tensor``: a node of the same engine whose data is a numpy array.
 
 A Tensor has the slots of a :class:`~autograd_core.Value` (``_data``,
-``label``, ``_parents``, ``_local``, ``_prim``, ``_param``, ``_g`` and a
+``label``, ``_parents``, ``_local``, ``_prim``, ``_param`` and a
 ``grad``), so the engine's one topological order, backward driver
-(``p._g += l * g``) and forward-mode driver (``Σ l · t``) walk it unchanged.
+(``grads[p] += l * g``) and forward-mode driver (``Σ l · t``) walk it unchanged.
 A local derivative is one of
 
 * a number or an array of the output's shape (elementwise operations:
@@ -32,7 +32,7 @@ import numpy as np
 
 from . import engine as _engine
 from ._vectorize import run_check, run_rule
-from .engine import LocalMap, Node, Value, _backprop, _grad_get, push_tangents
+from .engine import LocalMap, Node, Value, _accumulate_lock, _backprop, _grad_get, push_tangents
 from .primitives import HOOKS as _HOOKS, PRIMITIVES, Primitive, export_as
 
 __all__ = [
@@ -992,7 +992,6 @@ def _node(data: Any, parents: tuple, local: tuple, prim: Primitive, param: Any) 
     t._data = data
     t._grad = None
     t.label = ""
-    t._g = 0.0
     if _grad_get():
         t._parents = parents
         t._local = local
@@ -1066,7 +1065,6 @@ class Tensor(Node):
         self._local = ()
         self._prim = None
         self._param = None
-        self._g = 0.0
 
     # ------------------------------------------------------------ structure
     @property
@@ -1192,16 +1190,17 @@ class Tensor(Node):
         ``grad`` defaults to 1 for a one-element tensor; otherwise give an
         array of this tensor's shape. The engine's backward driver does the work."""
         seed = _seed(self, grad, create_graph)
-        order = _backprop(self, seed, create_graph)
-        for n in order:
-            g = n._g
-            n._g = 0.0
-            if type(g) is float:
-                if g == 0.0:
-                    continue
-                g = np.full(n._data.shape, g, dtype=n._data.dtype)
-            old = n._grad
-            n._grad = g if old is None else old + g
+        order, grads = _backprop(self, seed, create_graph)
+        get = grads.get
+        with _accumulate_lock:
+            for n in order:
+                g = get(n, 0.0)
+                if type(g) is float:
+                    if g == 0.0:
+                        continue
+                    g = np.full(n._data.shape, g, dtype=n._data.dtype)
+                old = n._grad
+                n._grad = g if old is None else old + g
 
     # ------------------------------------------------------------ comparisons (data)
     def __lt__(self, other: Any) -> np.ndarray:
@@ -1819,20 +1818,16 @@ def gradients(output: Tensor, inputs: Sequence[Tensor], *, grad: Any = None,
         if not isinstance(x, Tensor):
             raise TypeError(f"input {i} must be a Tensor, got {type(x).__name__}")
     seed = _seed(output, grad, create_graph)
-    order = _backprop(output, seed, create_graph)
-    try:
-        out = []
-        for x in inputs:
-            g = x._g
-            if type(g) is float:
-                g = np.full(x.shape, g, dtype=x.dtype)
-                if create_graph:
-                    g = Tensor(g)
-            out.append(g)
-        return out
-    finally:
-        for n in order:
-            n._g = 0.0
+    grads = _backprop(output, seed, create_graph, inputs)[1]
+    out = []
+    for x in inputs:
+        g = grads.get(x, 0.0)
+        if type(g) is float:
+            g = np.full(x.shape, g, dtype=x.dtype)
+            if create_graph:
+                g = Tensor(g)
+        out.append(g)
+    return out
 
 
 def jvp(output: Tensor, seeds: dict[Tensor, Any]) -> np.ndarray:

@@ -284,8 +284,9 @@ def fit(model: Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int
         yb = [ys[i] for i in idx]
         for p in params:
             p.grad = 0.0
-        obj, outs = _batch_objective(model, xb, yb, loss_fn, l2, l1, len(rows))
-        obj.backward()
+        with ag.pause_gc():  # the step's graph has no cycles; see autograd_core._gc
+            obj, outs = _batch_objective(model, xb, yb, loss_fn, l2, l1, len(rows))
+            obj.backward()
         if not classes:
             return obj.data, None
         pred = _losses.predictions(outs, thr)
