@@ -480,12 +480,38 @@ def _where_rule(a: Any, b: Any, mask: Any) -> tuple[Any, tuple[Any, ...]]:
     else:
         value = np.where(mask, a, b)
     out = _shape_of(value)
-    dt = value.dtype
     m = np.broadcast_to(mask, out)
-    la, lb = m.astype(dt), (~m).astype(dt)
-    local = tuple(l if _shape_of(x) == out else Unbroadcast(l, _shape_of(x), out)
-                  for l, x in ((la, a), (lb, b)))
-    return value, local
+    return value, (SelectMap(m, _shape_of(a), out), SelectMap(~m, _shape_of(b), out))
+
+
+class SelectMap(LocalMap):
+    """∂(mask ? a : b)/∂a: backward *selects* ``g`` where ``mask`` (0 elsewhere)
+    instead of multiplying by the mask, so a nan or inf gradient arriving at an
+    element the other branch supplies stays out (0 · inf would be nan), as
+    ``torch.where``; then sums back to the operand's shape."""
+
+    __slots__ = ("m", "shape", "out")
+
+    def __init__(self, m: Any, shape: tuple[int, ...], out: tuple[int, ...]) -> None:
+        self.m = m
+        self.shape = shape
+        self.out = out
+
+    def _select(self, g: Any) -> Any:
+        if isinstance(g, Tensor):
+            return where(self.m, _broadcast_to(g, self.out), 0.0)
+        g = np.asarray(g)
+        return np.where(self.m, g, np.zeros((), dtype=g.dtype if g.dtype.kind == "f" else float))
+
+    def __mul__(self, g: Any) -> Any:
+        x = self._select(g)
+        return x if self.shape == self.out else _sum_to(x, self.shape)
+
+    def jvp(self, t: Any) -> Any:
+        return self._select(_broadcast_to(t, self.out))
+
+    def __repr__(self) -> str:
+        return f"SelectMap({self.shape} <- {self.out})"
 
 
 _WHERE = _register("where", _where_rule, arity=2, param="mask")
