@@ -226,7 +226,8 @@ def _mul_rule(x, y):
 @primitive("div", arity=2, symbol="/", check=_divisor_check)
 def _div(x, y):
     """x / y"""
-    return m.div(x, y), (m.div(1.0, y), m.neg(m.div(x, m.pow(y, 2.0))))
+    q = m.div(x, y)  # -x/y² as -(x/y)/y: y² under- or overflows long before the result does
+    return q, (m.div(1.0, y), m.neg(m.div(q, y)))
 
 
 @primitive("pow", arity=2, symbol="**", check=_pow_check,
@@ -279,7 +280,8 @@ def _div_const(x, c):
            check=lambda x, c: _divisor_check(c, x))
 def _rdiv_const(x, c):
     """c / x"""
-    return m.div(c, x), (m.div(-c, m.pow(x, 2.0)),)
+    q = m.div(c, x)  # -c/x² as -(c/x)/x (no under- or overflow of x²)
+    return q, (m.neg(m.div(q, x)),)
 
 
 @primitive("pow_const", param="c", symbol="**",
@@ -431,9 +433,17 @@ def _elu(x, alpha):
 @primitive("swish", param="beta")
 def _swish(x, beta):
     """x * σ(beta * x)  (gelu(approximate="sigmoid") is swish with beta = 1.702)"""
-    s = m.sigmoid(x * beta)
+    z = x * beta
+    # past |beta·x| = 1e300, σ is exactly 1 or 0: the exact values, without the
+    # inf that beta·x may overflow to (inf · 0 = nan in the second derivative)
+    if z > 1e300:
+        return x, (1.0,)
+    if z < -1e300:
+        return x * 0.0, (0.0,)
+    s = m.sigmoid(z)
     y = x * s
-    return y, (s + beta * y * (1.0 - s),)
+    # y·(1 - s) first: it is bounded, while beta·y may overflow
+    return y, (s + y * (1.0 - s) * beta,)
 
 
 @primitive("gelu")
@@ -790,4 +800,7 @@ def _logsigmoid(x):
 @primitive("softplus_beta", param="beta", check=_nonzero_param_check("softplus", "beta"))
 def _softplus_beta(x, beta):
     """softplus(beta * x) / beta (exact: no linear cut-off past beta * x > 20)"""
-    return m.softplus(x * beta) / beta, (m.sigmoid(x * beta),)
+    z = x * beta
+    if z > 1e300:  # softplus(z) = z exactly; z/beta is x, also where beta * x overflows
+        return x, (1.0,)
+    return m.softplus(z) / beta, (m.sigmoid(z),)

@@ -91,7 +91,7 @@ class Sym:
     parentheses); ``num`` is the value when the Sym is a plain number.
     """
 
-    __slots__ = ("text", "value", "prec", "num", "inner", "coef")
+    __slots__ = ("text", "value", "prec", "num", "inner", "coef", "quot")
 
     def __init__(self, text: str, value: Any, prec: int | None = None, *,
                  num: float | None = None, inner: Sym | None = None) -> None:
@@ -107,6 +107,7 @@ class Sym:
         self.num = num
         self.inner = inner  # for -a: the a (so a + -b prints a - b)
         self.coef: tuple[float, Sym] | None = None  # for c·a: (c, a) (so 2·(3·x) is 6·x)
+        self.quot: tuple[Sym, Sym] | None = None  # for a/b: (a, b) (so a/b/b is a/b^2)
 
     @classmethod
     def number(cls, x: Any) -> Sym:
@@ -400,7 +401,13 @@ def _div(a: Sym, b: Sym) -> Sym:
             return _neg(a)
         if a.num == 0.0:
             return Sym("0", value, ATOM, num=0.0)
-    return Sym(f"{a.wrap(MUL)}/{b._wrap_right(NEG)}", value, MUL)
+        if a.quot is not None and a.quot[1].text == b.text:  # (u/b)/b is u/b^2
+            out = _div(a.quot[0], _pow(b, Sym.number(2.0)))
+            out.value = value
+            return out
+    out = Sym(f"{a.wrap(MUL)}/{b._wrap_right(NEG)}", value, MUL)
+    out.quot = (a, b)
+    return out
 
 
 def _pow(a: Sym, b: Sym) -> Sym:
