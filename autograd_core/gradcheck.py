@@ -152,6 +152,16 @@ class GradcheckReport(CheckReport):
     def kinks(self) -> list[GradcheckRow]:
         return [r for r in self.rows if r.kink]
 
+    @property
+    def weak(self) -> list[GradcheckRow]:
+        """Rows that pass only through ``atol``: analytic and numeric differ by
+        more than 0.1 % (and by more than ``100 · rtol``) but both are so small
+        that ``|analytic - numeric| <= atol`` -- those rows check little (a
+        derivative off by a factor of 2 passes). Scale ``f`` up or lower ``atol``."""
+        lim = max(1e-3, 100.0 * self.rtol)
+        return [r for r in self.rows if r.ok and not r.kink and r.numeric != 0.0
+                and r.abs_error > lim * abs(r.numeric)]
+
     def summary(self) -> str:
         """The one-line verdict at the top of the table."""
         n = len(self.rows)
@@ -173,6 +183,13 @@ class GradcheckReport(CheckReport):
         if self.zero:
             lines.append(f"input(s) {', '.join(self.zero)}: analytic and numeric derivatives are "
                          "both exactly 0 here, so their rows check nothing at this point")
+        weak = self.weak
+        if weak:
+            worst = max(weak, key=lambda r: r.rel_error)
+            rows = ", ".join(dict.fromkeys(r.name for r in weak))
+            lines.append(f"WARNING: row(s) {rows} pass only through atol={self.atol:g}: analytic and "
+                         f"numeric differ by up to {100 * worst.rel_error:.3g}% but both are tiny, "
+                         "so these rows check little (scale f up or lower atol)")
         if self.culprits:
             lines.append("culprit node(s), local derivatives that disagree with finite "
                          "differences of their primitive:")
