@@ -957,6 +957,8 @@ def _std_rule(x: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
     zero = _data_of(v) == 0.0
     s = _sqrt(_where_join(zero, 1.0, v)) if zero.any() else _sqrt(v)  # no 0·∞ at std = 0
     w = c / (s * dof)  # c is exactly 0 in a group of zero variance
+    if zero.any():  # the convention 0 there, also for its derivative (not d(c/dof)/dx)
+        w = _where_join(zero, 0.0, w)
     value = _where_join(zero, 0.0, s) if zero.any() else s
     return _drop(value, axes, keepdims), (ReduceAxesMap(w, axes, keepdims),)
 
