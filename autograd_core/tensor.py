@@ -1687,7 +1687,11 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 def where(mask: Any, a: Any, b: Any) -> Tensor:
     """Elementwise ``a`` where ``mask`` else ``b`` (differentiable in a and b)."""
-    m = np.asarray(_data_of(mask), dtype=bool)
+    m = np.asarray(_data_of(mask))
+    if m.dtype.kind not in "biuf":  # "abc" would silently be True everywhere
+        raise TypeError(f"where: mask must be an array of booleans (or numbers), not "
+                        f"{type(mask).__name__} of dtype {m.dtype}")
+    m = m.astype(bool)
     ta, tb = a, b
     if not isinstance(ta, Tensor):
         ta = Tensor(a, dtype=b.dtype if isinstance(b, Tensor) else None)
