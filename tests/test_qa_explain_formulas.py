@@ -6,7 +6,8 @@ is -1), ``(x^2)^1.5`` printed ``3·x^2`` (12, not -12) and ``sqrt(x·y)`` at
 x, y < 0 printed ``0.5·sqrt(y)/sqrt(x)`` (undefined); and ``(y^y)^y`` printed
 as ``y^y^y``, which reads ``y^(y^y)``. Oracle: each formula printed by
 explain is parsed back and evaluated at the point and near it (same branch),
-and compared with the engine's gradient there.
+and compared with the engine's gradient there (the parser reads the printed
+``·`` and ``σ``, so a formula can be pasted back into explain).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _formula_mismatches(text: str, env: dict[str, float]) -> list[tuple]:
         form = formulas.get(k)
         if form is None:
             continue
-        ftext = form.replace("·", "*").replace("σ(", "sigmoid(")
+        ftext = form  # the parser reads explain's · and σ back
         for delta in (0.0,) if on_kink else (0.0, 1e-7):
             env2 = {n: v + (delta * (1.0 + abs(v)) if n == k else 0.0) for n, v in env.items()}
             try:
@@ -108,3 +109,11 @@ def test_nested_powers_of_products_at_negative_points(parts, x, y):
     text = "*".join(f"({b})^{p}" for b, p in parts)
     text = f"({text})^{parts[0][1]}"
     assert _formula_mismatches(text, {"x": x, "y": y}) == []
+
+
+def test_a_printed_formula_pastes_back_into_the_parser():
+    out, ins = parse("sigmoid(x*y) + x/sqrt(x^2+y^2)", x=0.3, y=-1.2)
+    forms = explain(out).formulas
+    assert "σ(x·y)" in forms["x"]
+    got = [parse(forms[k], x=0.3, y=-1.2)[0].data for k in ("x", "y")]
+    assert got == pytest.approx(gradients(out, [ins["x"], ins["y"]]), rel=1e-12)
