@@ -39,7 +39,8 @@ def _formula_mismatches(text: str, env: dict[str, float]) -> list[tuple]:
     wrt = [k for k in sorted(env) if k in ins]
     # on a kink the formula is the convention's branch: check it at the point only
     sides = _sides(out)
-    on_kink = 0 in sides
+    # conventions also live where an operand is exactly 0 (pow at a zero base)
+    on_kink = 0 in sides or any(p.data == 0.0 for n in topological_order(out) for p in n.parents)
     formulas = explain(out, [ins[k] for k in wrt]).formulas
     bad = []
     for k in wrt:
