@@ -231,14 +231,23 @@ def _div(x, y):
 
 
 @primitive("pow", arity=2, symbol="**", check=_pow_check,
-           convention="at x = 0: d/dx as the x ** c rule (0 at y = 0), d/dy = 0 (as PyTorch)")
+           convention="at x = 0: d/dx as the x ** c rule (0 at y = 0), d/dy = 0 (as PyTorch); "
+                      "for x < 0 (integer y) d/dy is nan (no real derivative, as PyTorch)")
 def _pow(x, y):
     """x ** y, differentiable in both. At a zero base d/dy is 0 (0 ** y is 0
     for every y > 0) and at (0, 0) d/dx is 0, as the rule of ``x ** 0.0``."""
     out = m.pow(x, y)
     if m.value_of(x) == 0.0:
-        d_base = 0.0 if m.value_of(y) == 0.0 else m.pow(x, y - 1.0) * y
+        yv = m.value_of(y)
+        if yv == 0.0:
+            d_base = 0.0
+        elif yv < 1.0:  # 0 < y < 1 (y < 0 is refused): 0^(y-1)·y = inf, a number also
+            d_base = m.inf  # on Values and Tensors (create_graph), where 0 ** (y-1) raises
+        else:
+            d_base = m.pow(x, y - 1.0) * y
         return out, (d_base, 0.0)
+    if m.value_of(x) < 0.0:  # (an integer y): y -> x ** y has no real derivative, nan as
+        return out, (m.pow(x, y - 1.0) * y, m.nan)  # log(x) gives (never log of a negative Value)
     d_exp = out * m.log(x) if m.value_of(out) != 0.0 else 0.0
     return out, (m.pow(x, y - 1.0) * y, d_exp)
 
@@ -288,7 +297,12 @@ def _rdiv_const(x, c):
            check=lambda x, c: _pow_check(x, c))
 def _pow_const(x, c):
     """x ** c"""
-    d = c * m.pow(x, c - 1.0) if c != 0.0 else 0.0
+    if c == 0.0:
+        d = 0.0
+    elif c < 1.0 and m.value_of(x) == 0.0:  # 0 < c < 1 (c < 0 is refused at 0): c·0^(c-1)
+        d = m.inf  # = inf, a number also on Values and Tensors (create_graph)
+    else:
+        d = c * m.pow(x, c - 1.0)
     return m.pow(x, c), (d,)
 
 
@@ -348,6 +362,8 @@ def _log1p(x):
 def _sqrt(x):
     """square root; the derivative at 0 is inf"""
     y = m.sqrt(x)
+    if m.value_of(y) == 0.0:  # inf, also on Values (create_graph), where 0.5 / 0 would raise
+        return y, (m.inf,)
     return y, (m.div(0.5, y),)
 
 
@@ -558,13 +574,19 @@ def _cosh(x):
 @primitive("arcsin", check=_interval_check("arcsin", -1.0, 1.0, True))
 def _arcsin(x):
     """inverse sine on [-1, 1]; the derivative at ±1 is inf"""
-    return m.arcsin(x), (m.div(1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
+    r = m.sqrt(1.0 - x) * m.sqrt(1.0 + x)
+    if m.value_of(r) == 0.0:  # x = ±1: inf, also on Values (create_graph)
+        return m.arcsin(x), (m.inf,)
+    return m.arcsin(x), (m.div(1.0, r),)
 
 
 @primitive("arccos", check=_interval_check("arccos", -1.0, 1.0, True))
 def _arccos(x):
     """inverse cosine on [-1, 1]; the derivative at ±1 is -inf"""
-    return m.arccos(x), (m.div(-1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
+    r = m.sqrt(1.0 - x) * m.sqrt(1.0 + x)
+    if m.value_of(r) == 0.0:  # x = ±1: -inf, also on Values (create_graph)
+        return m.arccos(x), (-m.inf,)
+    return m.arccos(x), (m.div(-1.0, r),)
 
 
 @primitive("arctan")
@@ -583,7 +605,10 @@ def _arcsinh(x):
     ValueError(f"arccosh({fmt(x)}): argument must be >= 1") if x < 1.0 else None))
 def _arccosh(x):
     """inverse hyperbolic cosine on [1, inf); the derivative at 1 is inf"""
-    return m.arccosh(x), (m.div(1.0, m.sqrt(x - 1.0) * m.sqrt(x + 1.0)),)
+    r = m.sqrt(x - 1.0) * m.sqrt(x + 1.0)
+    if m.value_of(r) == 0.0:  # x = 1: inf, also on Values (create_graph)
+        return m.arccosh(x), (m.inf,)
+    return m.arccosh(x), (m.div(1.0, r),)
 
 
 @primitive("arctanh", check=_interval_check("arctanh", -1.0, 1.0, False,
