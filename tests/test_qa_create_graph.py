@@ -67,3 +67,32 @@ def test_tensor_create_graph_at_infinite_derivatives(f, x):
     (g,) = T.gradients(f(t).sum(), [t], create_graph=True)  # must not raise
     np.testing.assert_array_equal(g.data if isinstance(g, Tensor) else g, first)
     T.gradients(g.sum(), [t])  # nor the second derivative
+
+
+@pytest.mark.parametrize("name", sorted(n for n, p in PRIMITIVES.items() if p.arity in (1, 2)))
+def test_tensor_create_graph_equals_plain_backward_over_the_grid(name):
+    prim = PRIMITIVES[name]
+    for param in (PARAMS.get(prim.param, [None]) if prim.has_param else [None]):
+        pts = [(x,) for x in GRID] if prim.arity == 1 else [(x, y) for x in GRID for y in GRID]
+        ok = []
+        for pt in pts:
+            try:
+                apply(prim, *pt, param=param) if prim.has_param else apply(prim, *pt)
+                ok.append(pt)
+            except (ValueError, ZeroDivisionError):
+                pass
+        arrays = [np.array([p[i] for p in ok]) for i in range(prim.arity)]
+
+        def run(create_graph):
+            ts = [Tensor(a) for a in arrays]
+            out = prim(*ts, param=param) if prim.has_param else prim(*ts)
+            return ts, T.gradients(out.sum(), ts, create_graph=create_graph)
+
+        _, first = run(False)
+        ts, second = run(True)  # mixed-branch arrays: must not raise
+        for a, b in zip(first, second):
+            b = np.asarray(getattr(b, "data", b))
+            np.testing.assert_array_equal(np.broadcast_to(np.asarray(getattr(a, "data", a)), b.shape), b)
+        for s in second:
+            if isinstance(s, Tensor):
+                T.gradients(s.sum(), ts)
