@@ -89,6 +89,23 @@ def _mask_data(x: Any) -> Any:
     return x._data
 
 
+def _total_div(a: Any, b: Any) -> Any:
+    """``a / b``; for a Tensor divisor (``create_graph`` on Tensors) with zero
+    elements, those elements get the IEEE result as a constant (the array and
+    the scalar rule give inf there; a Tensor's own ``/`` raises)."""
+    if type(b) is _ndarray or isinstance(b, (_generic, float, int)) or not hasattr(b, "_parents"):
+        return a / b
+    bd = b._data
+    z = bd == 0.0
+    if not z.any():
+        return a / b
+    ad = a._data if hasattr(a, "_parents") else np.asarray(a, dtype=bd.dtype)
+    with np.errstate(all="ignore"):
+        fix = np.where(z, np.broadcast_to(ad, np.broadcast_shapes(np.shape(ad), bd.shape)) / bd, 0.0)
+    q = a / (b + z.astype(bd.dtype))  # finite where b is 0, then replaced
+    return q * (~z).astype(bd.dtype) + fix
+
+
 def _wrap(a: Any, ctl: Controller) -> Lane:
     v = Lane.__new__(Lane)
     v.a = a
@@ -138,10 +155,10 @@ class Lane:
         return _wrap(_raw(o) * self.a, self.ctl)
 
     def __truediv__(self, o: Any) -> Lane:
-        return _wrap(self.a / _raw(o), self.ctl)
+        return _wrap(_total_div(self.a, _raw(o)), self.ctl)
 
     def __rtruediv__(self, o: Any) -> Lane:
-        return _wrap(_raw(o) / self.a, self.ctl)
+        return _wrap(_total_div(_raw(o), self.a), self.ctl)
 
     def __pow__(self, o: Any) -> Lane:
         return _wrap(self.a ** _raw(o), self.ctl)

@@ -362,8 +362,6 @@ def _log1p(x):
 def _sqrt(x):
     """square root; the derivative at 0 is inf"""
     y = m.sqrt(x)
-    if m.value_of(y) == 0.0:  # inf, also on Values (create_graph), where 0.5 / 0 would raise
-        return y, (m.inf,)
     return y, (m.div(0.5, y),)
 
 
@@ -574,19 +572,13 @@ def _cosh(x):
 @primitive("arcsin", check=_interval_check("arcsin", -1.0, 1.0, True))
 def _arcsin(x):
     """inverse sine on [-1, 1]; the derivative at ±1 is inf"""
-    r = m.sqrt(1.0 - x) * m.sqrt(1.0 + x)
-    if m.value_of(r) == 0.0:  # x = ±1: inf, also on Values (create_graph)
-        return m.arcsin(x), (m.inf,)
-    return m.arcsin(x), (m.div(1.0, r),)
+    return m.arcsin(x), (m.div(1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
 
 
 @primitive("arccos", check=_interval_check("arccos", -1.0, 1.0, True))
 def _arccos(x):
     """inverse cosine on [-1, 1]; the derivative at ±1 is -inf"""
-    r = m.sqrt(1.0 - x) * m.sqrt(1.0 + x)
-    if m.value_of(r) == 0.0:  # x = ±1: -inf, also on Values (create_graph)
-        return m.arccos(x), (-m.inf,)
-    return m.arccos(x), (m.div(-1.0, r),)
+    return m.arccos(x), (m.div(-1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
 
 
 @primitive("arctan")
@@ -605,10 +597,7 @@ def _arcsinh(x):
     ValueError(f"arccosh({fmt(x)}): argument must be >= 1") if x < 1.0 else None))
 def _arccosh(x):
     """inverse hyperbolic cosine on [1, inf); the derivative at 1 is inf"""
-    r = m.sqrt(x - 1.0) * m.sqrt(x + 1.0)
-    if m.value_of(r) == 0.0:  # x = 1: inf, also on Values (create_graph)
-        return m.arccosh(x), (m.inf,)
-    return m.arccosh(x), (m.div(1.0, r),)
+    return m.arccosh(x), (m.div(1.0, m.sqrt(x - 1.0) * m.sqrt(x + 1.0)),)
 
 
 @primitive("arctanh", check=_interval_check("arctanh", -1.0, 1.0, False,

@@ -5,7 +5,11 @@ Class of bug: the rules re-run on Values for create_graph, where a Value
 operation raises on a domain error that the float rule turns into nan: ``x ** y``
 with a negative base (integer y) raised ``log(-1): logarithm of a negative
 number`` in create_graph (so in hessian, grad of grad, Tensor second
-derivatives) while plain backward gave d/dy = nan, as PyTorch.
+derivatives) while plain backward gave d/dy = nan, as PyTorch; and an infinite
+first derivative at a domain edge (sqrt at 0, arcsin at ±1, x ** 0.5 at 0)
+raised ZeroDivisionError from ``0.5 / 0`` on Values and Tensors (now the IEEE
+number, as on floats: ``autograd_core._math.div`` and the Tensor path's division
+are total, and the printed formula stays ``0.5/sqrt(x)``).
 """
 
 from __future__ import annotations
@@ -96,3 +100,11 @@ def test_tensor_create_graph_equals_plain_backward_over_the_grid(name):
         for s in second:
             if isinstance(s, Tensor):
                 T.gradients(s.sum(), ts)
+
+
+def test_the_formula_at_an_infinite_derivative_is_still_printed():
+    from autograd_core import explain, parse
+    out, _ = parse("sqrt(q)", q=0.0)
+    (row,) = [r for r in explain(out).forward_rows if r.op == "sqrt"]
+    assert row.derivatives[0].symbolic == "0.5/sqrt(q)"
+    assert row.derivatives[0].value == math.inf
