@@ -35,11 +35,18 @@ def neg(x: Any) -> Any:
 
 
 def div(a: Any, b: Any) -> Any:
-    """``a / b`` with IEEE results for a zero divisor on floats."""
+    """``a / b`` with IEEE results for a zero divisor on floats -- and on a
+    graph node holding 0 (a Value, whose own ``/`` raises): the IEEE number,
+    a constant, so a rule's infinite derivative (sqrt at 0) is inf under
+    ``create_graph`` as it is in plain backward, not a ZeroDivisionError."""
     if type(b) is float and b == 0.0 and type(a) is float:
         if a != a or a == 0.0:
             return nan
         return math.copysign(inf, a) * math.copysign(1.0, b)
+    if type(b) is not float and hasattr(b, "_parents") and type(b.data) is float and b.data == 0.0:
+        av = a.data if hasattr(a, "_parents") else a
+        if type(av) is float or isinstance(av, int):
+            return div(float(av), b.data)
     return a / b
 
 

@@ -89,6 +89,23 @@ def _mask_data(x: Any) -> Any:
     return x._data
 
 
+def _total_div(a: Any, b: Any) -> Any:
+    """``a / b``; for a Tensor divisor (``create_graph`` on Tensors) with zero
+    elements, those elements get the IEEE result as a constant (the array and
+    the scalar rule give inf there; a Tensor's own ``/`` raises)."""
+    if type(b) is _ndarray or isinstance(b, (_generic, float, int)) or not hasattr(b, "_parents"):
+        return a / b
+    bd = b._data
+    z = bd == 0.0
+    if not z.any():
+        return a / b
+    ad = a._data if hasattr(a, "_parents") else np.asarray(a, dtype=bd.dtype)
+    with np.errstate(all="ignore"):
+        fix = np.where(z, np.broadcast_to(ad, np.broadcast_shapes(np.shape(ad), bd.shape)) / bd, 0.0)
+    q = a / (b + z.astype(bd.dtype))  # finite where b is 0, then replaced
+    return q * (~z).astype(bd.dtype) + fix
+
+
 def _wrap(a: Any, ctl: Controller) -> Lane:
     v = Lane.__new__(Lane)
     v.a = a
@@ -138,10 +155,10 @@ class Lane:
         return _wrap(_raw(o) * self.a, self.ctl)
 
     def __truediv__(self, o: Any) -> Lane:
-        return _wrap(self.a / _raw(o), self.ctl)
+        return _wrap(_total_div(self.a, _raw(o)), self.ctl)
 
     def __rtruediv__(self, o: Any) -> Lane:
-        return _wrap(_raw(o) / self.a, self.ctl)
+        return _wrap(_total_div(_raw(o), self.a), self.ctl)
 
     def __pow__(self, o: Any) -> Lane:
         return _wrap(self.a ** _raw(o), self.ctl)
@@ -333,6 +350,8 @@ def run_rule(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[A
                             *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
         return _raw(value), tuple(_raw(d) for d in local)
 
+    if not all(type(o) is _ndarray or isinstance(o, (_generic, float, int)) for o in operands):
+        return _run_rule_graph(call, rule, operands, extra, where)
     with np.errstate(all="ignore"):
         ctl = Controller(())
         first = call(ctl)
@@ -353,6 +372,56 @@ def run_rule(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[A
             value = _join(mask, v, value, where)
             local = tuple(_join(mask, a, b, where) for a, b in zip(loc, local))
         return value, local
+
+
+def _run_rule_graph(call: Callable[[Controller], Any], rule: Callable[..., Any],
+                    operands: tuple[Any, ...], extra: tuple[Any, ...],
+                    where: Callable[[Any, Any, Any], Any]) -> tuple[Any, tuple[Any, ...]]:
+    """``run_rule`` on Tensor operands (``backward(create_graph=True)``).
+
+    The branch paths are found on the operands' numbers; each path is then
+    run on operands whose elements that take another path are replaced by a
+    constant copy of one element that takes it. So no path ever sees an
+    element outside its own domain: no domain error raised for an element the
+    scalar rule never sends there (``softsign`` at -1, ``pow`` at a zero base),
+    and no inf or nan from an untaken branch leaking into the derivative of
+    the join (0 · inf = nan), which the scalar rule never computes."""
+    datas = tuple(_mask_data(o) for o in operands)
+    xdatas = tuple(_mask_data(e) if type(e) is _ndarray else e for e in extra)
+    scripts: list[tuple[Any, tuple[bool, ...]]] = []
+    pending: list[tuple[bool, ...]] = [()]
+    with np.errstate(all="ignore"):
+        while pending:
+            ctl = Controller(pending.pop())
+            rule(*[_wrap(d, ctl) for d in datas],
+                 *[_wrap(e, ctl) if type(e) is _ndarray else e for e in xdatas])
+            scripts.append((ctl.live, tuple(ctl.taken)))
+            pending.extend(ctl.pending)
+    if len(scripts) == 1:
+        return call(Controller(scripts[0][1]))
+    shape = np.broadcast_shapes(*[np.shape(d) for d in datas],
+                                *[e.shape for e in extra if type(e) is _ndarray])
+    results = []
+    for live, script in scripts:
+        m = np.broadcast_to(live, shape)
+        idx = np.unravel_index(int(np.flatnonzero(m)[0]), shape) if shape else ()
+        ops = tuple(where(m, o, np.full(shape, np.broadcast_to(d, shape)[idx], dtype=np.result_type(d)))
+                    for o, d in zip(operands, datas))
+        ext = tuple(np.where(m, e, np.broadcast_to(e, shape)[idx]) if type(e) is _ndarray else e
+                    for e in extra)
+
+        def call_safe(ctl: Controller, ops: tuple[Any, ...] = ops, ext: tuple[Any, ...] = ext) -> Any:
+            value, local = rule(*[_wrap(o, ctl) for o in ops],
+                                *[_wrap(e, ctl) if type(e) is _ndarray else e for e in ext])
+            return _raw(value), tuple(_raw(d) for d in local)
+
+        with np.errstate(all="ignore"):
+            results.append((m, call_safe(Controller(script))))
+    _, (value, local) = results[-1]
+    for mask, (v, loc) in reversed(results[:-1]):
+        value = _join(mask, v, value, where)
+        local = tuple(_join(mask, a, b, where) for a, b in zip(loc, local))
+    return value, local
 
 
 def _join(mask: Any, a: Any, b: Any, where: Callable[[Any, Any, Any], Any]) -> Any:

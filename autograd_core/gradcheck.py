@@ -34,6 +34,7 @@ from ._report import CheckReport
 from .engine import Value, apply, enable_grad, gradients, push_tangents, topological_order
 from .numerical import (
     METHODS,
+    default_step,
     _as_number,
     _check_inputs,
     _jacobian,
@@ -135,6 +136,16 @@ class GradcheckReport(CheckReport):
     def kinks(self) -> list[GradcheckRow]:
         return [r for r in self.rows if r.kink]
 
+    @property
+    def weak(self) -> list[GradcheckRow]:
+        """Rows that pass only through ``atol``: analytic and numeric differ by
+        more than 0.1 % (and by more than ``100 · rtol``) but both are so small
+        that ``|analytic - numeric| <= atol`` -- those rows check little (a
+        derivative off by a factor of 2 passes). Scale ``f`` up or lower ``atol``."""
+        lim = max(1e-3, 100.0 * self.rtol)
+        return [r for r in self.rows if r.ok and not r.kink and r.numeric != 0.0
+                and r.abs_error > lim * abs(r.numeric)]
+
     def summary(self) -> str:
         """The one-line verdict at the top of the table."""
         n = len(self.rows)
@@ -156,6 +167,13 @@ class GradcheckReport(CheckReport):
         if self.zero:
             lines.append(f"input(s) {', '.join(self.zero)}: analytic and numeric derivatives are "
                          "both exactly 0 here, so their rows check nothing at this point")
+        weak = self.weak
+        if weak:
+            worst = max(weak, key=lambda r: r.rel_error)
+            rows = ", ".join(dict.fromkeys(r.name for r in weak))
+            lines.append(f"WARNING: row(s) {rows} pass only through atol={self.atol:g}: analytic and "
+                         f"numeric differ by up to {100 * worst.rel_error:.3g}% but both are tiny, "
+                         "so these rows check little (scale f up or lower atol)")
         if self.culprits:
             lines.append("culprit node(s), local derivatives that disagree with finite "
                          "differences of their primitive:")
@@ -527,7 +545,9 @@ def _analytic_hessians(f: Callable[..., Any], xs: list[float], names: list[str],
 
 # ------------------------------------------------------------------ primitive validation
 
-_GRID = (-1.7, 0.9, -0.6, 2.3, 0.35, -2.6, 1.4)
+_GRID = (-1.7, 0.9, -0.6, 2.3, 0.35, -2.6, 1.4, -5.5, 4.5, 0.047)
+_MAX_POINTS = 12          # order-2 checks at up to this many points of the grid
+_SCAN = np.linspace(-10.0, 10.0, 2001) + 0.00123  # the dense first-order scan (off the integers)
 _STEP = 1e-4
 
 
@@ -656,6 +676,133 @@ def _check_arrays(prim: Any, pts: list[tuple[float, ...]], extra: tuple[Any, ...
                                                f"on floats for {what} at {pt!r}"))
 
 
+def _scan_rule(prim: Any, base: tuple[float, ...], extra: tuple[Any, ...],
+               fn: Callable[..., Any], labeled: Callable[[tuple[float, ...]], list[Value]],
+               atol: float, rtol: float) -> None:
+    """A dense first-order scan of the rule along each operand (the others at
+    ``base``) over [-10, 10], on arrays: its derivative against central
+    differences of its value at each point, and against the difference
+    quotient between neighbouring points (a corner or jump between them).
+    Suspects are confirmed by :func:`gradcheck` at the point (after bisecting
+    an interval down to the corner) before a refusal, so a steep but smooth
+    rule is not refused. Catches a rule wrong only in part of its domain and
+    an undeclared corner or jump away from 0."""
+    if prim.arity is None:
+        return
+    from ._vectorize import NotVectorisable, run_rule
+    k = len(base)
+    names = _rule_names(prim, k)
+
+    def ev(i: int, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ops = tuple(xs if j == i else np.full(xs.shape, base[j]) for j in range(k))
+        with np.errstate(all="ignore"):
+            v, loc = run_rule(prim.rule, ops, extra, lambda mask, a, b: np.where(mask, a, b))
+        return (np.broadcast_to(np.asarray(v, dtype=float), xs.shape),
+                np.broadcast_to(np.asarray(loc[i], dtype=float), xs.shape))
+
+    def inside(i: int, x: float) -> bool:
+        pt = base[:i] + (x,) + base[i + 1:]
+        if any(abs(x - kk) <= 1e-6 * max(1.0, abs(kk)) for kk in prim.kinks) and i == 0:
+            return False
+        return prim.check is None or prim.check(*pt, *extra) is None
+
+    # kinks can be declared for a unary primitive without a parameter only
+    # (a corner of maximum(x, y) is at x = y, of clip at its bounds): elsewhere a
+    # corner found is accepted when the rule's derivative lies between the one-sided ones
+    declarable = k == 1 and not prim.has_param
+
+    def verdict(pt: tuple[float, ...], i: int, shrink: float) -> tuple[str, Any] | None:
+        eps = [default_step(x) * shrink for x in pt]
+        try:
+            rep = gradcheck(fn, labeled(pt), order=1, atol=atol, rtol=rtol, culprits=False,
+                            eps=eps)
+        except (ArithmeticError, ValueError):
+            return None
+        for r in rep.rows:
+            if r.input != i:
+                continue
+            if not max(abs(r.one_sided[0]), abs(r.one_sided[1]), abs(r.numeric)) < 1e10:
+                continue  # a pole (tan at pi/2), not a corner: no derivative to check
+            near_declared = any(abs(pt[i] - kk) < 1e-3 for kk in prim.kinks)
+            if r.kink and declarable and not near_declared:
+                return "kink", r
+            if not r.ok:
+                return "wrong", rep
+        return None
+
+    def confirm(i: int, x: float) -> None:
+        pt = base[:i] + (float(x),) + base[i + 1:]
+        if not inside(i, pt[i]):
+            return
+        first = verdict(pt, i, 1.0)
+        # again with 1000 times smaller steps: a steep but smooth rule (near a pole)
+        # passes there, a corner, a jump or a wrong derivative does not
+        if first is None or verdict(pt, i, 1e-3) is None:
+            return
+        kind, what = first
+        if kind == "kink":
+            raise ValueError(_refusal(prim, f"is not differentiable at {names[i]} = "
+                                            f"{pt[i]:.6g} ({what.note}) but kinks= does not "
+                                            "declare it"))
+        raise ValueError(_refusal(prim, f"disagrees with finite differences at "
+                                        f"{names[i]} = {pt[i]:.6g}:\n{what}"))
+
+    for i in range(k):
+        xs = _SCAN
+        try:
+            h = 1e-4 * np.maximum(1.0, np.abs(xs))
+            f0, d0 = ev(i, xs)
+            fp, _ = ev(i, xs + h)
+            fm, _ = ev(i, xs - h)
+            fp2, _ = ev(i, xs + 0.5 * h)
+            fm2, _ = ev(i, xs - 0.5 * h)
+        except (NotVectorisable, ArithmeticError, ValueError):
+            return
+        ok_pt = np.isfinite(f0) & np.isfinite(d0) & np.isfinite(fp) & np.isfinite(fm)
+        ok_pt &= np.isfinite(fp2) & np.isfinite(fm2)
+        ok_pt &= np.array([inside(i, float(x)) for x in xs])
+        with np.errstate(all="ignore"):  # central differences, Richardson-extrapolated: O(h^4)
+            fd = (4.0 * (fp2 - fm2) / h - (fp - fm) / (2.0 * h)) / 3.0
+            noise = 8 * np.finfo(float).eps * (np.abs(fp) + np.abs(fm)) / h
+            ratio = np.abs(fd - d0) / (1e-5 * (1.0 + np.abs(d0)) + noise)
+        bad = ok_pt & (ratio > 1.0)
+        for j in np.flatnonzero(bad)[np.argsort(-ratio[bad], kind="stable")][:4]:  # the worst
+            confirm(i, float(xs[j]))
+        # between neighbours: the difference quotient against the mean derivative
+        dx = np.diff(xs)
+        q = np.diff(f0) / dx
+        both = ok_pt[1:] & ok_pt[:-1]
+        lo, hi = np.minimum(d0[1:], d0[:-1]), np.maximum(d0[1:], d0[:-1])
+        scale = 1.0 + np.abs(d0[1:]) + np.abs(d0[:-1])
+        # smooth: q is the derivative at some point between (near the mean of the ends);
+        # a corner or a jump puts q away from it
+        off = both & (np.abs(q - 0.5 * (d0[1:] + d0[:-1])) > 1e-3 * scale + 0.25 * (hi - lo))
+        for j in np.flatnonzero(off)[:4]:
+            a, b = float(xs[j]), float(xs[j + 1])
+            fa, fb = f0[j], f0[j + 1]
+            for _ in range(60):  # bisect to where the quotient misbehaves most
+                mid = 0.5 * (a + b)
+                if not a < mid < b:
+                    break
+                (fmv,), (dmv,) = ev(i, np.array([mid]))
+                if not (math.isfinite(fmv) and math.isfinite(dmv)):
+                    break
+                (_,), (da,) = ev(i, np.array([a]))
+                (_,), (db,) = ev(i, np.array([b]))
+                left = abs((fmv - fa) / (mid - a) - 0.5 * (da + dmv))
+                right = abs((fb - fmv) / (b - mid) - 0.5 * (dmv + db))
+                if left >= right:
+                    b, fb = mid, fmv
+                else:
+                    a, fa = mid, fmv
+            mid = 0.5 * (a + b)
+            for nice in [0.0] + [round(mid, d) for d in range(10)]:  # 1, not 0.9999999999
+                if a <= nice <= b:
+                    mid = nice
+                    break
+            confirm(i, mid)
+
+
 def _candidates(prim: Any, points: Sequence[Sequence[float]] | None) -> list[tuple[float, ...]]:
     k = prim.arity if prim.arity is not None else 2
     if points is not None:
@@ -701,7 +848,7 @@ def validate_primitive(prim: Any, *, points: Sequence[Sequence[float]] | None = 
                                            f"{len(pt)} operand(s)"))
         if all(math.isfinite(float(x)) for x in (val, *loc)):
             usable.append(pt)
-        if len(usable) >= 3:
+        if len(usable) >= _MAX_POINTS:
             break
     if not usable:
         raise ValueError(f"primitive {prim.name!r}: no point of the default grid is inside its "
@@ -725,14 +872,15 @@ def validate_primitive(prim: Any, *, points: Sequence[Sequence[float]] | None = 
             raise ValueError(_refusal(prim, f"disagrees with finite differences at {what}:\n"
                                             + str(rep)))
     # kinks: declared ones must carry a convention between the one-sided derivatives;
-    # an undeclared corner at 0 is refused
+    # an undeclared corner at 0 is refused (then anywhere, by the scan below)
     if prim.kinks and not prim.convention:
         raise ValueError(f"primitive {prim.name!r} declares kinks {prim.kinks} but no "
                          "convention= saying which derivative the rule takes there")
     for kk in sorted(set(prim.kinks) | {0.0}):
         pt = (kk,) + usable[0][1:]
-        if prim.check is not None and prim.check(*pt, *extra) is not None:
-            continue
+        if prim.check is not None and any(
+                prim.check(kk + d, *pt[1:], *extra) is not None for d in (-1e-3, 0.0, 1e-3)):
+            continue  # outside, or at an edge of, the domain (sqrt at 0): no two-sided limit
         try:
             rep = gradcheck(fn, labeled(pt), order=1, atol=atol, rtol=rtol, culprits=False)
         except (ArithmeticError, ValueError):
@@ -747,6 +895,7 @@ def validate_primitive(prim: Any, *, points: Sequence[Sequence[float]] | None = 
                 what = ("takes a derivative outside the one-sided ones at its kink"
                         if r.kink else "disagrees with finite differences")
                 raise ValueError(_refusal(prim, f"{what} at {r.name} = {kk:g}:\n{rep}"))
+    _scan_rule(prim, usable[0], extra, fn, labeled, atol, rtol)
 
 
 # @primitive validates new rules with this (primitives.py imports nothing above it)

@@ -84,6 +84,9 @@ _BOUNDS: dict[str, tuple[tuple[str, str], tuple[float, float] | None]] = {
 FUNCTIONS: tuple[str, ...] = (_ONE_ARG + tuple(_WITH_PARAM) + ("prelu",) + _TWO_ARG
                               + tuple(_BOUNDS))
 
+#: Other spellings of functions: explain prints sigmoid as σ (so its formulas parse back).
+_ALIASES = {"σ": "sigmoid"}
+
 #: Named constants (a value given for the name takes precedence).
 CONSTANTS: dict[str, float] = {"e": math.e, "pi": math.pi, "π": math.pi}
 
@@ -100,7 +103,7 @@ _TOKEN = re.compile(r"""
     (?P<ws>\s+)
   | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<name>[^\W\d]\w*)
-  | (?P<op>\*\*|[-+*/^(),=])
+  | (?P<op>\*\*|[-+*/^(),=·])
   | (?P<str>"[^"\\\n]*"|'[^'\\\n]*')
 """, re.VERBOSE)
 
@@ -147,7 +150,10 @@ def _tokenize(s: str) -> list[_Tok]:
             raise _fail(f"unexpected character {ch!r}", col)
         kind = mo.lastgroup
         if kind != "ws":
-            toks.append((kind, mo.group(), pos + 1))
+            text = mo.group()
+            if text == "·":  # explain prints products with a middle dot: read them back
+                kind, text = "op", "*"
+            toks.append((kind, text, pos + 1))
         pos = mo.end()
     toks.append(("end", "", n + 1))
     return toks
@@ -306,6 +312,7 @@ class _Parser:
 
     # ------------------------------------------------------------ calls
     def call(self, name: str, col: int, depth: int) -> Operand:
+        name = _ALIASES.get(name, name)
         self._check_name(name, col)
         if name not in FUNCTIONS:
             hint = _did_you_mean(name, FUNCTIONS)

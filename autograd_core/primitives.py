@@ -268,21 +268,31 @@ export_as(_mul_rule, lambda F, x, y: x * y)
 @primitive("div", arity=2, symbol="/", check=_divisor_check)
 def _div(x, y):
     """x / y"""
-    return m.div(x, y), (m.div(1.0, y), m.neg(m.div(x, m.pow(y, 2.0))))
+    q = m.div(x, y)  # -x/y² as -(x/y)/y: y² under- or overflows long before the result does
+    return q, (m.div(1.0, y), m.neg(m.div(q, y)))
 
 
 export_as(_div, lambda F, x, y: x / y)
 
 
 @primitive("pow", arity=2, symbol="**", check=_pow_check,
-           convention="at x = 0: d/dx as the x ** c rule (0 at y = 0), d/dy = 0 (as PyTorch)")
+           convention="at x = 0: d/dx as the x ** c rule (0 at y = 0), d/dy = 0 (as PyTorch); "
+                      "for x < 0 (integer y) d/dy is nan (no real derivative, as PyTorch)")
 def _pow(x, y):
     """x ** y, differentiable in both. At a zero base d/dy is 0 (0 ** y is 0
     for every y > 0) and at (0, 0) d/dx is 0, as the rule of ``x ** 0.0``."""
     out = m.pow(x, y)
     if m.value_of(x) == 0.0:
-        d_base = 0.0 if m.value_of(y) == 0.0 else m.pow(x, y - 1.0) * y
+        yv = m.value_of(y)
+        if yv == 0.0:
+            d_base = 0.0
+        elif yv < 1.0:  # 0 < y < 1 (y < 0 is refused): 0^(y-1)·y = inf, a number also
+            d_base = m.inf  # on Values and Tensors (create_graph), where 0 ** (y-1) raises
+        else:
+            d_base = m.pow(x, y - 1.0) * y
         return out, (d_base, 0.0)
+    if m.value_of(x) < 0.0:  # (an integer y): y -> x ** y has no real derivative, nan as
+        return out, (m.pow(x, y - 1.0) * y, m.nan)  # log(x) gives (never log of a negative Value)
     d_exp = out * m.log(x) if m.value_of(out) != 0.0 else 0.0
     return out, (m.pow(x, y - 1.0) * y, d_exp)
 
@@ -342,7 +352,8 @@ export_as(_div_const, lambda F, x, c: x / c)
            check=lambda x, c: _divisor_check(c, x))
 def _rdiv_const(x, c):
     """c / x"""
-    return m.div(c, x), (m.div(-c, m.pow(x, 2.0)),)
+    q = m.div(c, x)  # -c/x² as -(c/x)/x (no under- or overflow of x²)
+    return q, (m.neg(m.div(q, x)),)
 
 
 export_as(_rdiv_const, lambda F, x, c: c / x)
@@ -352,7 +363,12 @@ export_as(_rdiv_const, lambda F, x, c: c / x)
            check=lambda x, c: _pow_check(x, c))
 def _pow_const(x, c):
     """x ** c"""
-    d = c * m.pow(x, c - 1.0) if c != 0.0 else 0.0
+    if c == 0.0:
+        d = 0.0
+    elif c < 1.0 and m.value_of(x) == 0.0:  # 0 < c < 1 (c < 0 is refused at 0): c·0^(c-1)
+        d = m.inf  # = inf, a number also on Values and Tensors (create_graph)
+    else:
+        d = c * m.pow(x, c - 1.0)
     return m.pow(x, c), (d,)
 
 
@@ -558,9 +574,17 @@ export_as(_elu, lambda F, x, alpha: F.where(x > 0.0, x, alpha * F.expm1(F.where(
 @primitive("swish", param="beta")
 def _swish(x, beta):
     """x * σ(beta * x)  (gelu(approximate="sigmoid") is swish with beta = 1.702)"""
-    s = m.sigmoid(x * beta)
+    z = x * beta
+    # past |beta·x| = 1e300, σ is exactly 1 or 0: the exact values, without the
+    # inf that beta·x may overflow to (inf · 0 = nan in the second derivative)
+    if z > 1e300:
+        return x, (1.0,)
+    if z < -1e300:
+        return x * 0.0, (0.0,)
+    s = m.sigmoid(z)
     y = x * s
-    return y, (s + beta * y * (1.0 - s),)
+    # y·(1 - s) first: it is bounded, while beta·y may overflow
+    return y, (s + y * (1.0 - s) * beta,)
 
 
 export_as(_swish, lambda F, x, beta: x * F.sigmoid(x * beta))
@@ -1026,7 +1050,10 @@ export_as(_logsigmoid, lambda F, x: -F.softplus(-x))
 @primitive("softplus_beta", param="beta", check=_nonzero_param_check("softplus", "beta"))
 def _softplus_beta(x, beta):
     """softplus(beta * x) / beta (exact: no linear cut-off past beta * x > 20)"""
-    return m.softplus(x * beta) / beta, (m.sigmoid(x * beta),)
+    z = x * beta
+    if z > 1e300:  # softplus(z) = z exactly; z/beta is x, also where beta * x overflows
+        return x, (1.0,)
+    return m.softplus(z) / beta, (m.sigmoid(z),)
 
 
 export_as(_softplus_beta, lambda F, x, beta: F.softplus(x * beta) / beta)

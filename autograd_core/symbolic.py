@@ -91,7 +91,7 @@ class Sym:
     parentheses); ``num`` is the value when the Sym is a plain number.
     """
 
-    __slots__ = ("text", "value", "prec", "num", "inner", "coef")
+    __slots__ = ("text", "value", "prec", "num", "inner", "coef", "quot")
 
     def __init__(self, text: str, value: Any, prec: int | None = None, *,
                  num: float | None = None, inner: Sym | None = None) -> None:
@@ -107,6 +107,7 @@ class Sym:
         self.num = num
         self.inner = inner  # for -a: the a (so a + -b prints a - b)
         self.coef: tuple[float, Sym] | None = None  # for c·a: (c, a) (so 2·(3·x) is 6·x)
+        self.quot: tuple[Sym, Sym] | None = None  # for a/b: (a, b) (so a/b/b is a/b^2)
 
     @classmethod
     def number(cls, x: Any) -> Sym:
@@ -400,7 +401,13 @@ def _div(a: Sym, b: Sym) -> Sym:
             return _neg(a)
         if a.num == 0.0:
             return Sym("0", value, ATOM, num=0.0)
-    return Sym(f"{a.wrap(MUL)}/{b._wrap_right(NEG)}", value, MUL)
+        if a.quot is not None and a.quot[1].text == b.text:  # (u/b)/b is u/b^2
+            out = _div(a.quot[0], _pow(b, Sym.number(2.0)))
+            out.value = value
+            return out
+    out = Sym(f"{a.wrap(MUL)}/{b._wrap_right(NEG)}", value, MUL)
+    out.quot = (a, b)
+    return out
 
 
 def _pow(a: Sym, b: Sym) -> Sym:
@@ -454,6 +461,7 @@ class Expr:
     def symbol(cls, name: str, value: Any) -> Expr:
         """An input called ``name`` with its value."""
         _bases().setdefault(name, None)
+        _note_value(name, float(value))
         return cls({((name, 1.0),): 1.0}, float(value))
 
     @classmethod
@@ -636,14 +644,33 @@ def _bases() -> dict[str, Expr | None]:
         return _BASES.get()
 
 
+#: base text -> its value at the point (to know where (u·v)^p = u^p·v^p holds)
+_BASE_VALUES: contextvars.ContextVar[dict[str, float]] = contextvars.ContextVar(
+    "autograd_core_expr_base_values")
+
+
+def _base_values() -> dict[str, float]:
+    try:
+        return _BASE_VALUES.get()
+    except LookupError:
+        _BASE_VALUES.set({})
+        return _BASE_VALUES.get()
+
+
+def _note_value(base: str, value: float) -> None:
+    _base_values().setdefault(base, value)
+
+
 @contextlib.contextmanager
 def expr_scope() -> Iterator[None]:
     """A fresh table of the bases :class:`Expr` formulas refer to."""
     token = _BASES.set({})
+    vtoken = _BASE_VALUES.set({})
     try:
         yield
     finally:
         _BASES.reset(token)
+        _BASE_VALUES.reset(vtoken)
 
 
 #: an Expr stops (ValueError) beyond this many terms or characters in one base
@@ -685,6 +712,7 @@ def _as_base(a: Expr) -> str:
     text = a.text
     _check_size(0, text)
     _bases()[text] = a
+    _note_value(text, a.value)
     return text
 
 
@@ -716,8 +744,9 @@ def _e_pow(a: Expr, b: Expr) -> Expr:
     if a.num is not None and n is not None:
         return Expr.number(value)
     if n is None:  # a symbolic exponent: one opaque base
-        base = f"{_wrap_expr(a, POW + 1)}^{_wrap_expr(b, ATOM)}"
+        base = f"{_pow_base_text(a)}^{_wrap_expr(b, ATOM)}"
         _bases().setdefault(base, None)
+        _note_value(base, value)
         return Expr({((base, 1.0),): 1.0}, value)
     if n == 0.0:
         return Expr.number(1.0)
@@ -725,7 +754,10 @@ def _e_pow(a: Expr, b: Expr) -> Expr:
         return a
     if len(a.terms) == 1:
         (k, c), = a.terms.items()
-        if c > 0 or float(n).is_integer():
+        # (c·Π u^e)^n = c^n·Π u^(e·n) holds for an integer n, or where c and every
+        # base u are positive (at the point, so near it): not (x^2)^0.5 = x at x < 0
+        vals = _base_values()
+        if float(n).is_integer() or (c > 0 and all(vals.get(u, math.nan) > 0.0 for u, _ in k)):
             return Expr({_key({base: e * n for base, e in k}): c ** n}, value)
     return Expr({((_as_base(a), n),): 1.0}, value)
 
@@ -734,7 +766,21 @@ def _e_call(name: str, a: Expr, value: float) -> Expr:
     base = f"{name}({a.text})"
     _check_size(0, base)
     _bases().setdefault(base, None)
+    _note_value(base, value)
     return Expr({((base, 1.0),): 1.0}, value)
+
+
+def _pow_base_text(a: Expr) -> str:
+    """``a`` as the base of a power: parenthesised unless a name, a number or
+    a call (``(y^y)^y``, not ``y^y^y``, which reads as ``y^(y^y)``)."""
+    text = a.text
+    if len(a.terms) == 1:
+        (k, c), = a.terms.items()
+        if c == 1.0 and len(k) == 1 and k[0][1] == 1.0:
+            return _base_text(k[0][0], True)
+        if not k and c >= 0:
+            return text
+    return f"({text})"
 
 
 def _wrap_expr(a: Expr, prec: int) -> str:
@@ -743,8 +789,8 @@ def _wrap_expr(a: Expr, prec: int) -> str:
 
 def _base_text(base: str, for_power: bool) -> str:
     inner = _bases().get(base)
-    if inner is not None and len(inner.terms) > 1:
-        return f"({base})"
+    if inner is not None and (len(inner.terms) > 1 or inner.prec < ATOM):
+        return f"({base})"  # a sum, or a product/negation kept whole: (x·y)^0.5 over 1/(x·y)
     if for_power and not (base.replace("_", "").isalnum() or base.endswith(")")):
         return f"({base})"
     return base

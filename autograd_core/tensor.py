@@ -480,12 +480,38 @@ def _where_rule(a: Any, b: Any, mask: Any) -> tuple[Any, tuple[Any, ...]]:
     else:
         value = np.where(mask, a, b)
     out = _shape_of(value)
-    dt = value.dtype
     m = np.broadcast_to(mask, out)
-    la, lb = m.astype(dt), (~m).astype(dt)
-    local = tuple(l if _shape_of(x) == out else Unbroadcast(l, _shape_of(x), out)
-                  for l, x in ((la, a), (lb, b)))
-    return value, local
+    return value, (SelectMap(m, _shape_of(a), out), SelectMap(~m, _shape_of(b), out))
+
+
+class SelectMap(LocalMap):
+    """∂(mask ? a : b)/∂a: backward *selects* ``g`` where ``mask`` (0 elsewhere)
+    instead of multiplying by the mask, so a nan or inf gradient arriving at an
+    element the other branch supplies stays out (0 · inf would be nan), as
+    ``torch.where``; then sums back to the operand's shape."""
+
+    __slots__ = ("m", "shape", "out")
+
+    def __init__(self, m: Any, shape: tuple[int, ...], out: tuple[int, ...]) -> None:
+        self.m = m
+        self.shape = shape
+        self.out = out
+
+    def _select(self, g: Any) -> Any:
+        if isinstance(g, Tensor):
+            return where(self.m, _broadcast_to(g, self.out), 0.0)
+        g = np.asarray(g)
+        return np.where(self.m, g, np.zeros((), dtype=g.dtype if g.dtype.kind == "f" else float))
+
+    def __mul__(self, g: Any) -> Any:
+        x = self._select(g)
+        return x if self.shape == self.out else _sum_to(x, self.shape)
+
+    def jvp(self, t: Any) -> Any:
+        return self._select(_broadcast_to(t, self.out))
+
+    def __repr__(self) -> str:
+        return f"SelectMap({self.shape} <- {self.out})"
 
 
 _WHERE = _register("where", _where_rule, arity=2, param="mask")
@@ -939,6 +965,8 @@ def _std_rule(x: Any, p: tuple) -> tuple[Any, tuple[Any, ...]]:
     zero = _data_of(v) == 0.0
     s = _sqrt(_where_join(zero, 1.0, v)) if zero.any() else _sqrt(v)  # no 0·∞ at std = 0
     w = c / (s * dof)  # c is exactly 0 in a group of zero variance
+    if zero.any():  # the convention 0 there, also for its derivative (not d(c/dof)/dx)
+        w = _where_join(zero, 0.0, w)
     value = _where_join(zero, 0.0, s) if zero.any() else s
     return _drop(value, axes, keepdims), (ReduceAxesMap(w, axes, keepdims),)
 
@@ -1666,7 +1694,11 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 def where(mask: Any, a: Any, b: Any) -> Tensor:
     """Elementwise ``a`` where ``mask`` else ``b`` (differentiable in a and b)."""
-    m = np.asarray(_data_of(mask), dtype=bool)
+    m = np.asarray(_data_of(mask))
+    if m.dtype.kind not in "biuf":  # "abc" would silently be True everywhere
+        raise TypeError(f"where: mask must be an array of booleans (or numbers), not "
+                        f"{type(mask).__name__} of dtype {m.dtype}")
+    m = m.astype(bool)
     ta, tb = a, b
     if not isinstance(ta, Tensor):
         ta = Tensor(a, dtype=b.dtype if isinstance(b, Tensor) else None)

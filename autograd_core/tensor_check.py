@@ -81,6 +81,10 @@ def tensor_gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], *, eps: fl
     if not eps > 0:
         raise ValueError(f"eps must be positive, not {eps!r}")
     base = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
+    empty = [i for i, a in enumerate(base) if a.size == 0]
+    if empty or not base:  # a report of 0 checked elements would PASS having checked nothing
+        raise ValueError(f"gradcheck: array input(s) {empty} are empty: nothing to check"
+                         if base else "gradcheck needs at least one input")
     rng = np.random.default_rng(seed)
 
     def run(arrays: list[np.ndarray]) -> tuple[list[Tensor], Tensor]:

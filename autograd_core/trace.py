@@ -599,25 +599,50 @@ def gradient_formulas(output: Value, wrt: Iterable[Value], names: dict[Value, st
 # value or gradient is NaN/inf (with the first cause). Kept apart from the
 # tables: Trace.__init__ calls annotate() once; the outputs print the notes.
 
-def _kink_note(node: Value, name: str) -> str | None:
-    """The note for a node whose first operand sits exactly on a declared kink."""
+def _kink_note(node: Value, name: str, names: dict[Value, str] | None = None) -> str | None:
+    """The note for a node sitting exactly on a corner or a jump of its
+    primitive in one of its operands: the rule run just left and just right
+    of the operand (its own branches) gives different derivatives (a corner)
+    or values (a jump). Declared kinks and the others alike (a tie of
+    maximum, clip at a bound, hypot or arctan2 at the origin, sign at 0),
+    and not hypot at (0, 1), where only the declared x = 0 matches."""
     prim = node._prim
-    if not prim.kinks or not node._parents:
+    if prim is None or not node._parents or prim.arity is None:
         return None
-    x = node._parents[0]._data
-    if x not in prim.kinks:
+    datas = [p._data for p in node._parents]
+    if not all(type(d) is float and math.isfinite(d) for d in datas):
         return None
     extra = (node._param,) if prim.has_param else ()
-    rest = [p._data for p in node._parents[1:]]
-    sides = []
-    for side in (-math.inf, math.inf):  # the rule's own branch on each side
-        try:
-            sides.append(float(prim.rule(math.nextafter(x, side), *rest, *extra)[1][0]))
-        except (ArithmeticError, ValueError, TypeError):
-            sides.append(math.nan)
     conv = f" ({prim.convention})" if prim.convention else ""
-    return (f"on a kink: {prim.name}'({num(x)}) taken as {num(node._local[0])}{conv}; "
-            f"the one-sided derivatives are {num(sides[0])} and {num(sides[1])}")
+    for i, x in enumerate(datas):
+        sides = []
+        for side in (-math.inf, math.inf):  # the rule's own branch on each side
+            args = list(datas)
+            args[i] = math.nextafter(x, side)
+            try:
+                v, loc = prim.rule(*args, *extra)
+                sides.append((float(v), float(loc[i])))
+            except (ArithmeticError, ValueError, TypeError):
+                sides.append((math.nan, math.nan))
+        (vl, dl), (vr, dr) = sides
+        if not all(math.isfinite(t) for t in (vl, dl, vr, dr)) or max(abs(dl), abs(dr)) > 1e12:
+            continue  # an edge of the domain, or a pole (tan at pi/2): not a corner
+        jump = abs(vl - vr) > 1e-9 * (1.0 + abs(vl) + abs(vr))
+        corner = abs(dl - dr) > 1e-6 * (1.0 + abs(dl) + abs(dr))
+        if not (jump or corner):
+            continue
+        taken = num(float(node._local[i]))
+        if len(datas) == 1:
+            at = f"{prim.name}'({num(x)})"
+        else:
+            parent = names.get(node._parents[i]) if names else None
+            wrt = parent if parent else f"operand {i + 1}"
+            at = (f"∂{name}/∂{wrt} of {prim.name}({', '.join(num(d) for d in datas)})")
+        if jump:
+            return (f"on a jump: {at} taken as {taken}{conv}; the value jumps from "
+                    f"{num(vl)} to {num(vr)}")
+        return f"on a kink: {at} taken as {taken}{conv}; the one-sided derivatives are {num(dl)} and {num(dr)}"
+    return None
 
 
 def _finite(x: Any) -> bool:
@@ -636,7 +661,7 @@ def annotate(trace: Trace) -> dict[str, tuple[str, ...]]:
     for n in trace._order:
         nm = names[n]
         if n._parents:
-            k = _kink_note(n, nm)
+            k = _kink_note(n, nm, names)
             if k:
                 notes.setdefault(nm, []).append(k)
         if _finite(n._data):

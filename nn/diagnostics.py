@@ -332,9 +332,16 @@ def verdict(speeds: Sequence[float], *, vanishing: float = VANISHING,
     """The textbook's definition, measured: ``"vanishing"`` when the first
     hidden layer learns much more slowly than the last (first/last speed <
     ``vanishing``, default 0.1), ``"exploding"`` when much faster (>
-    ``exploding``, default 10), else ``"balanced"``; ``"no gradient"`` when
-    the ratio is undefined (no hidden layer, or every speed 0 or nan)."""
+    ``exploding``, default 10), else ``"balanced"``; ``"exploding"`` also when
+    the first speed overflowed to inf (whatever the last), ``"nan gradient"``
+    when the first or last speed is nan (training diverged: not "no
+    gradient"), and ``"no gradient"`` when the ratio is undefined because
+    there is no hidden layer or the first and last speeds are 0."""
     vanishing, exploding = _check_thresholds(vanishing, exploding)
+    if speeds and any(math.isnan(float(s)) for s in (speeds[0], speeds[-1])):
+        return "nan gradient"
+    if speeds and math.isinf(float(speeds[0])):
+        return "exploding"  # inf/inf is nan, but an overflowing first layer is the lesson's case
     r = speed_ratio(speeds)
     if r != r:
         return "no gradient"

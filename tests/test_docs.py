@@ -112,14 +112,14 @@ def test_readme_has_exactly_the_two_setup_commands_and_ci_runs_the_test_one():
     setup_lines = [line for block in _fenced_bash(readme) for line in block.splitlines()
                    if ".ci/setup" in line]
     assert setup_lines == ["bash .ci/setup --demo && autograd-core demo",
-                           "bash .ci/setup && python3 -m pytest -q"]
+                           "bash .ci/setup && python3 -m pytest -q --hypothesis-profile=ci"]
     run = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
-    assert run[-1] == "bash .ci/setup && python3 -m pytest -q"
+    assert run[-1] == "bash .ci/setup && python3 -m pytest -q --hypothesis-profile=ci"
 
 
 @pytest.mark.parametrize("args,apt,pip", [
     (["--demo"], ["graphviz", "fonts-noto-cjk"], "."),
-    ([], ["graphviz", "fonts-noto-cjk", "chromium", "chromium-driver"], ".[dev,bench,docs]"),
+    ([], ["graphviz", "fonts-noto-cjk", "chromium", "chromium-driver"], ".[dev,bench,docs,playground,export]"),
 ])
 def test_setup_installs_what_each_command_needs(tmp_path, args, apt, pip):
     """.ci/setup against stub apt-get, dpkg and python3 that record what they are asked."""

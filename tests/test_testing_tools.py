@@ -4,6 +4,7 @@ the pytest plugin."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -187,13 +188,22 @@ def test_the_plugin_is_an_entry_point_and_its_fixture_fails_with_the_table(tmp_p
         def test_bad(gradcheck):
             gradcheck.grad(lambda x: float(np.sum(x ** 2)), lambda x: 3 * x, np.ones(2))
     '''))
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
-                          "autograd_core.pytest_plugin", str(tmp_path / "test_user.py")],
-                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
-    assert "1 failed, 1 passed" in out.stdout, out.stdout + out.stderr
-    assert "grad_f does not match finite differences of f" in out.stdout
-    assert "x[1]   grad_f      1" in out.stdout
+    # loaded by name (-p) with entry-point autoloading off, so it is registered
+    # once whether or not the package is installed
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    runs = [[sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+             "autograd_core.pytest_plugin", str(tmp_path / "test_user.py")]]
+    installed = [e for e in importlib.metadata.entry_points(group="pytest11")
+                 if e.value == "autograd_core.pytest_plugin"]
+    if installed:  # installed: pytest finds it through the entry point alone
+        runs.append([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                     str(tmp_path / "test_user.py")])
+    for i, cmd in enumerate(runs):
+        e = env if i == 0 else dict(os.environ, PYTHONPATH=ROOT)
+        out = subprocess.run(cmd, capture_output=True, text=True, env=e, cwd=tmp_path, timeout=300)
+        assert "1 failed, 1 passed" in out.stdout, out.stdout + out.stderr
+        assert "grad_f does not match finite differences of f" in out.stdout
+        assert "x[1]   grad_f      1" in out.stdout
 
 
 def test_assert_module_gradients_on_a_tensor_model_checks_elements():
