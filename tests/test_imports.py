@@ -26,7 +26,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "autograd_core._math", "autograd_core._io", "autograd_core._vectorize",
         "autograd_core._report", "autograd_core.numerical", "autograd_core._markup")),
     ("core: primitives, nodes, drivers", (
-        "autograd_core.primitives", "autograd_core.engine", "autograd_core.math")),
+        "autograd_core.primitives", "autograd_core.engine", "autograd_core.math",
+        "autograd_core._speedups", "autograd_core._gc")),
     ("tensor", ("autograd_core.tensor",)),
     ("step-through and replay", (
         "autograd_core.symbolic", "autograd_core.naming", "autograd_core.parser",
@@ -43,7 +44,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "autograd_core.commands*", "autograd_core.playground*")),
     ("new modules, not yet placed", ()),
 ]
-CORE = ("autograd_core._math", "autograd_core.primitives", "autograd_core.engine", "autograd_core.math")
+CORE = ("autograd_core._math", "autograd_core.primitives", "autograd_core.engine", "autograd_core.math",
+        "autograd_core._speedups")  # the engine's optional compiled bookkeeping (C: imports nothing of ours)
 
 
 def discover(root: Path = ROOT) -> dict[str, tuple[Path, bool]]:
@@ -55,6 +57,8 @@ def discover(root: Path = ROOT) -> dict[str, tuple[Path, bool]]:
             if is_pkg:
                 parts = parts[:-1]
             mods[".".join(parts)] = (f, is_pkg)
+        for f in sorted((root / pkg).rglob("*.c")):  # C extension modules (setup.py builds them)
+            mods[".".join(f.relative_to(root).with_suffix("").parts)] = (f, False)
     return mods
 
 
@@ -69,6 +73,8 @@ def resolve(name: str, mods: dict[str, tuple[Path, bool]]) -> str | None:
 def imports_of(module: str, mods: dict[str, tuple[Path, bool]]) -> dict[str, int]:
     """Our modules that ``module`` imports, each with the line of its first import."""
     path, is_pkg = mods[module]
+    if path.suffix != ".py":
+        return {}  # a C extension: it imports no module of ours
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = module if is_pkg else module.rpartition(".")[0]
     found: dict[str, int] = {}
