@@ -167,7 +167,7 @@ def _check_backward(md: _Mode, order: list[Any], grads: dict[Any, Any], root: An
         if _finite(g):
             continue
         if n is root:
-            raise AnomalyError(f"anomaly in backward: the seed gradient is {_short(g)}", n,
+            raise AnomalyError(f"anomaly in backward: the starting gradient is {_short(g)}", n,
                                source_of(n))
         for c, k in consumers.get(id(n), ()):
             local = c._local[k] if k < len(c._local) else None

@@ -536,7 +536,7 @@ export_as(_relu, lambda F, x: F.where(x > 0.0, x, 0.0 * x))
 
 
 @primitive("leaky_relu", param="negative_slope", kinks=(0.0,),
-           convention="leaky_relu'(0) = negative_slope (the x <= 0 branch, as in the seed)")
+           convention="leaky_relu'(0) = negative_slope (the x <= 0 branch, as in the textbook chapter)")
 def _leaky_relu(x, slope):
     """x if x > 0 else negative_slope * x"""
     if x > 0.0:

@@ -807,7 +807,7 @@ def _factor_text(base: str, e: float) -> str:
 
 def _order(item: tuple[str, float]) -> tuple[int, str]:
     """Factors in the order their bases first appeared (the graph's
-    evaluation order: ``x·w`` as the seed's table writes it)."""
+    evaluation order: ``x·w`` as the textbook chapter's table writes it)."""
     base = item[0]
     keys = list(_bases())
     return (keys.index(base) if base in keys else len(keys), base)

@@ -359,7 +359,7 @@ class ForwardModeTable:
                 out.append([r.name, num(r.value), ", ".join(t.parent for t in r.terms), terms,
                             num(r.tangent)])
             else:
-                out.append([r.name, num(r.value), "", "seed" if r.name == self.input else "",
+                out.append([r.name, num(r.value), "", "start" if r.name == self.input else "",
                             num(r.tangent)])
         return out
 
@@ -373,7 +373,7 @@ class ForwardModeTable:
 
     def to_text(self) -> str:
         return (f"Forward mode: tangents pushed from {self.input} "
-                f"(seed {_d(self.input, self.input)} = 1)\n"
+                f"(starting tangent {_d(self.input, self.input)} = 1)\n"
                 + _table(self._headers(), self._rows())
                 + f"\n{_d(self.output, self.input)} = {num(self.gradient)}\n" + self._counts_text())
 
@@ -698,7 +698,7 @@ def annotate(trace: Trace) -> dict[str, tuple[str, ...]]:
             continue
         nm = names[n]
         why = first_grad if first_grad is not None else (
-            "the seed" if n is trace.output else "a non-finite value upstream")
+            "the starting gradient" if n is trace.output else "a non-finite value upstream")
         notes.setdefault(nm, []).append(f"gradient {_d(seed, nm)} = {num(g)}; first cause: {why}")
     return {k: tuple(v) for k, v in notes.items()}
 
@@ -902,7 +902,7 @@ class Trace:
         """∂output/∂input as Σ over paths Π local derivatives.
 
         ``through``: stop the paths at this node and end each product with
-        ∂output/∂through from reverse mode (the seed writes ∂C/∂b1 =
+        ∂output/∂through from reverse mode (the textbook chapter writes ∂C/∂b1 =
         σ'(z1)·w2·…·σ'(z4)·∂C/∂a4 with ``through="a4"``); every path from the
         input to the output must pass through it. Counting comes first: more
         than ``limit`` paths (graphs can have exponentially many) raise
@@ -1060,7 +1060,7 @@ class Trace:
             parts += ["### Notes", "", *[f"- {_md_cell(line)}" for line in _note_lines(self)], ""]
         if backward:
             bh, br = self._backward_table()
-            parts += [f"### Backward pass (seed {_d(self.output_name, self.output_node)} = 1)", "",
+            parts += [f"### Backward pass (starting gradient {_d(self.output_name, self.output_node)} = 1)", "",
                       _md_table(bh, br) if br else "(the output is a leaf: nothing to propagate)",
                       ""]
         parts += ["### Gradients", "", *[f"- {line}" for line in self._gradient_lines()]]

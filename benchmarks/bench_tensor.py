@@ -8,7 +8,7 @@
    initial weights, same batch order. Target: Tensor <= 0.5x network2.
 2. The same epoch in PyTorch 2.13.0 CPU when it is installed (optional).
    Target: Tensor within 1.5x of PyTorch.
-3. The seed's learning-speed measurement (‖∂C/∂b^l‖ per layer of
+3. The textbook chapter's learning-speed measurement (‖∂C/∂b^l‖ per layer of
    [784,30,30,10] on 1000 training images): the Tensor engine against the
    scalar engine, with the speed-up.
 

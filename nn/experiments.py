@@ -1,4 +1,4 @@
-"""The seeds' vanishing/exploding-gradient experiments (``nn.experiments``).
+"""The textbook chapter's vanishing/exploding-gradient experiments (``nn.experiments``).
 
 * :func:`vanishing`: per-layer learning speeds at initialisation of a deep
   sigmoid network on the first 1000 MNIST test images, over several seeds
@@ -6,7 +6,7 @@
 * :func:`training_speed`: the speeds over training (Nielsen's script: each
   epoch one full-batch SGD step over the same images, η = 0.1, λ = 5.0, the
   speeds measured before each step);
-* :func:`exploding`: the seed's chain of four sigmoid neurons with w = 100 and
+* :func:`exploding`: the textbook chapter's chain of four sigmoid neurons with w = 100 and
   biases making every z_j = 0: each factor w_j·σ'(z_j) = 25 and
   ∂C/∂b1 / ∂C/∂b4 = 25³ = 15625 (with w = 1: (1/4)³ = 1/64);
 * :func:`remedies`: the same deep network with ReLU/ELU, He initialisation,
@@ -501,7 +501,7 @@ def training_speed(sizes: Sequence[int] | str = (784, 30, 30, 30, 10), epochs: i
 
 def exploding_chain(weight: float = 100.0, a0: float = 1.0, target: float = 0.0
                     ) -> dict[str, Value]:
-    """The seed's chain of four sigmoid neurons a_j = σ(z_j), z_j = w_j·a_{j−1} + b_j,
+    """The textbook chapter's chain of four sigmoid neurons a_j = σ(z_j), z_j = w_j·a_{j−1} + b_j,
     every w_j = ``weight`` and b_j = −w_j·a_{j−1} so that every z_j = 0; cost
     C = ½(a4 − target)². Returns the labelled nodes (``a0 w1..w4 b1..b4
     z1..z4 a1..a4 C``) after ``C.backward()``."""
@@ -579,7 +579,7 @@ class ExplodingResult:
 
 
 def exploding(weight: float = 100.0, a0: float = 1.0) -> ExplodingResult:
-    """The seed's exploding-gradient chain (see :func:`exploding_chain`),
+    """The textbook chapter's exploding-gradient chain (see :func:`exploding_chain`),
     explained: every number is read from the engine's graph (the σ'(z_j) are
     the sigmoid nodes' recorded local derivatives, the ∂C/∂b_j the gradients
     from ``backward``), ∂C/∂b1 is listed factor by factor with

@@ -10,7 +10,7 @@ g ← g + λθ first), one ``step()`` does:
 * ``RMSProp``:   r ← ρr + (1 − ρ)g²,  θ ← θ − ε g / √(δ + r).
 * ``Adam``:      t ← t + 1, s ← ρ₁s + (1 − ρ₁)g, r ← ρ₂r + (1 − ρ₂)g²,
   ŝ = s / (1 − ρ₁ᵗ), r̂ = r / (1 − ρ₂ᵗ),  θ ← θ − ε ŝ / (√r̂ + δ).
-  (The seed's slide misprints the last line as ε ŝ/√s · g.)
+  (The textbook chapter's slide misprints the last line as ε ŝ/√s · g.)
 
 ε is ``lr``, δ is ``eps``. Parameters are changed with ``Value.assign``.
 ``state_dict()`` returns plain JSON-able data (hyper-parameters, step count,

@@ -1,6 +1,6 @@
 """The optimizers of :mod:`nn.optim` on Tensor parameters.
 
-The update formulas are those documented in :mod:`nn.optim` (the seed's),
+The update formulas are those documented in :mod:`nn.optim` (the textbook chapter's),
 applied to whole arrays: ``SGD`` (momentum, Nesterov, weight decay),
 ``AdaGrad``, ``RMSProp``, ``Adam``; and the two clipping functions. The
 optimizer classes call :func:`array_step` when their parameters are

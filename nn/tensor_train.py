@@ -252,9 +252,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, b
 
 
 class LearningSpeed:
-    """The seed's learning-speed monitor as a ``fit`` callback: after every
+    """The textbook chapter's learning-speed monitor as a ``fit`` callback: after every
     backward pass, ‖∂C/∂b^l‖ (the norm of layer l's bias-gradient vector, the
-    length of the seed's bars) for each layer; ``speeds[epoch][l]`` is its
+    length of the textbook chapter's bars) for each layer; ``speeds[epoch][l]`` is its
     mean over the epoch's mini-batches. Works on scalar and Tensor MLPs."""
 
     def __init__(self) -> None:

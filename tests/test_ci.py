@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def readme_test_command() -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"Test suite:\s*```bash\n(.+?)\n```", text)
+    m = re.search(r"Test suite[^\n]*:\s*```bash\n(.+?)\n```", text)
     assert m, "README has no 'Test suite:' bash block"
     return m.group(1).strip()
 

@@ -81,6 +81,9 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
     text = page.read_text(encoding="utf-8")
     if _blocks_need_graphviz(text) and shutil.which("dot") is None and not IN_CI:
         pytest.skip("these examples draw pictures: Graphviz's dot is needed (apt-get install graphviz)")
+    for module in ("torch", "onnx", "jax"):  # the export guide: the `export` extra
+        if f"import {module}" in text and not IN_CI:
+            pytest.importorskip(module, reason=f"these examples need {module} (pip install -e '.[export]')")
     import matplotlib
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
@@ -173,3 +176,14 @@ def test_readme_links_point_at_files_of_the_repository():
     assert local, "the README links into the docs"
     missing = [t for t in local if not (ROOT / t).exists()]
     assert missing == [], f"README links to missing files: {missing}"
+
+
+def test_readme_is_a_front_page():
+    """At most 15 KB; 'seed' only as a random seed (the source text is 'the textbook chapter')."""
+    import re
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.encode("utf-8")) <= 15 * 1024
+    assert "the textbook chapter" in readme
+    prose = re.sub(r"```.*?```", "", readme, flags=re.S)
+    assert not re.search(r"\bseed(s|'s|s')?\b", prose.replace("seed_graph.svg", "").replace("shared/seeds/", "")), \
+        "'seed' in the README's prose"

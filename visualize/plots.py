@@ -4,7 +4,7 @@
   whiskers min–max), the textbook chapter's "speed of learning" bars;
 * :func:`plot_training_speed`: speed per layer over the epochs, log scale
   (the book's figure);
-* :func:`plot_activations`: the nine activations of the seed and their
+* :func:`plot_activations`: the nine activations of the textbook chapter and their
   derivatives on one 3×3 grid, the derivatives computed by the engine;
 * :func:`plot_gradient_flow`: per-layer gradient norms of a model;
 * :func:`plot_exploding_window`: the width of the exploding window against
@@ -175,7 +175,7 @@ def _prelu(v: Value) -> Value:
     return ag.prelu(v, Value(0.25))
 
 
-#: the nine activations of the seed (title -> f(Value)); leaky ReLU with slope
+#: the nine activations of the textbook chapter (title -> f(Value)); leaky ReLU with slope
 #: 0.1 and PReLU with its initial slope 0.25 so the negative side is visible
 ACTIVATION_FUNCTIONS: dict[str, Callable[[Value], Value]] = {
     "sigmoid σ(x)": Value.sigmoid,

@@ -237,7 +237,7 @@ def _panel(trace: Any, out: str, k: int) -> str:
     s = trace.backward_steps[k]
     e = html.escape
     d = lambda a, b: f"∂{e(a)}/∂{e(b)}"  # noqa: E731
-    up = f"{d(out, s.node)} = {_num(s.upstream)}" if s.node != out else f"{d(out, out)} = 1 (the seed)"
+    up = f"{d(out, s.node)} = {_num(s.upstream)}" if s.node != out else f"{d(out, out)} = 1 (the starting gradient)"
     rows = []
     lines = []
     for c in s.contributions:

@@ -1,4 +1,4 @@
-"""``autograd-core experiment ...``: reproducible experiments from the seeds.
+"""``autograd-core experiment ...``: reproducible experiments from the textbook chapter.
 
 A command group: each experiment is a sub-subcommand. This module registers
 ``depth-accuracy`` itself; other modules add theirs by listing their dotted
@@ -26,7 +26,7 @@ EXPERIMENT_MODULES: list[str] = [
 
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "experiment", help="run an experiment from the seeds (depth-accuracy, ...)",
+        "experiment", help="run an experiment from the textbook chapter (depth-accuracy, ...)",
         description="Reproduce the textbook chapter's experiments. Each experiment is a subcommand; "
                     "see 'autograd-core experiment NAME --help'.")
     sub = p.add_subparsers(dest="experiment", metavar="EXPERIMENT", parser_class=type(p))
