@@ -20,7 +20,12 @@
 static PyTypeObject *node_type = NULL;
 static PyTypeObject *value_type = NULL;
 static Py_ssize_t off_parents = -1, off_local = -1, off_grad = -1;
-static Py_ssize_t off_data = -1, off_label = -1, off_prim = -1, off_param = -1;
+static Py_ssize_t off_data = -1, off_label = -1, off_prim = -1, off_param = -1, off_seq = -1;
+/* Creation numbers (engine._next_seq, the same steps): seq_now (an int object
+ * shared by a block of SEQ_BLOCK nodes) only grows. All under the GIL. */
+#define SEQ_BLOCK 64
+static unsigned long long seq_ticks = 0, seq_first = 1;
+static PyObject *seq_now = NULL;
 static PyObject *zero = NULL, *empty_str = NULL, *empty_tuple = NULL, *grad_var = NULL;
 /* engine.creation_hook (a ContextVar) and how many captures watch it: node()
  * reads the variable only while some capture is running (static replay order). */
@@ -45,19 +50,22 @@ member_offset(PyObject *descr, const char *what)
     return m->offset;
 }
 
-/* setup(Node, Value, grad_mode_var, descriptors): the slots' offsets, from
- * the member descriptors of Node._data, label, _parents, _local, _prim,
- * _param and Value.grad. */
+/* setup(Node, Value, grad_mode_var, descriptors, first_seq): the slots'
+ * offsets, from the member descriptors of Node._data, label, _parents,
+ * _local, _prim, _param, _seq and Value.grad; creation numbers go on from
+ * first_seq (>= 1). */
 static PyObject *
 setup(PyObject *self, PyObject *args)
 {
-    PyObject *nt, *vt, *var, *d[7];
-    if (!PyArg_ParseTuple(args, "O!O!O(OOOOOOO)", &PyType_Type, &nt, &PyType_Type, &vt, &var,
-                          &d[0], &d[1], &d[2], &d[3], &d[4], &d[5], &d[6]))
+    PyObject *nt, *vt, *var, *d[8];
+    unsigned long long first = 1;
+    if (!PyArg_ParseTuple(args, "O!O!O(OOOOOOOO)|K", &PyType_Type, &nt, &PyType_Type, &vt, &var,
+                          &d[0], &d[1], &d[2], &d[3], &d[4], &d[5], &d[6], &d[7], &first))
         return NULL;
-    static const char *names[7] = {"_data", "label", "_parents", "_local", "_prim", "_param", "grad"};
-    Py_ssize_t off[7];
-    for (int i = 0; i < 7; i++)
+    static const char *names[8] = {"_data", "label", "_parents", "_local", "_prim", "_param", "_seq",
+                                   "grad"};
+    Py_ssize_t off[8];
+    for (int i = 0; i < 8; i++)
         if ((off[i] = member_offset(d[i], names[i])) < 0)
             return NULL;
     if (!PyContextVar_CheckExact(var)) {
@@ -73,7 +81,19 @@ setup(PyObject *self, PyObject *args)
     off_local = off[3];
     off_prim = off[4];
     off_param = off[5];
-    off_grad = off[6];
+    off_seq = off[6];
+    off_grad = off[7];
+    if (first < 1)
+        first = 1;
+    /* the numbers only grow, also when setup is called again */
+    if (seq_now == NULL || first > PyLong_AsUnsignedLongLong(seq_now)) {
+        PyObject *n = PyLong_FromUnsignedLongLong(first);
+        if (n == NULL)
+            return NULL;
+        Py_XSETREF(seq_now, n);
+        seq_first = first;
+        seq_ticks = 0;
+    }
     Py_RETURN_NONE;
 }
 
@@ -219,8 +239,28 @@ table_set(table_t *t, PyObject *p, Py_ssize_t v)
 /* engine._order: the same depth-first search, the same emission order.
  * Fills `t` with each emitted node's index in the order. The keys are
  * borrowed: the returned list (or the stack) holds every node in the table. */
+/* Whether the walk does not go behind n: its creation number is below
+ * limit (0: no limit; a node without a number is never cut), or it is in
+ * stop. 1, 0, or -1 with an exception. */
+static int
+is_cut(PyObject *n, PyObject *stop, long long limit)
+{
+    if (limit > 0 && off_seq >= 0) {
+        PyObject *q = SLOT(n, off_seq);
+        if (q != NULL && PyLong_CheckExact(q)) {
+            int overflow;
+            long long v = PyLong_AsLongLongAndOverflow(q, &overflow);
+            if (v == -1 && PyErr_Occurred())
+                return -1;
+            if (!overflow && v < limit)
+                return 1;
+        }
+    }
+    return stop != NULL ? PySet_Contains(stop, n) : 0;
+}
+
 static PyObject *
-order_impl(PyObject *root, PyObject *stop, table_t *t)
+order_impl(PyObject *root, PyObject *stop, long long limit, table_t *t)
 {
     PyObject *order = PyList_New(0);
     stack_t st = {NULL, 0, 0};
@@ -241,8 +281,8 @@ order_impl(PyObject *root, PyObject *stop, table_t *t)
         }
         Py_ssize_t k = PyTuple_GET_SIZE(ps);
         int emit = seen || k == 0;
-        if (!emit && stop != NULL) {
-            int r = PySet_Contains(stop, n);
+        if (!emit && (stop != NULL || limit > 0)) {
+            int r = is_cut(n, stop, limit);
             if (r < 0) {
                 Py_DECREF(n);
                 goto error;
@@ -290,14 +330,15 @@ static PyObject *
 order(PyObject *self, PyObject *args)
 {
     PyObject *root, *stop;
-    if (!PyArg_ParseTuple(args, "OO", &root, &stop) || check_stop(stop) < 0)
+    long long limit = 0;
+    if (!PyArg_ParseTuple(args, "OO|L", &root, &stop, &limit) || check_stop(stop) < 0)
         return NULL;
     table_t t;
     if (table_init(&t) < 0) {
         table_free(&t);
         return NULL;
     }
-    PyObject *res = order_impl(root, stop == Py_None ? NULL : stop, &t);
+    PyObject *res = order_impl(root, stop == Py_None ? NULL : stop, limit, &t);
     table_free(&t);
     return res;
 }
@@ -321,7 +362,7 @@ add_product(PyObject *old, PyObject *l, PyObject *g)
 /* The order and, in gs[i], seed * d root / d order[i] (new references;
  * NULL for no gradient). engine._backprop without create_graph. */
 static PyObject *
-propagate(PyObject *root, PyObject *seed, PyObject *stop, PyObject ***gs_out)
+propagate(PyObject *root, PyObject *seed, PyObject *stop, long long limit, PyObject ***gs_out)
 {
     table_t t;
     PyObject **gs = NULL;
@@ -329,7 +370,7 @@ propagate(PyObject *root, PyObject *seed, PyObject *stop, PyObject ***gs_out)
         table_free(&t);
         return NULL;
     }
-    PyObject *ord = order_impl(root, stop == Py_None ? NULL : stop, &t);
+    PyObject *ord = order_impl(root, stop == Py_None ? NULL : stop, limit, &t);
     if (ord == NULL)
         goto error;
     Py_ssize_t N = PyList_GET_SIZE(ord);
@@ -347,12 +388,12 @@ propagate(PyObject *root, PyObject *seed, PyObject *stop, PyObject ***gs_out)
         Py_ssize_t k = PyTuple_GET_SIZE(ps);
         if (k == 0)
             continue;
-        if (stop != Py_None) {
-            int r = PySet_Contains(stop, n);
+        if (stop != Py_None || limit > 0) {
+            int r = is_cut(n, stop == Py_None ? NULL : stop, limit);
             if (r < 0)
                 goto error;
             if (r)
-                continue; /* a stop: the walk did not go behind it */
+                continue; /* a cut: the walk did not go behind it */
         }
         PyObject *g = gs[i];
         if (g == NULL) {
@@ -408,14 +449,16 @@ free_grads(PyObject *ord, PyObject **gs)
     PyMem_Free(gs);
 }
 
-/* backprop(root, seed, stop) -> (order, grads): engine._backprop without create_graph. */
+/* backprop(root, seed, stop, limit=0) -> (order, grads): engine._backprop
+ * without create_graph. */
 static PyObject *
 backprop(PyObject *self, PyObject *args)
 {
     PyObject *root, *seed, *stop, **gs = NULL;
-    if (!PyArg_ParseTuple(args, "OOO", &root, &seed, &stop) || check_stop(stop) < 0)
+    long long limit = 0;
+    if (!PyArg_ParseTuple(args, "OOO|L", &root, &seed, &stop, &limit) || check_stop(stop) < 0)
         return NULL;
-    PyObject *ord = propagate(root, seed, stop, &gs);
+    PyObject *ord = propagate(root, seed, stop, limit, &gs);
     if (ord == NULL)
         return NULL;
     PyObject *grads = PyDict_New(), *res = NULL;
@@ -466,7 +509,7 @@ backward(PyObject *self, PyObject *args)
     PyObject *root, *seed, *lock, **gs = NULL;
     if (!PyArg_ParseTuple(args, "OOO", &root, &seed, &lock))
         return NULL;
-    PyObject *ord = propagate(root, seed, Py_None, &gs);
+    PyObject *ord = propagate(root, seed, Py_None, 0, &gs);
     if (ord == NULL)
         return NULL;
     int failed = 0;
@@ -511,6 +554,33 @@ untrack_if_atomic(PyObject *tup)
     PyObject_GC_UnTrack(tup);
 }
 
+/* The creation number of a node being made (a borrowed reference): the
+ * steps of engine._next_seq. NULL with an exception when out of memory. */
+static PyObject *
+next_seq(void)
+{
+    if (seq_now == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "_speedups.setup was not called");
+        return NULL;
+    }
+    unsigned long long k = seq_ticks++;
+    if (k % SEQ_BLOCK == 0 && k > 0) {
+        PyObject *n = PyLong_FromUnsignedLongLong(seq_first + k / SEQ_BLOCK);
+        if (n == NULL)
+            return NULL;
+        Py_SETREF(seq_now, n);
+    }
+    return seq_now;
+}
+
+/* seq() -> the creation number for a node being made (engine._next_seq). */
+static PyObject *
+seq(PyObject *self, PyObject *unused)
+{
+    PyObject *n = next_seq();
+    return n == NULL ? NULL : Py_NewRef(n);
+}
+
 /* node(data, parents, local, prim, param): engine._node, compiled. The new
  * Value (and its parents tuple) are not tracked by the cyclic garbage
  * collector: a graph holds no reference cycle, and reference counting frees
@@ -534,10 +604,14 @@ make_node(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_DECREF(mode);
     if (on < 0)
         return NULL;
+    PyObject *q = next_seq();
+    if (q == NULL)
+        return NULL;
     PyObject *v = value_type->tp_alloc(value_type, 0);
     if (v == NULL)
         return NULL;
     PyObject_GC_UnTrack(v);
+    SLOT(v, off_seq) = Py_NewRef(q);
     SLOT(v, off_data) = Py_NewRef(args[0]);
     SLOT(v, off_grad) = Py_NewRef(zero);
     SLOT(v, off_label) = Py_NewRef(empty_str);
@@ -647,9 +721,10 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"setup", setup, METH_VARARGS, "setup(Node, Node._parents, Node._local, Value, Value.grad)"},
-    {"order", order, METH_VARARGS, "order(root, stop) -> topological order (engine._order)"},
-    {"backprop", backprop, METH_VARARGS, "backprop(root, seed, stop) -> (order, grads)"},
+    {"setup", setup, METH_VARARGS, "setup(Node, Value, grad_mode_var, slot descriptors, first_seq=1)"},
+    {"order", order, METH_VARARGS, "order(root, stop, limit=0) -> topological order (engine._order)"},
+    {"backprop", backprop, METH_VARARGS, "backprop(root, seed, stop, limit=0) -> (order, grads)"},
+    {"seq", seq, METH_NOARGS, "seq() -> the creation number for a new node (engine._next_seq)"},
     {"node", (PyCFunction)(void (*)(void))make_node, METH_FASTCALL, "node(data, parents, local, prim, param) -> Value"},
     {"watch_creation", watch_creation, METH_VARARGS, "watch_creation(creation_hook, watchers)"},
     {"track", track, METH_O, "track(roots): the cyclic collector sees these graphs again"},

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import inspect
+import itertools
 import numbers
 import sys
 import threading
@@ -134,6 +135,33 @@ def _is_number(x: Any) -> bool:
 
 _new = object.__new__
 
+#: Creation numbers (PyTorch's sequence_nr, in blocks): every node gets the
+#: current number when it is made, and the number only grows, so a node is
+#: never numbered below a node made before it, in particular below its
+#: parents. A node numbered below every input of :func:`gradients` was made
+#: before all of them and cannot depend on any: the walk does not go behind it.
+#: The number grows by one every ``_SEQ_BLOCK`` nodes (one int object shared by
+#: a block: a node costs 8 bytes more, not an int of its own). The compiled
+#: node maker keeps the same counter (``_speedups.seq``) and then replaces this.
+_SEQ_BLOCK = 64
+_seq_ticks = itertools.count()
+_seq_now = 1
+_seq_lock = threading.RLock()  # bumps only (re-entrant: a finalizer may make a node)
+
+
+def _next_seq() -> int:
+    """The creation number of a node being made (>= 1; thread-safe: ``next``
+    on a count is atomic, and the shared number is only raised, under a lock)."""
+    global _seq_now
+    k = next(_seq_ticks)
+    if not k % _SEQ_BLOCK:
+        with _seq_lock:
+            b = k // _SEQ_BLOCK + 1
+            if b > _seq_now:
+                _seq_now = b
+    return _seq_now
+
+
 
 class Node:
     """What every graph node has, scalar :class:`Value` or array
@@ -142,7 +170,8 @@ class Node:
     local derivatives. The backward and forward-mode drivers, the topological
     order, naming, explain and drawing read only these."""
 
-    __slots__ = ("_data", "label", "_parents", "_local", "_prim", "_param")
+    # _seq: the creation number (see _next_seq); a node is never older than a parent
+    __slots__ = ("_data", "label", "_parents", "_local", "_prim", "_param", "_seq")
 
     @property
     def data(self) -> Any:
@@ -206,6 +235,7 @@ class Value(Node):
         self._local: tuple[Any, ...] = ()
         self._prim: Primitive | None = None
         self._param: Any = None
+        self._seq = _next_seq()
 
     @property
     def data(self) -> float:
@@ -582,6 +612,7 @@ def _init_node(v: Value, data: float, parents: tuple, local: tuple,
     v._local = local
     v._prim = prim
     v._param = param
+    v._seq = _next_seq()
 
 
 def _node(data: float, parents: tuple, local: tuple, prim: Primitive, param: Any) -> Value:
@@ -589,6 +620,7 @@ def _node(data: float, parents: tuple, local: tuple, prim: Primitive, param: Any
     v._data = data
     v.grad = 0.0
     v.label = ""
+    v._seq = _next_seq()
     if _grad_get():
         v._parents = parents
         v._local = local
@@ -1054,10 +1086,11 @@ def topological_order(root: Value) -> list[Value]:
     return _order(root, None) if _speedups is None else _speedups.order(root, None)
 
 
-def _order(root: Node, stop: Any) -> list[Node]:
+def _order(root: Node, stop: Any, limit: int = 0) -> list[Node]:
     """:func:`topological_order`, not walking behind the nodes in ``stop`` (a
-    set or ``None``): they are emitted as if they were leaves. All state is
-    local to the call (thread-safe)."""
+    set or ``None``) nor behind the nodes whose creation number is below
+    ``limit`` (0: no limit): they are emitted as if they were leaves. All
+    state is local to the call (thread-safe)."""
     order: list[Node] = []
     emit = order.append
     state: dict[Node, bool] = {}  # False: parents being visited; True: emitted
@@ -1070,8 +1103,9 @@ def _order(root: Node, stop: Any) -> list[Node]:
         if s:  # emitted already (pushed twice before it was reached)
             continue
         ps = n._parents
-        if s is not None or not ps or (stop is not None and n in stop):
-            state[n] = True  # its parents are done, or a leaf (or a stop)
+        if (s is not None or not ps or (limit and getattr(n, "_seq", limit) < limit)
+                or (stop is not None and n in stop)):
+            state[n] = True  # its parents are done, or a leaf (or a cut)
             emit(n)
             continue
         state[n] = False
@@ -1105,20 +1139,29 @@ def _backprop(root: Node, seed: Any, create_graph: bool,
     one input the walk does not go behind it (its gradient cannot depend on
     its history), so the cost is that of the graph between the input and
     ``root``, not of the history the input was computed from. Leaf inputs
-    have no history. (With several inputs of which one is computed, another
-    input may lie behind it, so the whole graph is walked.)"""
+    have no history. With several inputs, another input may lie behind a
+    computed one, so the walk cannot stop at them; it stops instead at every
+    node made before all the inputs (creation number below theirs, see
+    :func:`_next_seq`): such a node cannot depend on any input. Those cut
+    nodes are in ``order`` as leaves, with their gradient, which is not
+    passed on to their parents. The inputs' gradients are those of the
+    whole-graph walk, bit for bit (the same additions in the same order)."""
     stop = None
-    if inputs is not None and len(inputs) == 1 and inputs[0]._parents:
-        stop = {inputs[0]}
+    limit = 0
+    if inputs:
+        limit = min(getattr(x, "_seq", 0) for x in inputs)  # 0 (no cut) for a node without one
+        if len(inputs) == 1 and inputs[0]._parents:
+            stop = {inputs[0]}
     if _speedups is not None and not create_graph:
-        return _speedups.backprop(root, seed, stop)  # the same steps, compiled
-    order = _order(root, stop) if _speedups is None else _speedups.order(root, stop)
+        return _speedups.backprop(root, seed, stop, limit)  # the same steps, compiled
+    order = _order(root, stop, limit) if _speedups is None else _speedups.order(root, stop, limit)
     grads: dict[Node, Any] = {root: seed}
     get = grads.get
     if not create_graph:
         for n in reversed(order):
             parents = n._parents
-            if parents:
+            if parents and not ((limit and getattr(n, "_seq", limit) < limit)
+                                or (stop is not None and n in stop)):  # not a cut
                 g = grads[n]
                 k = len(parents)
                 if k == 2:  # unrolled: the same additions as the loop below
@@ -1137,8 +1180,10 @@ def _backprop(root: Node, seed: Any, create_graph: bool,
         for n in reversed(order):
             parents = n._parents
             g = get(n, 0.0)
-            if not parents or (type(g) is float and g == 0.0):
-                continue
+            if (not parents or (type(g) is float and g == 0.0)
+                    or (limit and getattr(n, "_seq", limit) < limit)
+                    or (stop is not None and n in stop)):
+                continue  # a leaf, nothing to pass on, or a cut
             extra = (n._param,) if n._prim.has_param else ()
             locals_ = n._prim.rule(*parents, *extra)[1]
             for p, l in zip(parents, locals_):
@@ -1225,8 +1270,9 @@ def gradients(output: Value, inputs: Sequence[Value], *, grad: Any = 1.0,
 
     Like ``torch.autograd.grad``: composable, for higher derivatives use
     ``create_graph=True`` (results are Values). An input the output does not
-    depend on gets 0.0. With one input the walk stops at it, so the cost does
-    not grow with the history the input was computed from. Safe to call
+    depend on gets 0.0. The walk does not go behind the nodes made before
+    all the inputs (with one input it stops at it), so the cost does not grow
+    with the history the inputs were computed from. Safe to call
     from several threads on graphs that share nodes."""
     if not isinstance(output, Value):
         raise TypeError(f"output must be a Value, got {type(output).__name__}")
@@ -1251,8 +1297,13 @@ def _load_speedups() -> Any:
         from . import _speedups as mod
     except ImportError:
         return None
-    slots = [Node.__dict__[k] for k in ("_data", "label", "_parents", "_local", "_prim", "_param")]
-    mod.setup(Node, Value, _grad_enabled, (*slots, Value.__dict__["grad"]))
+    slots = [Node.__dict__[k] for k in ("_data", "label", "_parents", "_local", "_prim", "_param",
+                                        "_seq")]
+    # its creation numbers go on from this module's (nodes made so far keep theirs)
+    try:
+        mod.setup(Node, Value, _grad_enabled, (*slots, Value.__dict__["grad"]), _seq_now + 1)
+    except (TypeError, AttributeError):  # a stale build from an older source: rebuild with
+        return None                      # `pip install -e .`; the pure-Python driver runs
     return mod
 
 
@@ -1278,3 +1329,4 @@ if _speedups is not None:
     # freed by reference counting), so building big graphs costs no full
     # collections. backward(create_graph=True) tracks graphs it stores in .grad.
     _node = _speedups.node  # noqa: F811
+    _next_seq = _speedups.seq  # noqa: F811  one counter for both node makers

@@ -1020,6 +1020,7 @@ def _node(data: Any, parents: tuple, local: tuple, prim: Primitive, param: Any) 
     t._data = data
     t._grad = None
     t.label = ""
+    t._seq = _engine._next_seq()  # the engine's counter (see engine._next_seq)
     if _grad_get():
         t._parents = parents
         t._local = local
@@ -1093,6 +1094,7 @@ class Tensor(Node):
         self._local = ()
         self._prim = None
         self._param = None
+        self._seq = _engine._next_seq()
 
     # ------------------------------------------------------------ structure
     @property

@@ -12,7 +12,9 @@ W1  MLP 64 -> [32, 32, 10] (relu hidden, linear output) built from scalar ops, t
 W2  the chain y = y*1.0001 + x at depths 1e3 .. 1e6: backward seconds, or the error.
 W3  bytes per node (tracemalloc) of that chain at depth 1e5, after the forward pass.
 W4  (PyTorch 2.13.0 installed) W1 with 0-d float64 tensors.
-W5  gradients(x*x, [x], create_graph=True) where x has a 100,000-node history (ms).
+W5  gradients(x*x, [x], create_graph=True) where x has a 100,000-node history (ms); and
+    with three computed inputs, gradients(c*b + a, [x, a, b]) (a = tanh x, b = a*3 + x,
+    c = sin(b*a)), with and without create_graph.
 
 autograd-core rows run the compiled driver/node maker (autograd_core._speedups) when it
 is built, and the rows marked "pure Python" the reference pure-Python engine in the same
@@ -316,8 +318,20 @@ def main(argv: list[str] | None = None) -> None:
         t0 = clock()
         ac.gradients(x * x, [x], create_graph=True)
         ts.append(clock() - t0)
-    print(f"| autograd-core | {statistics.median(ts) * 1e3:.3f} ms |")
-    del x
+    print("| call | ms |")
+    print("|---|---|")
+    print(f"| gradients(x*x, [x], create_graph=True) | {statistics.median(ts) * 1e3:.3f} |")
+    a = x.tanh()
+    b = a * 3.0 + x
+    out = (b * a).sin() * b + a
+    for cg in (False, True):
+        ts = []
+        for _ in range(args.runs):
+            t0 = clock()
+            ac.gradients(out, [x, a, b], create_graph=cg)
+            ts.append(clock() - t0)
+        print(f"| gradients(out, [x, a, b], create_graph={cg}) | {statistics.median(ts) * 1e3:.3f} |")
+    del x, a, b, out
 
     print("\nW2: chain y = y*1.0001 + x, backward seconds\n")
     depths = [d for d in (1_000, 10_000, 100_000, 1_000_000) if d <= args.max_depth]
