@@ -24,7 +24,7 @@ import numpy as np
 from . import optim
 from .data import find_mnist, load_mnist
 from .layers import MLP
-from .tensor_train import LearningSpeed, evaluate, fit
+from .backends.tensor import LearningSpeed, evaluate, fit
 
 __all__ = ["DEPTHS", "TARGETS", "FASHION_DIR", "load_split", "run_one", "run", "summarise"]
 
