@@ -23,7 +23,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from autograd_core import Tensor, Value
+from autograd_core import Value
 
 from .backends import backend_of_params
 
@@ -58,21 +58,17 @@ class Optimizer:
         ps = list(params)
         if not ps:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        # the backend of the parameters (nn.backends) holds the buffers and does the step;
+        # TypeError for a parameter of no backend or a mix of backends
+        self._backend = backend_of_params(ps, type(self).__name__)
         for i, p in enumerate(ps):
-            if not isinstance(p, (Value, Tensor)):
-                raise TypeError(f"{type(self).__name__}: parameter {i} must be a Value or a "
-                                f"Tensor, not {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError(f"{type(self).__name__}: parameter {i} ({p.label or p.op}) is not "
                                  "a leaf; only leaves can be updated")
         self.params = ps
         self.lr = _positive(lr, "lr")
         self.t = 0
-        for b in self._buffers:
-            setattr(self, b, [0.0] * len(ps))
-        # the backend of the parameters (nn.backends) holds the buffers and does the step
-        self._backend = backend_of_params(ps, type(self).__name__)
-        self._backend.zero_buffers(self)
+        self._backend.zero_buffers(self)  # zeros: floats for Values, arrays for Tensors
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0.0."""

@@ -166,12 +166,12 @@ def evaluate(model: Module, X: Any, y: Any, loss: Any = "quadratic", *, batch_si
     is ``None`` when the targets are not classes. (Graphs are built per batch
     and dropped at once: the stable cross-entropy of a saturated sigmoid
     output needs to see the sigmoid's logit.)"""
-    return backend_of(model).evaluate(model, X, y, loss, batch_size=batch_size, threshold=threshold)
+    return backend_of(model, "evaluate").evaluate(model, X, y, loss, batch_size=batch_size, threshold=threshold)
 
 
 def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
     """Model outputs as a float array (n, n_outputs), eval mode, no graphs."""
-    return backend_of(model).predict(model, X, batch_size=batch_size)
+    return backend_of(model, "predict").predict(model, X, batch_size=batch_size)
 
 
 def fit(model: Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, batch_size: int,
@@ -212,9 +212,9 @@ def fit(model: Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int
             raise ValueError(f"fit: clip threshold must be a positive number, got {c!r}")
     if validation is not None and not (isinstance(validation, (tuple, list)) and len(validation) == 2):
         raise ValueError("fit: validation must be a pair (X_val, y_val)")
-    return backend_of(model).fit(model, X, y, loss=loss, optimizer=optimizer, epochs=int(epochs),
-                                 batch_size=int(batch_size), l2=l2, l1=l1, clip=(clip_norm, clip_value),
-                                 validation=validation, callbacks=callbacks, progress=progress, seed=seed)
+    return backend_of(model, "fit").fit(model, X, y, loss=loss, optimizer=optimizer, epochs=int(epochs),
+                                        batch_size=int(batch_size), l2=l2, l1=l1, clip=(clip_norm, clip_value),
+                                        validation=validation, callbacks=callbacks, progress=progress, seed=seed)
 
 
 def train_loop(model: Any, n: int, batch: Callable[[np.ndarray], tuple[float, int | None]], *,

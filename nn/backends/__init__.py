@@ -84,23 +84,29 @@ def register(backend: Backend) -> Backend:
     return backend
 
 
-def backend_of(model: Any) -> Backend:
-    """The backend object that runs ``model`` (by its ``backend`` attribute)."""
+def backend_of(model: Any, who: str = "model") -> Backend:
+    """The backend object that runs ``model`` (by its ``backend`` attribute);
+    TypeError naming ``who`` (the calling function) for anything else."""
     name = getattr(model, "backend", None)
     if not isinstance(name, str) or name not in BACKENDS:
-        raise TypeError(f"{type(model).__name__} is not an nn model on a known backend "
-                        f"(backend={name!r}; known: {', '.join(BACKENDS)})")
+        raise TypeError(f"{who}: model must be an nn.Module on a known backend "
+                        f"({', '.join(BACKENDS)}), not {type(model).__name__}"
+                        + (f" with backend={name!r}" if name is not None else ""))
     return BACKENDS[name]
 
 
 def backend_of_params(params: Sequence[Any], who: str = "parameters") -> Backend:
     """The backend whose parameter type all of ``params`` have (the scalar one
-    for an empty list); TypeError on a mix or on an unknown type."""
+    for an empty list); TypeError naming ``who`` on a mix or an unknown type."""
     if not params:
         return BACKENDS["scalar"]
-    for b in BACKENDS.values():
-        if isinstance(params[0], b.param_type):
-            if any(not isinstance(p, b.param_type) for p in params):
-                raise TypeError(f"{who}: mix of Value and Tensor parameters")
-            return b
-    raise TypeError(f"{who}: parameter 0 must be a Value or a Tensor, not {type(params[0]).__name__}")
+    kinds = " or ".join(f"a {b.param_type.__name__}" for b in BACKENDS.values())
+    found = None
+    for i, p in enumerate(params):
+        b = next((b for b in BACKENDS.values() if isinstance(p, b.param_type)), None)
+        if b is None:
+            raise TypeError(f"{who}: parameter {i} must be {kinds}, not {type(p).__name__}")
+        if found is not None and b is not found:
+            raise TypeError(f"{who}: mix of {found.param_type.__name__} and {b.param_type.__name__} parameters")
+        found = b
+    return found
