@@ -48,7 +48,7 @@ __all__ = [
     "LayerGradients", "learning_speeds", "gradient_norms", "activation_stats", "LayerActivity",
     "speed_ratio", "verdict", "GradientMonitor", "GradientRecord", "VANISHING", "EXPLODING",
     "SATURATION", "SATURATED_FRACTION", "DEAD_FRACTION", "VERDICT_RULE", "verdict_rule",
-    "activity_notes",
+    "activity_notes", "LearningSpeed",
 ]
 
 #: first/last speed ratio below which a record is "vanishing": the first hidden
@@ -85,23 +85,6 @@ def model_layers(model: Module) -> list[tuple[str, Any]]:
 def hidden_layers(model: Module) -> list[tuple[str, Layer]]:
     """All layers but the last (the output layer)."""
     return model_layers(model)[:-1]
-
-
-def _bias_params(layer: Any) -> list[Any]:
-    """The layer's biases (BatchNorm's shift β when it has one): Values, or
-    one Tensor for a Tensor layer."""
-    if getattr(layer, "weight", None) is not None:  # a Tensor layer (nn.Linear)
-        return [layer.bn.beta if layer.batchnorm else layer.bias]
-    if layer.batchnorm:
-        return list(layer.bn.beta)
-    return [n.b for n in layer.neurons]
-
-
-def _weight_params(layer: Any) -> list[Any]:
-    """The layer's weights, neuron by neuron (row j of a Tensor layer's weight)."""
-    if getattr(layer, "weight", None) is not None:
-        return [layer.weight]
-    return [w for n in layer.neurons for w in n.w]
 
 
 def _grad_list(params: list[Any]) -> list[float]:
@@ -313,6 +296,38 @@ def activation_stats(model: Module, X: Any, *, threshold: float = SATURATION,
     return backend_of(model).activation_stats(model, X, threshold, include_output)
 
 
+# ------------------------------------------------------------------ monitors
+
+class LearningSpeed:
+    """The textbook chapter's learning-speed monitor as a ``fit`` callback: after every
+    backward pass, ‖∂C/∂b^l‖ (the norm of layer l's bias-gradient vector, the
+    length of the textbook chapter's bars) for each layer; ``speeds[epoch][l]`` is its
+    mean over the epoch's mini-batches. Works on scalar and Tensor MLPs."""
+
+    def __init__(self) -> None:
+        self.speeds: list[list[float]] = []
+        self._acc: list[float] = []
+        self._count = 0
+
+    @staticmethod
+    def bias_gradient_norms(model: Any) -> list[float]:
+        """‖∂C/∂b^l‖ per layer from the biases' current ``.grad``."""
+        return backend_of(model).bias_gradient_norms(model)
+
+    def on_epoch_begin(self, epoch: int, model: Any, history: Any) -> None:
+        self._acc = [0.0] * len(model.layers)
+        self._count = 0
+
+    def on_after_backward(self, epoch: int, batch: int, model: Any, history: Any) -> None:
+        for i, v in enumerate(self.bias_gradient_norms(model)):
+            self._acc[i] += v
+        self._count += 1
+
+    def on_epoch_end(self, epoch: int, model: Any, history: Any) -> None:
+        c = max(self._count, 1)
+        self.speeds.append([a / c for a in self._acc])
+
+
 @dataclass
 class GradientRecord:
     """One measurement of a :class:`GradientMonitor`.
@@ -422,8 +437,9 @@ class GradientMonitor:
     @staticmethod
     def _grads(model: Module) -> tuple[list[list[float]], list[list[float]]]:
         layers = model_layers(model)
-        bias = [_grad_list(_bias_params(layer)) for _, layer in layers]
-        wts = [_grad_list(_weight_params(layer)) for _, layer in layers]
+        backend = backend_of(model)
+        bias = [_grad_list(backend.bias_params(layer)) for _, layer in layers]
+        wts = [_grad_list(backend.weight_params(layer)) for _, layer in layers]
         return bias, wts
 
     # ---- fit hooks

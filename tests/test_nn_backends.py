@@ -45,6 +45,7 @@ def test_old_module_paths_are_the_tensor_backend():
     from nn.tensor_optim import array_step, clip_grad_norm  # noqa: F401
     from nn.tensor_train import LearningSpeed, encode_targets, fit  # noqa: F401
     assert fit is backends.tensor.fit
+    assert LearningSpeed is nn.diagnostics.LearningSpeed  # it serves both backends
 
 
 def test_unknown_backends_and_non_models_are_refused():

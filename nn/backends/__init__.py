@@ -70,6 +70,18 @@ class Backend:
                          include_output: bool) -> list[Any]:
         raise NotImplementedError
 
+    def bias_params(self, layer: Any) -> list[Any]:
+        """A layer's biases (BatchNorm's shift β when it has one)."""
+        raise NotImplementedError
+
+    def weight_params(self, layer: Any) -> list[Any]:
+        """A layer's weights, neuron by neuron."""
+        raise NotImplementedError
+
+    def bias_gradient_norms(self, model: Any) -> list[float]:
+        """‖∂C/∂b‖ per layer from the biases' ``.grad`` (for LearningSpeed)."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"<nn backend {self.name!r}>"
 

@@ -19,8 +19,7 @@ from autograd_core import Value
 
 from .. import losses as _losses
 from .. import optim as _optim
-from ..diagnostics import (_DYING, _SATURATING, LayerActivity, LayerGradients, _bias_params,
-                           _weight_params)
+from ..diagnostics import _DYING, _SATURATING, LayerActivity, LayerGradients
 from ..diagnostics import _rows as _diag_rows
 from ..diagnostics import _targets as _diag_targets
 from ..layers import Layer
@@ -163,6 +162,19 @@ class ScalarBackend(Backend):
 
     # ---------------------------------------------------------- diagnostics
 
+    def bias_params(self, layer: Layer) -> list[Value]:
+        """The neurons' biases, or BatchNorm's shifts β when the layer has one."""
+        return list(layer.bn.beta) if layer.batchnorm else [n.b for n in layer.neurons]
+
+    def weight_params(self, layer: Layer) -> list[Value]:
+        """Every weight, neuron by neuron."""
+        return [w for n in layer.neurons for w in n.w]
+
+    def bias_gradient_norms(self, model: Any) -> list[float]:
+        """‖∂C/∂b‖ per layer: over its neurons' bias Values."""
+        return [math.sqrt(math.fsum(float(nr.b.grad) ** 2 for nr in layer.neurons))
+                for layer in model.layers]
+
     def model_layers(self, model: Module) -> list[tuple[str, Any]]:
         layers = [(name, m) for name, m in model.named_modules() if isinstance(m, Layer)]
         if not layers:
@@ -182,8 +194,8 @@ class ScalarBackend(Backend):
         has_bn = any(layer.batchnorm for _, layer in layers)
         if has_bn:
             chunk_size = n
-        bparams = [_bias_params(layer) for _, layer in layers]
-        wparams = [_weight_params(layer) for _, layer in layers]
+        bparams = [self.bias_params(layer) for _, layer in layers]
+        wparams = [self.weight_params(layer) for _, layer in layers]
         flat = [p for ps in bparams for p in ps] + [p for ps in wparams for p in ps]
         totals = [0.0] * len(flat)
         buffers = [(m, [list(getattr(m, b)) for b in m._buffer_names]) for _, m in model.named_modules()

@@ -41,7 +41,7 @@ from autograd_core import tensor as T
 
 from .. import losses as _losses
 from .. import optim as _optim
-from ..diagnostics import _DYING, _SATURATING, LayerActivity, LayerGradients, _bias_params, _weight_params
+from ..diagnostics import _DYING, _SATURATING, LayerActivity, LayerGradients, LearningSpeed
 from ..train import History, _is_class_target, train_loop
 from . import Backend, register
 
@@ -266,43 +266,6 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, b
                       progress=progress, seed=seed, validate=validate)
 
 
-class LearningSpeed:
-    """The textbook chapter's learning-speed monitor as a ``fit`` callback: after every
-    backward pass, ‖∂C/∂b^l‖ (the norm of layer l's bias-gradient vector, the
-    length of the textbook chapter's bars) for each layer; ``speeds[epoch][l]`` is its
-    mean over the epoch's mini-batches. Works on scalar and Tensor MLPs."""
-
-    def __init__(self) -> None:
-        self.speeds: list[list[float]] = []
-        self._acc: list[float] = []
-        self._count = 0
-
-    @staticmethod
-    def bias_gradient_norms(model: Any) -> list[float]:
-        out = []
-        for layer in model.layers:
-            if hasattr(layer, "bias"):  # Tensor layer
-                g = layer.bias.grad
-                g = g.data if isinstance(g, Tensor) else g
-                out.append(float(np.linalg.norm(g)))
-            else:  # scalar Layer: its neurons' bias Values
-                out.append(math.sqrt(math.fsum(float(nr.b.grad) ** 2 for nr in layer.neurons)))
-        return out
-
-    def on_epoch_begin(self, epoch: int, model: Any, history: Any) -> None:
-        self._acc = [0.0] * len(model.layers)
-        self._count = 0
-
-    def on_after_backward(self, epoch: int, batch: int, model: Any, history: Any) -> None:
-        for i, v in enumerate(self.bias_gradient_norms(model)):
-            self._acc[i] += v
-        self._count += 1
-
-    def on_epoch_end(self, epoch: int, model: Any, history: Any) -> None:
-        c = max(self._count, 1)
-        self.speeds.append([a / c for a in self._acc])
-
-
 # ------------------------------------------------------------------ optimizers
 
 def zero_buffers(opt: Any) -> None:
@@ -396,6 +359,25 @@ def clip_grad_value(params: list[Tensor], clip: float) -> None:
 
 # ------------------------------------------------------------------ diagnostics
 
+def bias_params(layer: Any) -> list[Any]:
+    """A Tensor layer's bias vector (BatchNorm's shift β when it has one), as a one-item list."""
+    return [layer.bn.beta if layer.batchnorm else layer.bias]
+
+
+def weight_params(layer: Any) -> list[Any]:
+    """A Tensor layer's weight matrix (row j = neuron j), as a one-item list."""
+    return [layer.weight]
+
+
+def bias_gradient_norms(model: Any) -> list[float]:
+    """‖∂C/∂b‖ per layer of a Tensor MLP from its biases' ``.grad``."""
+    out = []
+    for layer in model.layers:
+        g = layer.bias.grad
+        out.append(float(np.linalg.norm(g.data if isinstance(g, Tensor) else g)))
+    return out
+
+
 def model_layers(model: Any) -> list[tuple[str, Any]]:
     """The :class:`~nn.Linear` layers of a Tensor MLP with their paths."""
     layers = getattr(model, "layers", None)
@@ -412,8 +394,8 @@ def layer_gradients(model: Any, layers: list[tuple[str, Any]], X: Any, y: Any,
     if len(Xa) == 0:
         raise ValueError("need at least one example")
     Y, _ = encode_targets(y, len(Xa), model.sizes[-1], "layer_gradients")
-    bparams = [_bias_params(layer)[0] for _, layer in layers]
-    wparams = [_weight_params(layer)[0] for _, layer in layers]
+    bparams = [bias_params(layer)[0] for _, layer in layers]
+    wparams = [weight_params(layer)[0] for _, layer in layers]
     saved = [(m, m._running_mean.copy(), m._running_var.copy())
              for _, m in model.named_modules() if hasattr(m, "_running_mean")]
     try:
@@ -487,6 +469,9 @@ class TensorBackend(Backend):
     model_layers = staticmethod(model_layers)
     layer_gradients = staticmethod(layer_gradients)
     activation_stats = staticmethod(activation_stats)
+    bias_params = staticmethod(bias_params)
+    weight_params = staticmethod(weight_params)
+    bias_gradient_norms = staticmethod(bias_gradient_norms)
 
 
 #: the Tensor backend object
