@@ -28,8 +28,10 @@ from .losses import (
 from .module import Module, Sequential, load
 from .optim import SGD, AdaGrad, Adam, RMSProp, clip_grad_norm, clip_grad_value
 from .train import Callback, History, evaluate, fit, predict
-from .tensor_layers import Linear, TensorMLP  # noqa: E402  (Tensor backend)
-from . import tensor_train  # noqa: E402,F401  (registers the Tensor backend's fit/evaluate/predict)
+from .tensor_layers import Linear, TensorMLP  # noqa: E402  (Tensor layers)
+from . import backends  # noqa: E402  (one interface over both backends)
+from .backends import scalar as _scalar, tensor as _tensor  # noqa: E402,F401  (they register themselves)
+from . import tensor_train, tensor_optim  # noqa: E402,F401  (old paths of nn.backends.tensor)
 from . import diagnostics, experiments  # noqa: E402  (vanishing/exploding gradients)
 from .diagnostics import GradientMonitor, gradient_norms, learning_speeds  # noqa: E402
 from .torch_bridge import from_torch, to_torch, to_torch_optimizer  # noqa: E402  (needs [export])

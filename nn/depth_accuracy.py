@@ -7,7 +7,7 @@ SGD with η, L2 term λ/2n‖W‖² (n the training-set size), 30 epochs of
 mini-batches of 10. Each run ``s`` uses seed ``s`` for the initial weights
 and the per-epoch shuffling, evaluates the test accuracy after every epoch
 and records the textbook chapter's learning speeds (‖∂C/∂b^l‖ per layer, mean per
-epoch) with :class:`nn.tensor_train.LearningSpeed`.
+epoch) with :class:`nn.diagnostics.LearningSpeed`.
 
 :func:`run` returns plain data (no printing): the CLI command
 ``autograd-core experiment depth-accuracy`` prints and plots it.
@@ -24,7 +24,8 @@ import numpy as np
 from . import optim
 from .data import find_mnist, load_mnist
 from .layers import MLP
-from .tensor_train import LearningSpeed, evaluate, fit
+from .backends.tensor import evaluate, fit
+from .diagnostics import LearningSpeed
 
 __all__ = ["DEPTHS", "TARGETS", "FASHION_DIR", "load_split", "run_one", "run", "summarise"]
 

@@ -38,10 +38,8 @@ from typing import Any
 
 import numpy as np
 
-import autograd_core as ag
-from autograd_core import Value
-
 from . import losses as _losses
+from .backends import backend_of
 from .layers import Layer
 from .module import Module
 
@@ -50,7 +48,7 @@ __all__ = [
     "LayerGradients", "learning_speeds", "gradient_norms", "activation_stats", "LayerActivity",
     "speed_ratio", "verdict", "GradientMonitor", "GradientRecord", "VANISHING", "EXPLODING",
     "SATURATION", "SATURATED_FRACTION", "DEAD_FRACTION", "VERDICT_RULE", "verdict_rule",
-    "activity_notes",
+    "activity_notes", "LearningSpeed",
 ]
 
 #: first/last speed ratio below which a record is "vanishing": the first hidden
@@ -75,47 +73,18 @@ _DYING = {"relu"}
 
 # ------------------------------------------------------------------ layers
 
-def _is_tensor(model: Any) -> bool:
-    return bool(getattr(model, "_tensor_backend", False))
-
-
 def model_layers(model: Module) -> list[tuple[str, Any]]:
     """The model's layers with their paths, in order: :class:`~nn.Layer`
     modules (a single Layer is its own only layer), or the
     :class:`~nn.Linear` layers of a ``backend="tensor"`` MLP."""
-    if _is_tensor(model):
-        layers = getattr(model, "layers", None)
-        if not layers:
-            raise ValueError(f"{type(model).__name__} has no layers to diagnose")
-        return [(f"layers.{i}", layer) for i, layer in enumerate(layers)]
     if not isinstance(model, Module):
         raise TypeError(f"model must be an nn.Module, not {type(model).__name__}")
-    layers = [(name, m) for name, m in model.named_modules() if isinstance(m, Layer)]
-    if not layers:
-        raise ValueError(f"{type(model).__name__} has no nn.Layer modules to diagnose")
-    return layers
+    return backend_of(model).model_layers(model)
 
 
 def hidden_layers(model: Module) -> list[tuple[str, Layer]]:
     """All layers but the last (the output layer)."""
     return model_layers(model)[:-1]
-
-
-def _bias_params(layer: Any) -> list[Any]:
-    """The layer's biases (BatchNorm's shift β when it has one): Values, or
-    one Tensor for a Tensor layer."""
-    if getattr(layer, "weight", None) is not None:  # a Tensor layer (nn.Linear)
-        return [layer.bn.beta if layer.batchnorm else layer.bias]
-    if layer.batchnorm:
-        return list(layer.bn.beta)
-    return [n.b for n in layer.neurons]
-
-
-def _weight_params(layer: Any) -> list[Any]:
-    """The layer's weights, neuron by neuron (row j of a Tensor layer's weight)."""
-    if getattr(layer, "weight", None) is not None:
-        return [layer.weight]
-    return [w for n in layer.neurons for w in n.w]
 
 
 def _grad_list(params: list[Any]) -> list[float]:
@@ -189,81 +158,9 @@ def layer_gradients(model: Module, X: Any, y: Any, loss: Any, *,
     differentiated with :func:`autograd_core.gradients`; no ``.grad`` changes.
     A ``backend="tensor"`` MLP is measured on one batched Tensor graph."""
     layers = model_layers(model)
-    if _is_tensor(model):
-        return _tensor_layer_gradients(model, layers, X, y, loss)
-    loss_fn = _losses.get(loss)
-    rows = _rows(X)
-    ys = _targets(y, len(rows))
-    n = len(rows)
-    if n == 0:
-        raise ValueError("need at least one example")
     if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-    has_bn = any(layer.batchnorm for _, layer in layers)
-    if has_bn:
-        chunk_size = n
-    bparams = [_bias_params(layer) for _, layer in layers]
-    wparams = [_weight_params(layer) for _, layer in layers]
-    flat = [p for ps in bparams for p in ps] + [p for ps in wparams for p in ps]
-    totals = [0.0] * len(flat)
-    buffers = [(m, [list(getattr(m, b)) for b in m._buffer_names]) for _, m in model.named_modules()
-               if m._buffer_names]
-    cost = 0.0
-    inv_n = 1.0 / n
-    try:
-        with ag.enable_grad():
-            for s in range(0, n, chunk_size):
-                outs = model.forward_batch(rows[s:s + chunk_size])
-                obj = ag.sum([loss_fn(o, t) for o, t in zip(outs, ys[s:s + chunk_size])]) * inv_n
-                cost += obj.data
-                for i, g in enumerate(ag.gradients(obj, flat)):
-                    totals[i] += g
-                del outs, obj
-    finally:
-        for m, saved in buffers:  # measuring must not move BatchNorm's running averages
-            for b, vals in zip(m._buffer_names, saved):
-                setattr(m, b, vals)
-    biases, weights = [], []
-    k = 0
-    for ps in bparams:
-        biases.append(totals[k:k + len(ps)])
-        k += len(ps)
-    for (_, layer) in layers:
-        rows_w = []
-        for neuron in layer.neurons:
-            rows_w.append(totals[k:k + neuron.nin])
-            k += neuron.nin
-        weights.append(rows_w)
-    return LayerGradients([name for name, _ in layers], biases, weights, cost)
-
-
-def _tensor_layer_gradients(model: Any, layers: list[tuple[str, Any]], X: Any, y: Any,
-                            loss: Any) -> LayerGradients:
-    """:func:`layer_gradients` of a Tensor MLP: the same C, the mean over the
-    examples of the loss, differentiated on one batch graph."""
-    from autograd_core import tensor as T
-
-    from .tensor_train import _X, _loss_name, _output_and_loss, encode_targets
-    Xa = _X(X, model.sizes[0], "layer_gradients", model.layers[0].weight.dtype)
-    if len(Xa) == 0:
-        raise ValueError("need at least one example")
-    Y, _ = encode_targets(y, len(Xa), model.sizes[-1], "layer_gradients")
-    bparams = [_bias_params(layer)[0] for _, layer in layers]
-    wparams = [_weight_params(layer)[0] for _, layer in layers]
-    saved = [(m, m._running_mean.copy(), m._running_var.copy())
-             for _, m in model.named_modules() if hasattr(m, "_running_mean")]
-    try:
-        with ag.enable_grad():
-            _, obj = _output_and_loss(model, Xa, Y, _loss_name(loss))
-            grads = T.gradients(obj, bparams + wparams)
-    finally:
-        for m, mean, var in saved:  # measuring must not move BatchNorm's running averages
-            m._running_mean, m._running_var = mean, var
-    k = len(bparams)
-    return LayerGradients([name for name, _ in layers],
-                          [np.ravel(g).astype(float).tolist() for g in grads[:k]],
-                          [np.asarray(g, dtype=float).tolist() for g in grads[k:]],
-                          float(obj.data))
+    return backend_of(model).layer_gradients(model, layers, X, y, loss, chunk_size)
 
 
 def bias_gradients(model: Module, X: Any, y: Any, loss: Any) -> list[list[float]]:
@@ -395,102 +292,41 @@ def activation_stats(model: Module, X: Any, *, threshold: float = SATURATION,
     BatchNorm, when the layer has one)."""
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not threshold > 0:
         raise ValueError(f"saturation threshold must be a positive number, got {threshold!r}")
-    if _is_tensor(model):
-        return _tensor_activation_stats(model, X, threshold, include_output)
-    layers = model_layers(model)
-    if not include_output:
-        layers = layers[:-1]
-    rows = _rows(X)
-    if not rows:
-        raise ValueError("need at least one example")
-    index = {name: k for k, (name, _) in enumerate(layers)}
-    pre: list[dict[str, list[float]]] = [{} for _ in layers]
-    kinds: list[str] = ["" for _ in layers]
-    buffers = [(m, [list(getattr(m, b)) for b in m._buffer_names]) for _, m in model.named_modules()
-               if m._buffer_names]
-    try:
-        with ag.enable_grad():
-            outs = model.forward_batch(rows)
-            roots = [v for o in outs for v in (o if isinstance(o, (list, tuple)) else [o])
-                     if isinstance(v, Value)]
-            if not roots:
-                raise ValueError("the model's outputs are not Values")
-            seen: set[int] = set()
-            stack = list(roots)
-            while stack:  # walk the graph for the neurons' labelled outputs
-                v = stack.pop()
-                if id(v) in seen:
-                    continue
-                seen.add(id(v))
-                lab = v.label
-                if lab.endswith("out") and v._prim is not None and "neurons." in lab:
-                    neuron = lab[:-3].rstrip(".")
-                    layer_name = neuron.rsplit("neurons.", 1)[0].rstrip(".")
-                    k = index.get(layer_name)
-                    prim = v._prim.name
-                    if k is not None and v._parents and prim not in ("dot", "dot_const", "add"):
-                        kinds[k] = prim
-                        pre[k].setdefault(neuron, []).append(v._parents[0]._data)
-                stack.extend(v._parents)
-    finally:
-        for m, saved in buffers:
-            for b, vals in zip(m._buffer_names, saved):
-                setattr(m, b, vals)
-    out = []
-    for k, (name, layer) in enumerate(layers):
-        kind = kinds[k] or (layer.activation if isinstance(layer.activation, str) else "custom")
-        units = len(layer.neurons)
-        sat = dead = None
-        zs = pre[k]
-        if kind in _SATURATING and zs:
-            flat = [z for vals in zs.values() for z in vals]
-            sat = sum(1 for z in flat if abs(z) > threshold) / len(flat)
-        if kind in _DYING and zs:
-            dead = sum(1 for vals in zs.values() if all(z <= 0.0 for z in vals)) / units
-        out.append(LayerActivity(name, kind, units, sat, dead))
-    return out
+    model_layers(model)  # the type check
+    return backend_of(model).activation_stats(model, X, threshold, include_output)
 
 
-def _tensor_activation_stats(model: Any, X: Any, threshold: float,
-                             include_output: bool) -> list[LayerActivity]:
-    """:func:`activation_stats` of a Tensor MLP: z of each layer read from its
-    forward graph (the node feeding the activation), per unit and example."""
-    from autograd_core import tensor as T
+# ------------------------------------------------------------------ monitors
 
-    from .tensor_train import _X
-    Xa = _X(X, model.sizes[0], "activation_stats", model.layers[0].weight.dtype)
-    if len(Xa) == 0:
-        raise ValueError("need at least one example")
-    layers = model_layers(model)
-    if not include_output:
-        layers = layers[:-1]
-    saved = [(m, m._running_mean.copy(), m._running_var.copy())
-             for _, m in model.named_modules() if hasattr(m, "_running_mean")]
-    out = []
-    try:
-        with ag.no_grad():
-            a = T.Tensor(Xa)
-            for name, layer in layers:
-                z = T.linear(a, layer.weight, layer.bias)
-                if layer.batchnorm:
-                    z = layer.bn(z)
-                act = layer._activate(z)
-                kind = layer.activation if isinstance(layer.activation, str) else "custom"
-                zs = np.asarray(z.data, dtype=float)
-                sat = dead = None
-                if kind in _SATURATING:
-                    sat = float(np.mean(np.abs(zs) > threshold))
-                if kind in _DYING:
-                    dead = float(np.mean(np.all(zs <= 0.0, axis=0)))
-                out.append(LayerActivity(name, kind, layer.nout, sat, dead))
-                a = act + a if layer.residual else act
-    finally:
-        for m, mean, var in saved:  # measuring must not move BatchNorm's running averages
-            m._running_mean, m._running_var = mean, var
-    return out
+class LearningSpeed:
+    """The textbook chapter's learning-speed monitor as a ``fit`` callback: after every
+    backward pass, ‖∂C/∂b^l‖ (the norm of layer l's bias-gradient vector, the
+    length of the textbook chapter's bars) for each layer; ``speeds[epoch][l]`` is its
+    mean over the epoch's mini-batches. Works on scalar and Tensor MLPs."""
 
+    def __init__(self) -> None:
+        self.speeds: list[list[float]] = []
+        self._acc: list[float] = []
+        self._count = 0
 
-# ------------------------------------------------------------------ monitor
+    @staticmethod
+    def bias_gradient_norms(model: Any) -> list[float]:
+        """‖∂C/∂b^l‖ per layer from the biases' current ``.grad``."""
+        return backend_of(model).bias_gradient_norms(model)
+
+    def on_epoch_begin(self, epoch: int, model: Any, history: Any) -> None:
+        self._acc = [0.0] * len(model.layers)
+        self._count = 0
+
+    def on_after_backward(self, epoch: int, batch: int, model: Any, history: Any) -> None:
+        for i, v in enumerate(self.bias_gradient_norms(model)):
+            self._acc[i] += v
+        self._count += 1
+
+    def on_epoch_end(self, epoch: int, model: Any, history: Any) -> None:
+        c = max(self._count, 1)
+        self.speeds.append([a / c for a in self._acc])
+
 
 @dataclass
 class GradientRecord:
@@ -601,8 +437,9 @@ class GradientMonitor:
     @staticmethod
     def _grads(model: Module) -> tuple[list[list[float]], list[list[float]]]:
         layers = model_layers(model)
-        bias = [_grad_list(_bias_params(layer)) for _, layer in layers]
-        wts = [_grad_list(_weight_params(layer)) for _, layer in layers]
+        backend = backend_of(model)
+        bias = [_grad_list(backend.bias_params(layer)) for _, layer in layers]
+        wts = [_grad_list(backend.weight_params(layer)) for _, layer in layers]
         return bias, wts
 
     # ---- fit hooks

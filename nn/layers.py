@@ -29,8 +29,8 @@ from autograd_core.primitives import PRIMITIVES
 from . import init as _init
 from .module import MODEL_CLASSES, Module
 
-#: ``MLP(..., backend=name)`` builds this class; nn.tensor_layers registers
-#: "tensor" (so this module does not import it).
+#: ``MLP(..., backend=name)`` builds this class: "scalar" is MLP, nn.tensor_layers
+#: registers "tensor" (so this module does not import it).
 MLP_BACKENDS: dict[str, type] = {}
 
 __all__ = ["Neuron", "Layer", "MLP", "BatchNorm", "Residual", "ACTIVATIONS", "activation_fn"]
@@ -300,12 +300,12 @@ class MLP(Module):
     a layer's input and output sizes are equal)."""
 
     def __new__(cls, *args: Any, backend: str = "scalar", **kwargs: Any) -> MLP:
-        # backend="tensor": the same network on Tensors (nn.tensor_layers.TensorMLP)
-        if backend not in ("scalar", "tensor"):
-            raise ValueError(f"MLP backend must be 'scalar' or 'tensor', not {backend!r}")
-        if backend == "tensor" and not getattr(cls, "_tensor_backend", False):
-            return object.__new__(MLP_BACKENDS["tensor"])
-        return object.__new__(cls)
+        # backend="tensor": the same network on Tensors (nn.tensor_layers.TensorMLP);
+        # a subclass of the asked backend's class (TensorMLP for "scalar" too) is kept
+        if backend not in MLP_BACKENDS:
+            raise ValueError(f"MLP backend must be {' or '.join(map(repr, MLP_BACKENDS))}, not {backend!r}")
+        target = MLP_BACKENDS[backend]
+        return object.__new__(cls if issubclass(cls, target) else target)
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str | Callable[[Value], Value] = "sigmoid",
                  output_activation: str | Callable[[Value], Value] | None = None,
@@ -473,3 +473,4 @@ class Residual(Module):
 
 
 MODEL_CLASSES.update(Neuron=Neuron, Layer=Layer, MLP=MLP, BatchNorm=BatchNorm, Residual=Residual)
+MLP_BACKENDS["scalar"] = MLP

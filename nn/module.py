@@ -66,6 +66,10 @@ class Module:
     ``forward_batch(X)`` (the default maps ``__call__`` over the samples;
     :class:`~nn.BatchNorm` needs the whole batch)."""
 
+    #: the name of the backend (nn.backends) that fits, evaluates, optimizes and
+    #: diagnoses this model: "scalar" (Values), "tensor" for Tensor modules
+    backend: str = "scalar"
+
     #: names of attributes whose parameters are *weights* (L2/L1 apply to them)
     _weight_names: tuple[str, ...] = ()
     #: names of attributes that are buffers (lists of floats, saved, not trained)

@@ -23,7 +23,9 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from autograd_core import Tensor, Value
+from autograd_core import Value
+
+from .backends import backend_of_params
 
 __all__ = ["Optimizer", "SGD", "AdaGrad", "RMSProp", "Adam", "clip_grad_norm", "clip_grad_value",
            "get"]
@@ -56,31 +58,30 @@ class Optimizer:
         ps = list(params)
         if not ps:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        # the backend of the parameters (nn.backends) holds the buffers and does the step;
+        # TypeError for a parameter of no backend or a mix of backends
+        self._backend = backend_of_params(ps, type(self).__name__)
         for i, p in enumerate(ps):
-            if not isinstance(p, (Value, Tensor)):
-                raise TypeError(f"{type(self).__name__}: parameter {i} must be a Value or a "
-                                f"Tensor, not {type(p).__name__}")
             if not p.is_leaf:
                 raise ValueError(f"{type(self).__name__}: parameter {i} ({p.label or p.op}) is not "
                                  "a leaf; only leaves can be updated")
         self.params = ps
         self.lr = _positive(lr, "lr")
         self.t = 0
-        for b in self._buffers:
-            setattr(self, b, [0.0] * len(ps))
-        self._arrays = isinstance(ps[0], Tensor)  # Tensor parameters: nn.tensor_optim
-        if any(isinstance(p, Tensor) != self._arrays for p in ps):
-            raise TypeError(f"{type(self).__name__}: mix of Value and Tensor parameters")
-        if self._arrays:
-            from .tensor_optim import zero_buffers
-            zero_buffers(self)
+        self._backend.zero_buffers(self)  # zeros: floats for Values, arrays for Tensors
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0.0."""
         for p in self.params:
             p.grad = 0.0
 
-    def step(self) -> None:  # pragma: no cover - abstract
+    def step(self) -> None:
+        """One update of every parameter (the formula of the class, on Values
+        or on whole arrays by the parameters' backend)."""
+        self._backend.optimizer_step(self)
+
+    def _scalar_step(self) -> None:  # pragma: no cover - abstract
+        """The update on Value parameters (each optimizer class defines it)."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, Any]:
@@ -118,11 +119,7 @@ class Optimizer:
         t = state.get("t")
         if isinstance(t, bool) or not isinstance(t, int) or t < 0:
             raise ValueError(f"{name}.load_state_dict: step count t must be an int >= 0, got {t!r}")
-        if self._arrays:  # Tensor parameters: one array per parameter
-            from .tensor_optim import load_buffers
-            new_buffers = load_buffers(self, buffers)
-        else:
-            new_buffers = {b: [float(v) for v in vals] for b, vals in buffers.items()}
+        new_buffers = self._backend.load_buffers(self, buffers)  # floats, or arrays for Tensors
         for h, v in hyper.items():
             setattr(self, h, v)
         for b, vals in new_buffers.items():
@@ -152,9 +149,7 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.weight_decay = _positive(weight_decay, "weight_decay", allow_zero=True)
 
-    def step(self) -> None:
-        if self._arrays:
-            return _array_step(self)
+    def _scalar_step(self) -> None:
         lr, a, wd = self.lr, self.momentum, self.weight_decay
         v = self.v
         self.t += 1
@@ -182,9 +177,7 @@ class AdaGrad(Optimizer):
         self.eps = _positive(eps, "eps", allow_zero=True)
         self.weight_decay = _positive(weight_decay, "weight_decay", allow_zero=True)
 
-    def step(self) -> None:
-        if self._arrays:
-            return _array_step(self)
+    def _scalar_step(self) -> None:
         lr, eps, wd, r = self.lr, self.eps, self.weight_decay, self.r
         self.t += 1
         for i, p in enumerate(self.params):
@@ -213,9 +206,7 @@ class RMSProp(Optimizer):
         self.eps = _positive(eps, "eps", allow_zero=True)
         self.weight_decay = _positive(weight_decay, "weight_decay", allow_zero=True)
 
-    def step(self) -> None:
-        if self._arrays:
-            return _array_step(self)
+    def _scalar_step(self) -> None:
         lr, rho, eps, wd, r = self.lr, self.rho, self.eps, self.weight_decay, self.r
         self.t += 1
         for i, p in enumerate(self.params):
@@ -245,9 +236,7 @@ class Adam(Optimizer):
         self.eps = _positive(eps, "eps", allow_zero=True)
         self.weight_decay = _positive(weight_decay, "weight_decay", allow_zero=True)
 
-    def step(self) -> None:
-        if self._arrays:
-            return _array_step(self)
+    def _scalar_step(self) -> None:
         lr, r1, r2, eps, wd = self.lr, self.rho1, self.rho2, self.eps, self.weight_decay
         s, r = self.s, self.r
         self.t += 1
@@ -263,11 +252,6 @@ class Adam(Optimizer):
             denom = math.sqrt(ri / c2) + eps
             if denom != 0.0:
                 p.assign(p._data - lr * (si / c1) / denom)
-
-
-def _array_step(opt: Optimizer) -> None:
-    from .tensor_optim import array_step
-    array_step(opt)
 
 
 _OPTIMIZERS = {"sgd": SGD, "adagrad": AdaGrad, "rmsprop": RMSProp, "adam": Adam}
@@ -290,27 +274,11 @@ def clip_grad_norm(params: Iterable[Value], max_norm: float) -> float:
     non-finite norm is returned and the gradients are left unchanged."""
     max_norm = _positive(max_norm, "max_norm")
     ps = list(params)
-    if ps and isinstance(ps[0], Tensor):
-        from .tensor_optim import clip_grad_norm as _tensor_clip
-        return _tensor_clip(ps, max_norm)
-    total = math.sqrt(math.fsum(_grad(p) ** 2 for p in ps))
-    if math.isfinite(total) and total > max_norm:
-        scale = max_norm / total
-        for p in ps:
-            p.grad = _grad(p) * scale
-    return total
+    return backend_of_params(ps, "clip_grad_norm").clip_grad_norm(ps, max_norm)
 
 
 def clip_grad_value(params: Iterable[Value], clip: float) -> None:
     """Clamp every gradient to [−clip, clip]."""
     clip = _positive(clip, "clip")
     params = list(params)
-    if params and isinstance(params[0], Tensor):
-        from .tensor_optim import clip_grad_value as _tensor_clip_value
-        return _tensor_clip_value(params, clip)
-    for p in params:
-        g = _grad(p)
-        if g > clip:
-            p.grad = clip
-        elif g < -clip:
-            p.grad = -clip
+    backend_of_params(params, "clip_grad_value").clip_grad_value(params, clip)

@@ -51,7 +51,8 @@ class TensorModule(Module):
     """Base of Tensor-backed modules: parameters are Tensors; ``state_dict``
     lists every element under the scalar module's name."""
 
-    _tensor_backend = True
+    backend = "tensor"  # nn.backends.tensor runs these models
+    _tensor_backend = True  # older spelling of backend == "tensor", kept for callers that test it
 
     def _own_parameters(self) -> Iterator[tuple[str, Any, bool]]:
         for name, value in self._members():

@@ -38,16 +38,16 @@ from typing import Any
 
 import numpy as np
 
-import autograd_core as ag
-
 from . import losses as _losses
 from . import optim as _optim
+from . import backends as _backends
+from .backends import backend_of
 from .init import make_rng
 from .module import Module
 
-#: fit/evaluate/predict of the other backends, registered by their modules
-#: (nn.tensor_train adds "tensor"), so that this module imports none of them.
-BACKENDS: dict[str, Any] = {}
+#: the backend objects by name (the same dict as nn.backends.BACKENDS; their
+#: modules register them, so that this module imports neither)
+BACKENDS = _backends.BACKENDS
 
 __all__ = ["fit", "History", "Callback", "evaluate", "predict"]
 
@@ -160,67 +160,18 @@ def _threshold(loss: Any) -> float:
                            _losses.binary_cross_entropy_with_logits) else 0.5
 
 
-def _batch_objective(model: Module, xb: list[Any], yb: list[Any], loss_fn: Callable[..., Any],
-                     l2: float, l1: float, n_total: int) -> tuple[Any, list[Any]]:
-    outs = model.forward_batch(xb)
-    terms = [loss_fn(o, t) for o, t in zip(outs, yb)]
-    obj = ag.sum(terms) * (1.0 / len(xb))
-    if l2:
-        obj = obj + _losses.l2_penalty(model, l2, n_total)
-    if l1:
-        obj = obj + _losses.l1_penalty(model, l1, n_total)
-    return obj, outs
-
-
 def evaluate(model: Module, X: Any, y: Any, loss: Any = "quadratic", *, batch_size: int = 256,
              threshold: float | None = None) -> tuple[float, float | None]:
     """(mean loss, accuracy) of ``model`` on ``(X, y)`` in eval mode; accuracy
     is ``None`` when the targets are not classes. (Graphs are built per batch
     and dropped at once: the stable cross-entropy of a saturated sigmoid
     output needs to see the sigmoid's logit.)"""
-    if getattr(model, "_tensor_backend", False):
-        _tensor_evaluate = BACKENDS["tensor"].evaluate
-        return _tensor_evaluate(model, X, y, loss, batch_size=batch_size, threshold=threshold)
-    loss_fn = _losses.get(loss)
-    rows = _rows(X, "evaluate")
-    ys = _targets(y, len(rows), "evaluate")
-    if not rows:
-        raise ValueError("evaluate: no samples")
-    was = model.training
-    model.eval()
-    try:
-        total = 0.0
-        outs: list[Any] = []
-        for s in range(0, len(rows), batch_size):
-            ob = model.forward_batch(rows[s:s + batch_size])
-            total += math.fsum(float(loss_fn(o, t).data) for o, t in zip(ob, ys[s:s + batch_size]))
-            outs.extend([float(v) for v in (o if isinstance(o, (list, tuple)) else [o])] for o in ob)
-    finally:
-        model.train(was)
-    acc = None
-    if all(_is_class_target(t) for t in ys):
-        acc = _losses.accuracy(outs, ys, _threshold(loss) if threshold is None else threshold)
-    return total / len(rows), acc
+    return backend_of(model, "evaluate").evaluate(model, X, y, loss, batch_size=batch_size, threshold=threshold)
 
 
 def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
     """Model outputs as a float array (n, n_outputs), eval mode, no graphs."""
-    if getattr(model, "_tensor_backend", False):
-        _tensor_predict = BACKENDS["tensor"].predict
-        return _tensor_predict(model, X, batch_size=batch_size)
-    rows = _rows(X, "predict")
-    was = model.training
-    model.eval()
-    try:
-        out = []
-        with ag.no_grad():
-            for s in range(0, len(rows), batch_size):
-                for o in model.forward_batch(rows[s:s + batch_size]):
-                    o = o if isinstance(o, (list, tuple)) else [o]
-                    out.append([float(v) for v in o])
-    finally:
-        model.train(was)
-    return np.asarray(out, dtype=float)
+    return backend_of(model, "predict").predict(model, X, batch_size=batch_size)
 
 
 def fit(model: Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, batch_size: int,
@@ -259,45 +210,11 @@ def fit(model: Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int
         c = clip_norm if clip_norm is not None else clip_value
         if isinstance(c, bool) or not isinstance(c, (int, float)) or not c > 0:
             raise ValueError(f"fit: clip threshold must be a positive number, got {c!r}")
-    if getattr(model, "_tensor_backend", False):  # nn.MLP(..., backend="tensor")
-        _tensor_fit = BACKENDS["tensor"].fit
-        return _tensor_fit(model, X, y, loss=loss, optimizer=optimizer, epochs=int(epochs),
-                           batch_size=int(batch_size), l2=l2, l1=l1, clip=(clip_norm, clip_value),
-                           validation=validation, callbacks=callbacks, progress=progress, seed=seed)
-    loss_fn = _losses.get(loss)
-    rows = _rows(X, "fit")
-    ys = _targets(y, len(rows), "fit")
-    if not rows:
-        raise ValueError("fit: no training samples")
-    params = model.parameters()
-    opt = _optim.get(optimizer, params)
-    if validation is not None:
-        if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
-            raise ValueError("fit: validation must be a pair (X_val, y_val)")
-        val_rows = _rows(validation[0], "fit validation")
-        val_ys = _targets(validation[1], len(val_rows), "fit validation")
-    classes = all(_is_class_target(t) for t in ys)
-    thr = _threshold(loss)
-
-    def batch(idx: np.ndarray) -> tuple[float, int | None]:
-        xb = [rows[i] for i in idx]
-        yb = [ys[i] for i in idx]
-        for p in params:
-            p.grad = 0.0
-        with ag.pause_gc():  # the step's graph has no cycles; see autograd_core._gc
-            obj, outs = _batch_objective(model, xb, yb, loss_fn, l2, l1, len(rows))
-            obj.backward()
-        if not classes:
-            return obj.data, None
-        pred = _losses.predictions(outs, thr)
-        lab = [int(np.argmax(np.ravel(t))) if np.size(t) > 1 else int(np.ravel(t)[0]) for t in yb]
-        return obj.data, int(np.sum(pred == np.asarray(lab)))
-
-    validate = None if validation is None else (
-        lambda: evaluate(model, val_rows, val_ys, loss_fn, threshold=thr))
-    return train_loop(model, len(rows), batch, params=params, optimizer=opt, epochs=epochs,
-                      batch_size=batch_size, clip=(clip_norm, clip_value), callbacks=callbacks,
-                      progress=progress, seed=seed, validate=validate)
+    if validation is not None and not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+        raise ValueError("fit: validation must be a pair (X_val, y_val)")
+    return backend_of(model, "fit").fit(model, X, y, loss=loss, optimizer=optimizer, epochs=int(epochs),
+                                        batch_size=int(batch_size), l2=l2, l1=l1, clip=(clip_norm, clip_value),
+                                        validation=validation, callbacks=callbacks, progress=progress, seed=seed)
 
 
 def train_loop(model: Any, n: int, batch: Callable[[np.ndarray], tuple[float, int | None]], *,
