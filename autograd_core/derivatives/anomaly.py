@@ -69,7 +69,7 @@ _active = 0
 _saved: list[tuple[Any, str, Any]] = []
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_INTERNAL = tuple(os.path.join(os.path.dirname(_HERE), d) + os.sep
+_INTERNAL = tuple(os.path.join(os.path.dirname(os.path.dirname(_HERE)), d) + os.sep
                   for d in ("autograd_core", "nn", "visualize"))
 
 
