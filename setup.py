@@ -1,8 +1,8 @@
-"""Build the optional compiled backward-driver bookkeeping (autograd_core._speedups).
+"""Build the optional compiled backward-driver bookkeeping (autograd_core.core._speedups).
 
 Everything else is configured in pyproject.toml. The extension is optional:
 where no C compiler is present the build skips it with a warning and the
-pure-Python driver in autograd_core/engine.py (the reference) is used.
+pure-Python driver in autograd_core/core/engine.py (the reference) is used.
 """
 
 from setuptools import Extension, setup
@@ -18,6 +18,6 @@ class BuildExt(build_ext):
 
 
 setup(
-    ext_modules=[Extension("autograd_core._speedups", ["autograd_core/_speedups.c"], optional=True)],
+    ext_modules=[Extension("autograd_core.core._speedups", ["autograd_core/core/_speedups.c"], optional=True)],
     cmdclass={"build_ext": BuildExt},
 )

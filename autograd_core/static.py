@@ -39,11 +39,11 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from . import engine as _engine
-from .engine import (Value, _as_float, apply, comparison_hook, creation_hook, enable_grad,
+from .core import engine as _engine
+from .core.engine import (Value, _as_float, apply, comparison_hook, creation_hook, enable_grad,
                      topological_order)
-from .naming import node_names
-from .primitives import Primitive
+from .core.naming import node_names
+from .core.primitives import Primitive
 
 __all__ = ["static", "StaticGraph", "StaticGraphBranchError", "StaticGradient", "StaticNode",
            "Comparison"]

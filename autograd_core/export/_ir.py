@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Node, Value, topological_order
-from ..primitives import EXPORTS
+from ..core.engine import Node, Value, topological_order
+from ..core.primitives import EXPORTS
 from ..static import StaticGraph
 
 EXTRA_HINT = "pip install autograd-core[export]"

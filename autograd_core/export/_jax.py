@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..primitives import EXPORTS
+from ..core.primitives import EXPORTS
 from . import _ir
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..primitives import EXPORTS, PRIMITIVES
+from ..core.primitives import EXPORTS, PRIMITIVES
 from . import _ir
 
 #: The ONNX opset the exported models declare (only operators from opset 13 or older are used).

@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ..primitives import EXPORTS
+from ..core.primitives import EXPORTS
 from . import _ir
 
 _RESERVED = {"torch", "F", "self", "Formula", "FORMULA", "EXAMPLE", "formula", "forward"}

@@ -18,9 +18,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .engine import no_grad, topological_order
-from ._report import CheckReport
-from .tensor import Tensor, gradients, jvp
+from ..core.engine import no_grad, topological_order
+from .._report import CheckReport
+from . import Tensor, gradients, jvp
 
 __all__ = ["tensor_gradcheck", "TensorCheckReport", "TensorCheckRow"]
 

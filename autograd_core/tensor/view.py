@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .engine import LocalMap, topological_order
-from .naming import node_names
-from .tensor import Tensor, describe
+from ..core.engine import LocalMap, topological_order
+from ..core.naming import node_names
+from . import Tensor, describe
 
 __all__ = ["tensor_rows", "format_rows", "draw_tensor_graph", "TensorTrace"]
 
@@ -49,7 +49,7 @@ def matrix_derivative(node: Any, k: int, names: dict[Any, str]) -> str | None:
     ``grad_x = grad_h·Wᵀ  (2×3) = (2×4)·(3×4)ᵀ`` and
     ``grad_W = xᵀ·grad_h  (3×4) = (2×3)ᵀ·(2×4)``; for a dense layer
     h = x·Wᵀ + b, ``grad_W = grad_hᵀ·x``. None for other derivatives."""
-    from .tensor import LinearWeight, MatmulLeft, MatmulRight
+    from . import LinearWeight, MatmulLeft, MatmulRight
     loc = node._local[k]
     h = names[node]
     hs = _shape(node.shape)
@@ -108,7 +108,7 @@ def draw_tensor_graph(root: Tensor, *, rankdir: str = "LR", max_nodes: int = 200
     """A ``graphviz.Digraph``: one box per node with name, op, shape and ‖grad‖."""
     import graphviz
 
-    from ._markup import dot_string
+    from .._markup import dot_string
 
     order = topological_order(root)
     if len(order) > max_nodes:

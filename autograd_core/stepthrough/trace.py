@@ -29,8 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import Value, display_bundle, gradients, push_tangents, topological_order
-from .naming import node_names
+from ..core.engine import Value, display_bundle, gradients, push_tangents, topological_order
+from ..core.naming import node_names
 from .symbolic import ATOM, MUL, Expr, Sym, expr_scope, fmt_number, literal
 
 __all__ = [
@@ -1155,6 +1155,6 @@ def explain(output: Value, wrt: Iterable[Value | str] | Value | str | None = Non
     :class:`~autograd_core.Tensor` output it returns a
     :class:`~autograd_core.tensor_view.TensorTrace` (shapes and norms)."""
     if type(output).__name__ == "Tensor":
-        from .tensor_view import TensorTrace
+        from ..tensor.view import TensorTrace
         return TensorTrace(output, wrt)  # type: ignore[return-value]
     return Trace(output, wrt)

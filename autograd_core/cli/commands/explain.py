@@ -15,10 +15,10 @@ import math
 import sys
 from typing import Any
 
-from ..cli import UsageError, output_file
-from ..parser import parse
-from ..trace import _json_num as _json
-from ..trace import explain
+from .. import UsageError, output_file
+from ...stepthrough.parser import parse
+from ...stepthrough.trace import _json_num as _json
+from ...stepthrough.trace import explain
 
 _EPILOG = """\
 examples:
@@ -96,7 +96,7 @@ def _write_extras(args: argparse.Namespace, out: Any, trace: Any) -> list[str]:
         write_stepper = getattr(visualize, "write_stepper", None)
         if write_stepper is None:
             raise UsageError("--html is not available: visualize.write_stepper is missing")
-        from ..trace import num
+        from ...stepthrough.trace import num
         write_stepper(trace, args.html, title=f"Backpropagation step by step: {trace.output_name} = "
                                               f"{args.expression} = {num(trace.value)}")
         notes.append(f"wrote {args.html}")
@@ -179,5 +179,5 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _graph_leaves(out: Any) -> set[Any]:
-    from ..engine import topological_order
+    from ...core.engine import topological_order
     return {n for n in topological_order(out) if n.is_leaf}

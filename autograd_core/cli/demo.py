@@ -38,12 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._markup import json_script
-from .engine import Value, apply
-from .gradcheck import gradcheck
-from .parser import parse
-from .primitives import PRIMITIVES, Primitive
-from .trace import explain
+from .._markup import json_script
+from ..core.engine import Value, apply
+from ..derivatives.gradcheck import gradcheck
+from ..stepthrough.parser import parse
+from ..core.primitives import PRIMITIVES, Primitive
+from ..stepthrough.trace import explain
 
 __all__ = ["build_demo", "DemoResult", "SEED_EXPRESSION", "softsign", "softsign_wrong",
            "SOFTSIGN", "SOFTSIGN_WRONG", "neuron_loss", "neuron_loss_wrong"]
@@ -516,7 +516,7 @@ class _Builder:
         # without dot: the graphs' DOT texts laid out here by Graphviz in WebAssembly (viz-js)
         scripts = ('<script src="viz-global.js"></script>\n<script>' + _LAYOUT + '</script>'
                    if self.browser_graphs else "")
-        from . import __version__
+        from .. import __version__
         return _PAGE.format(
             version=_e(__version__), toc=toc, body=body, notes=notes, scripts=scripts,
             footer=_inline(f"Built by `autograd-core demo` (autograd-core {__version__}) in "

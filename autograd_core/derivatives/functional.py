@@ -27,7 +27,7 @@ import numbers
 from collections.abc import Iterator, Sequence
 from typing import Any, Callable
 
-from .engine import (
+from ..core.engine import (
     Node, Value, enable_grad, gradients, is_grad_enabled, push_tangents, topological_order,
 )
 

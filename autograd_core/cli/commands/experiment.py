@@ -16,11 +16,11 @@ import os
 import sys
 from typing import Any
 
-from ..cli import UsageError, output_dir, output_file
+from .. import UsageError, output_dir, output_file
 
 #: Modules that add experiments (each provides ``add_experiment(subparsers)``).
 EXPERIMENT_MODULES: list[str] = [
-    "autograd_core.commands.experiment_gradients",
+    "autograd_core.cli.commands.experiment_gradients",
 ]
 
 
@@ -134,7 +134,7 @@ def run_depth_accuracy(args: argparse.Namespace) -> int:
 
 
 def _write_json(path: str, doc: Any) -> None:
-    from .._io import write_json_atomic
+    from ..._io import write_json_atomic
     write_json_atomic(path, doc)
 
 
@@ -203,7 +203,7 @@ def _plot(result: dict[str, Any], path: str) -> None:
     fig.tight_layout()
     import io
 
-    from .._io import write_atomic
+    from ..._io import write_atomic
     buf = io.BytesIO()
     try:
         fig.savefig(buf, dpi=110, format="png")

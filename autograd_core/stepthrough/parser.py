@@ -55,8 +55,8 @@ import numbers
 import re
 from typing import Any, Callable
 
-from . import engine as _engine
-from .engine import Value, prelu
+from ..core import engine as _engine
+from ..core.engine import Value, prelu
 
 __all__ = ["parse", "FUNCTIONS", "CONSTANTS", "MAX_LENGTH", "MAX_DEPTH"]
 

@@ -15,7 +15,7 @@ import webbrowser
 from pathlib import Path
 from typing import Any
 
-from ..cli import output_dir
+from .. import output_dir
 
 
 def add_parser(subparsers: Any) -> None:

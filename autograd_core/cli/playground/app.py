@@ -46,9 +46,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..cli import UsageError
+from .. import UsageError
 from ..commands.explain import build, json_document
-from ..parser import CONSTANTS, FUNCTIONS
+from ...stepthrough.parser import CONSTANTS, FUNCTIONS
 from . import examples
 from visualize.assets import ASSET_NAMES, asset as shared_asset
 

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from ..cli import UsageError, output_file
+from .. import UsageError, output_file
 
 _FORMATS = ("text", "markdown", "json")
 

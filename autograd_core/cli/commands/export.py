@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..cli import UsageError
-from ..parser import parse
+from .. import UsageError
+from ...stepthrough.parser import parse
 from .explain import _values
 
 _EPILOG = """\
@@ -48,16 +48,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"no value for {', '.join(missing)} (give NAME=VALUE for each variable)")
     if not out._parents:
         raise UsageError("the formula has no operation to export")
-    from ..export import ExportError
+    from ...export import ExportError
     try:
         if args.torch:
-            from ..export import to_torch_source
+            from ...export import to_torch_source
             src = to_torch_source(out, inputs, formula=args.expression, example=values)
         if args.onnx:
-            from ..export import to_onnx
+            from ...export import to_onnx
             to_onnx(out, args.onnx, inputs)
         if args.torch:
-            from .._io import write_atomic
+            from ..._io import write_atomic
             write_atomic(args.torch, src)
     except (ImportError, ExportError, OSError) as exc:
         raise UsageError(str(exc)) from None

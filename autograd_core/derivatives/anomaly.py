@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import engine as _engine
+from ..core import engine as _engine
 
 __all__ = ["detect_anomaly", "AnomalyError", "record_sources", "source_of"]
 
@@ -69,7 +69,7 @@ _active = 0
 _saved: list[tuple[Any, str, Any]] = []
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_INTERNAL = tuple(os.path.join(os.path.dirname(_HERE), d) + os.sep
+_INTERNAL = tuple(os.path.join(os.path.dirname(os.path.dirname(_HERE)), d) + os.sep
                   for d in ("autograd_core", "nn", "visualize"))
 
 
@@ -212,7 +212,7 @@ def _checking_backprop(orig: Callable[..., Any]) -> Callable[..., Any]:
 
 def _targets() -> list[tuple[Any, str, Callable[..., Any]]]:
     """Where the engine's node constructor and backward driver are looked up."""
-    from . import tensor as _tensor
+    from .. import tensor as _tensor
     out = [(_engine, "_node", _checking_node), (_engine, "_backprop", _checking_backprop),
            (_tensor, "_node", _checking_node), (_tensor, "_backprop", _checking_backprop)]
     layers = sys.modules.get("nn.layers")

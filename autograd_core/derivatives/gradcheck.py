@@ -29,9 +29,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import primitives as _primitives
-from ._report import CheckReport
-from .engine import Value, apply, enable_grad, gradients, push_tangents, topological_order
+from ..core import primitives as _primitives
+from .._report import CheckReport
+from ..core.engine import Value, apply, enable_grad, gradients, push_tangents, topological_order
 from .numerical import (
     METHODS,
     default_step,
@@ -363,7 +363,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
     if not callable(f):
         raise TypeError(f"f must be callable, not {type(f).__name__}")
     if any(isinstance(x, np.ndarray) or type(x).__name__ == "Tensor" for x in inputs):
-        from .tensor_check import tensor_gradcheck
+        from ..tensor.check import tensor_gradcheck
         if order != 1:
             raise ValueError("gradcheck of array inputs supports order=1 only")
         return tensor_gradcheck(f, inputs, samples=samples,  # type: ignore[return-value]
@@ -614,7 +614,7 @@ def _rule_names(prim: Any, k: int) -> list[str]:
 def _check_contract(prim: Any, pt: tuple[float, ...], extra: tuple[Any, ...]) -> None:
     """Run the rule on symbols and on Values at ``pt``: every result that depends
     on an operand must come back as a symbol / Value, not a plain number."""
-    from .symbolic import Sym
+    from ..stepthrough.symbolic import Sym
     k = len(pt)
     names = _rule_names(prim, k)
     base_val, base_loc = prim.rule(*pt, *extra)
@@ -656,7 +656,7 @@ def _check_arrays(prim: Any, pts: list[tuple[float, ...]], extra: tuple[Any, ...
     compare with the float results."""
     if prim.arity is None:
         return  # n-ary primitives have no elementwise Tensor version
-    from ._vectorize import run_rule
+    from ..tensor._vectorize import run_rule
     ops = tuple(np.array([pt[i] for pt in pts]) for i in range(len(pts[0])))
     try:
         val, loc = run_rule(prim.rule, ops, extra, lambda mask, a, b: np.where(mask, a, b))
@@ -689,7 +689,7 @@ def _scan_rule(prim: Any, base: tuple[float, ...], extra: tuple[Any, ...],
     an undeclared corner or jump away from 0."""
     if prim.arity is None:
         return
-    from ._vectorize import NotVectorisable, run_rule
+    from ..tensor._vectorize import NotVectorisable, run_rule
     k = len(base)
     names = _rule_names(prim, k)
 

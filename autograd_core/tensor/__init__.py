@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from . import engine as _engine
+from ..core import engine as _engine
 from ._vectorize import run_check, run_rule
-from .engine import LocalMap, Node, Value, _accumulate_lock, _backprop, _grad_get, push_tangents
-from .primitives import HOOKS as _HOOKS, PRIMITIVES, Primitive, export_as
+from ..core.engine import LocalMap, Node, Value, _accumulate_lock, _backprop, _grad_get, push_tangents
+from ..core.primitives import HOOKS as _HOOKS, PRIMITIVES, Primitive, export_as
 
 __all__ = [
     "Tensor", "TENSOR_PRIMITIVES", "as_tensor", "zeros", "ones", "where", "matmul", "prelu",

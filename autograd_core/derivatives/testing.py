@@ -19,12 +19,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .engine import Value, apply, enable_grad, gradients, no_grad, topological_order
+from ..core.engine import Value, apply, enable_grad, gradients, no_grad, topological_order
 from .gradcheck import GradcheckReport, _param_names, _row, gradcheck
 from .numerical import METHODS, _jacobian
-from .primitives import PRIMITIVES, Primitive
-from .tensor import Tensor
-from .tensor import gradients as tensor_gradients
+from ..core.primitives import PRIMITIVES, Primitive
+from ..tensor import Tensor
+from ..tensor import gradients as tensor_gradients
 
 __all__ = ["assert_gradients_match", "assert_module_gradients", "check_grad",
            "gradients_match_everywhere", "PrimitiveCase", "primitive_cases"]

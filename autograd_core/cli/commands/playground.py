@@ -16,7 +16,7 @@ import webbrowser
 from typing import Any
 from urllib.parse import quote
 
-from ..cli import UsageError
+from .. import UsageError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

@@ -33,7 +33,7 @@ import numbers
 from collections.abc import Iterator
 from typing import Any
 
-from . import _math as m
+from ..core import _math as m
 
 __all__ = ["Sym", "Expr", "expr_scope", "fmt_number", "literal"]
 

@@ -16,15 +16,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES: list[str] = [
-    "autograd_core.commands.explain",
-    "autograd_core.commands.experiment",
-    "autograd_core.commands.demo",
-    "autograd_core.commands.playground",
-    "autograd_core.commands.export",
+    "autograd_core.cli.commands.explain",
+    "autograd_core.cli.commands.experiment",
+    "autograd_core.cli.commands.demo",
+    "autograd_core.cli.commands.playground",
+    "autograd_core.cli.commands.export",
 ]
 
 
@@ -36,7 +36,7 @@ def _writable(folder: str) -> bool:
     """Whether a file can be created in ``folder``: tried, with a temporary
     file removed at once (permission bits say nothing for root or on a
     read-only mount)."""
-    from ._io import _create_temp
+    from .._io import _create_temp
     try:
         fd, tmp = _create_temp(Path(folder), "autograd-core-probe")
     except OSError:
