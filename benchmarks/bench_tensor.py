@@ -15,7 +15,7 @@
 BLAS runs single-threaded (threadpoolctl) for every contender: mini-batches
 of 10 are far too small for threads, and the machine is shared.
 
-Usage: python3 benchmarks/bench_tensor.py [--repeat 3] [--fashion] [--no-scalar]
+Usage: python3 benchmarks/bench_tensor.py [--repeat 3] [--fashion] [--no-scalar] [--data DIR]
 """
 
 from __future__ import annotations
@@ -127,8 +127,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--fashion", action="store_true", help="also time an epoch on Fashion-MNIST's 60000")
     ap.add_argument("--no-scalar", action="store_true", help="skip the scalar engine (slow)")
+    ap.add_argument("--data", metavar="DIR", help="folder holding the MNIST t10k IDX files "
+                    "(default: the repository's usual places)")
     args = ap.parse_args()
-    folder = nn.data.find_mnist()
+    folder = nn.data.find_mnist((args.data,) if args.data else ())
     if folder is None:
         print("MNIST files not found", file=sys.stderr)
         return 2
