@@ -5,7 +5,8 @@
    Fashion-MNIST's 60000 with ``--fashion``): ``nn.fit`` on
    ``nn.MLP(..., backend="tensor")`` against a per-sample numpy
    implementation of network2's equations (benchmarks/_network2.py), same
-   initial weights, same batch order. Target: Tensor <= 0.5x network2.
+   initial weights, same batch order. Target: Tensor <= 0.5x network2 (issue 9),
+   <= 0.4x (issue 19).
 2. The same epoch in PyTorch 2.13.0 CPU when it is installed (optional).
    Target: Tensor within 1.5x of PyTorch.
 3. The textbook chapter's learning-speed measurement (‖∂C/∂b^l‖ per layer of
@@ -15,7 +16,7 @@
 BLAS runs single-threaded (threadpoolctl) for every contender: mini-batches
 of 10 are far too small for threads, and the machine is shared.
 
-Usage: python3 benchmarks/bench_tensor.py [--repeat 3] [--fashion] [--no-scalar]
+Usage: python3 benchmarks/bench_tensor.py [--repeat 3] [--fashion] [--no-scalar] [--data DIR]
 """
 
 from __future__ import annotations
@@ -49,21 +50,23 @@ def _best(f, repeat: int) -> float:
     return min(times)
 
 
-def epoch_network2(X: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, Network2]:
+def epoch_network2(X: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, Network2, float]:
+    """(wall seconds, the trained network, CPU seconds) of one epoch."""
     net = Network2([784, 30, 10], seed)
     data = as_samples(X, y)
     order = np.random.RandomState(seed).permutation(len(X))
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     net.epoch(data, order, B, ETA, LMBDA)
-    return time.perf_counter() - t, net
+    return time.perf_counter() - t, net, time.process_time() - c
 
 
-def epoch_tensor(X: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, object]:
+def epoch_tensor(X: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, object, float]:
+    """(wall seconds, the trained model, CPU seconds) of one epoch."""
     m = nn.MLP(784, [30, 10], seed=seed, backend="tensor")
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     nn.fit(m, X, y, loss="binary_cross_entropy", optimizer=nn.optim.SGD(m.parameters(), lr=ETA),
            epochs=1, batch_size=B, l2=LMBDA, seed=seed, progress=False)
-    return time.perf_counter() - t, m
+    return time.perf_counter() - t, m, time.process_time() - c
 
 
 def epoch_torch(X: np.ndarray, y: np.ndarray, seed: int = 0) -> float | None:
@@ -127,8 +130,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--fashion", action="store_true", help="also time an epoch on Fashion-MNIST's 60000")
     ap.add_argument("--no-scalar", action="store_true", help="skip the scalar engine (slow)")
+    ap.add_argument("--data", metavar="DIR", help="folder holding the MNIST t10k IDX files "
+                    "(default: the repository's usual places)")
     args = ap.parse_args()
-    folder = nn.data.find_mnist()
+    folder = nn.data.find_mnist((args.data,) if args.data else ())
     if folder is None:
         print("MNIST files not found", file=sys.stderr)
         return 2
@@ -141,26 +146,31 @@ def main() -> int:
     with threadpool_limits(1):
         for name, Xs, ys in sets:
             rep = args.repeat if len(Xs) <= 10000 else 1
-            tn = min(epoch_network2(Xs, ys)[0] for _ in range(rep))
-            tt = min(epoch_tensor(Xs, ys)[0] for _ in range(rep))
+            rn = [epoch_network2(Xs, ys) for _ in range(rep)]
+            rt = [epoch_tensor(Xs, ys) for _ in range(rep)]
+            tn, tt = min(r[0] for r in rn), min(r[0] for r in rt)
+            cn, ct = min(r[2] for r in rn), min(r[2] for r in rt)
             tp = None
             if rep:
                 tps = [epoch_torch(Xs, ys) for _ in range(rep)]
                 tp = None if tps[0] is None else min(tps)
             # the two implementations train the same network the same way
-            _, net = epoch_network2(Xs[:500], ys[:500])
-            _, m = epoch_tensor(Xs[:500], ys[:500])
+            net = epoch_network2(Xs[:500], ys[:500])[1]
+            m = epoch_tensor(Xs[:500], ys[:500])[1]
             diff = max(float(np.abs(m.layers[i].weight.data - net.weights[i]).max()) for i in range(2))
-            rows.append((name, tn, tt, tp, diff))
+            rows.append((name, tn, tt, tp, diff, cn, ct))
         speeds = speed_measurement(X, y, not args.no_scalar)
     print("Tensor backend: one epoch of [784,30,10], mini-batch 10, eta 0.1, lambda 5.0 "
           "(best of %d; BLAS 1 thread)" % args.repeat)
     print(f"{'data':<15} {'network2 s':>11} {'Tensor s':>9} {'ratio':>6} {'target':>7} "
-          f"{'PyTorch s':>10} {'vs torch':>9} {'max |ΔW| (500 imgs)':>20}")
-    for name, tn, tt, tp, diff in rows:
+          f"{'PyTorch s':>10} {'vs torch':>9} {'max |ΔW| (500 imgs)':>20} {'CPU s n2/Tensor':>16} "
+          f"{'CPU ratio':>9}")
+    for name, tn, tt, tp, diff, cn, ct in rows:
         torch_s = f"{tp:10.3f}" if tp else f"{'n/a':>10}"
         vs = f"{tt / tp:8.2f}x" if tp else f"{'n/a':>9}"
-        print(f"{name:<15} {tn:11.3f} {tt:9.3f} {tt / tn:5.2f}x {'<=0.5x':>7} {torch_s} {vs} {diff:20.2e}")
+        print(f"{name:<15} {tn:11.3f} {tt:9.3f} {tt / tn:5.2f}x {'<=0.4x':>7} {torch_s} {vs} {diff:20.2e} "
+              f"{cn:7.3f}/{ct:<8.3f} {ct / cn:8.2f}x")
+    print("(wall-clock best of each; CPU s = best process CPU time, steadier on a shared machine)")
     print("\nLearning-speed measurement (‖∂C/∂b^l‖, [784,30,30,10], 1000 images, one gradient)")
     base = None
     for name, sec, sp in speeds:

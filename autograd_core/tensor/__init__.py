@@ -135,7 +135,7 @@ def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
         return np.full(shape, x) if not isinstance(x, Tensor) else x.broadcast_to(shape)
     lead = len(xs) - len(shape)
     if lead > 0 and xs[lead:] == shape:  # only leading axes were added (a bias row)
-        return x.sum(axis=tuple(range(lead)))
+        return x.sum(axis=0 if lead == 1 else tuple(range(lead)))
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                       if n == 1 and xs[lead + i] != 1)
     r = x.sum(axis=axes, keepdims=True) if axes else x
@@ -204,9 +204,9 @@ class MatmulLeft(LocalMap):
 
     def __mul__(self, g: Any) -> Any:
         b = self.b
-        a2, b2, out2 = _promote(self.ashape, b.shape)
-        if len(a2) == 2 and len(b2) == 2 and len(self.ashape) == 2 and b.ndim == 2:
+        if len(self.ashape) == 2 and b.ndim == 2:  # plain matrices (a dense layer): no promotion
             return g @ b.T if not isinstance(b, Tensor) else g @ _swap(b)
+        a2, b2, out2 = _promote(self.ashape, b.shape)
         ga = g.reshape(out2) @ _swap(b.reshape(b2))
         return _sum_to(ga, a2).reshape(self.ashape)
 
@@ -463,8 +463,8 @@ def elementwise(prim: Primitive | str) -> Primitive:
             value = value.astype(_dtype_of(*ops, *extra))
         if n == 1 and shapes[0] == out:
             return value, local
-        return value, tuple(l if s == out else Unbroadcast(l, s, out)
-                            for l, s in zip(local, shapes))
+        return value, tuple([l if s == out else Unbroadcast(l, s, out)
+                             for l, s in zip(local, shapes)])
 
     rule.__doc__ = f"{prim.doc} (elementwise, the scalar rule of {prim.name!r})"
     ew = Primitive(name=prim.name, rule=rule, arity=n, param=prim.param, symbol=prim.symbol,
@@ -719,17 +719,17 @@ def _vdot_rule(*args: Any) -> tuple[Any, tuple[Any, ...]]:
     used twice (Σ a_i·a_i), and each local is the sum of its two partials."""
     *ops, (scale, squares) = args
     pairs = [(a, a) for a in ops] if squares else list(zip(ops[0::2], ops[1::2]))
-    if any(isinstance(x, Tensor) for x in ops):
+    if any([isinstance(x, Tensor) for x in ops]):
         total = None
         for a, b in pairs:
             t = (a * b).sum()
             total = t if total is None else total + t
         value = total * scale
     else:
-        value = np.asarray(sum(np.dot(a.ravel(), b.ravel()) for a, b in pairs) * scale,
+        value = np.asarray(sum([np.dot(a.ravel(), b.ravel()) for a, b in pairs]) * scale,
                            dtype=np.result_type(*ops))
     if squares:  # a used twice: ReduceMap(a, scale) + ReduceMap(a, scale)
-        return value, tuple(ReduceMap(a, 2.0 * scale) for a in ops)
+        return value, tuple([ReduceMap(a, 2.0 * scale) for a in ops])
     local = []
     for a, b in pairs:
         local += [ReduceMap(b, scale), ReduceMap(a, scale)]
@@ -749,8 +749,8 @@ def sum_of_vdots(pairs: Sequence[tuple[Tensor, Any]], scale: float = 1.0) -> Ten
     weights], lam / (2 * n))`` is the L2 term (λ/2n)‖W‖² of a whole network."""
     ops: list[Tensor] = []
     pairs = list(pairs)
-    if pairs and all(isinstance(a, Tensor) and a is b for a, b in pairs):
-        return _apply(_VDOT, tuple(a for a, _ in pairs),
+    if pairs and all([isinstance(a, Tensor) and a is b for a, b in pairs]):
+        return _apply(_VDOT, tuple([a for a, _ in pairs]),
                       (_engine._as_float(scale, "vdot scale"), True))
     for i, (a, b) in enumerate(pairs):
         if not isinstance(a, Tensor):
@@ -1036,7 +1036,7 @@ def _node(data: Any, parents: tuple, local: tuple, prim: Primitive, param: Any) 
 
 def _apply(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
     """Run a tensor primitive's rule on the operands' data and record the node."""
-    datas = tuple(o._data for o in operands)
+    datas = tuple([o._data for o in operands])  # a list comprehension: no generator frame
     out, local = prim.rule(*datas, param) if prim.param is not None else prim.rule(*datas)
     if type(out) is not _ndarray:  # numpy reductions give scalars: keep 0-d arrays
         out = np.asarray(out)
@@ -1046,7 +1046,7 @@ def _apply(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
 def _apply_ew(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
     """An elementwise primitive on Tensors (param: a number or a constant array)."""
     ew = elementwise(prim)
-    datas = tuple(o._data for o in operands)
+    datas = tuple([o._data for o in operands])  # a list comprehension: no generator frame
     extra = (param,) if prim.param is not None else ()
     if len(datas) > 1 or type(param) is _ndarray:
         shapes = [d.shape for d in datas] + ([param.shape] if type(param) is _ndarray else [])
@@ -1628,7 +1628,7 @@ def _seed(root: Tensor, grad: Any, create_graph: bool) -> Any:
         if root._data.size != 1:
             raise ValueError(f"backward() on a tensor of shape {root.shape} needs grad= "
                              "(an array of that shape); only one-element tensors default to 1")
-        seed = np.ones_like(root._data)
+        seed = np.array(1.0, dtype=root._data.dtype).reshape(root._data.shape)  # faster than ones_like
     elif isinstance(grad, Tensor):
         if grad.shape != root.shape:
             raise ValueError(f"backward grad of shape {grad.shape} does not match the "

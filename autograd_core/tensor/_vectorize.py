@@ -348,9 +348,9 @@ def run_rule(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[A
     def call(ctl: Controller) -> Any:
         value, local = rule(*[_wrap(o, ctl) for o in operands],
                             *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
-        return _raw(value), tuple(_raw(d) for d in local)
+        return _raw(value), tuple([_raw(d) for d in local])
 
-    if not all(type(o) is _ndarray or isinstance(o, (_generic, float, int)) for o in operands):
+    if not all([type(o) is _ndarray or isinstance(o, (_generic, float, int)) for o in operands]):
         return _run_rule_graph(call, rule, operands, extra, where)
     with np.errstate(all="ignore"):
         ctl = Controller(())

@@ -21,7 +21,7 @@ from .. import output_dir
 def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "demo", help="build the demo report (index.html) showing what autograd-core is for",
-        description="Run the built-in demonstrations (no network, about 30 seconds) and write a "
+        description="Run the built-in demonstrations (no network, about 5 seconds) and write a "
                     "self-contained report: DIR/index.html with the pictures and pages it links to.")
     p.add_argument("--out", metavar="DIR", default="autograd-demo",
                    help="directory to write into (created if missing; default: ./autograd-demo/)")
