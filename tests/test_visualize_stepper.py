@@ -343,3 +343,22 @@ def test_a_dot_failure_is_one_clear_error():
     from visualize.stepper import _dot_svg
     with pytest.raises(ValueError, match="could not lay out the step-through graph: .*syntax error"):
         _dot_svg("digraph { a -> }")
+
+
+def test_the_page_is_the_same_on_every_run(tmp_path):
+    # string hashing differs between interpreter runs (PYTHONHASHSEED): nothing
+    # on the page may depend on set order (box sizes among equal-width texts,
+    # the order of each step's changes)
+    import hashlib
+    import os
+    root = str(Path(__file__).resolve().parent.parent)
+    code = ("import sys\nfrom autograd_core import parse, explain\nfrom visualize import write_stepper\n"
+            "out, _ = parse('1/(exp(-(w*x+b))+1) + tanh(w*b)', x=1, w=0, b=0)\n"
+            "write_stepper(explain(out), sys.argv[1])\n")
+    digests = set()
+    for seed in ("1", "2", "3", "4", "5"):
+        path = tmp_path / f"s{seed}.html"
+        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=root)
+        subprocess.run([sys.executable, "-c", code, str(path)], check=True, env=env, timeout=300)
+        digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
+    assert len(digests) == 1

@@ -106,7 +106,7 @@ class _Plan:
             st = self.status(v, k)
             if st != "unknown":
                 out.add(self.text(v, k, st))
-        return sorted(out, key=len)
+        return sorted(out, key=lambda t: (len(t), t))  # deterministic among equal widths
 
     def text(self, v: Value, k: int, st: str) -> str:
         g = self.acc[k].get(v, 0.0)
@@ -536,14 +536,15 @@ class _FrameStyles:
     def _touched(self, k: int) -> list[tuple[str, Value, int]]:
         """The elements whose look can differ between frames k-1 and k."""
         plan = self.plan
-        nodes: set[Value] = set()
-        computed: set[Value] = set()
+        # insertion-ordered (dicts, not sets): the same page on every run
+        nodes: dict[Value, None] = {}
+        computed: dict[Value, None] = {}
         for j in (k - 1, k):
             cur = plan.step_node[j]
-            computed.add(cur)
-            nodes.add(cur)
-            nodes.update(cur._parents)
-        nodes.update(self.plan_parents[k])
+            computed[cur] = None
+            nodes[cur] = None
+            nodes.update(dict.fromkeys(cur._parents))
+        nodes.update(dict.fromkeys(self.plan_parents[k]))
         keys: list[tuple[str, Value, int]] = [("v", v, 0) for v in nodes]
         for v in computed:
             keys += [("o", v, 0), ("r", v, 0)] + [("e", v, j) for j in range(len(v._parents))]
