@@ -158,44 +158,6 @@ LN2 = math.log(2.0)
 LN10 = math.log(10.0)
 
 
-def tanh(x: Any) -> Any:
-    return math.tanh(x) if type(x) is float else x.tanh()
-
-
-def erf(x: Any) -> Any:
-    return math.erf(x) if type(x) is float else x.erf()
-
-
-def erfc(x: Any) -> Any:
-    return math.erfc(x) if type(x) is float else x.erfc()
-
-
-def sigmoid(x: Any) -> Any:
-    """Logistic function, stable for any float (no overflow)."""
-    if type(x) is float:
-        if x >= 0.0:
-            return 1.0 / (1.0 + math.exp(-x))
-        e = exp(x)
-        return e / (1.0 + e)
-    return x.sigmoid()
-
-
-def softplus(x: Any) -> Any:
-    """log(1 + exp(x)) computed as max(x, 0) + log1p(exp(-|x|))."""
-    if type(x) is float:
-        if x != x:
-            return nan
-        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-    return x.softplus()
-
-
-# ------------------------------------------------- the wider function set
-# (each is total on floats: IEEE results, inf on overflow, nan outside the domain)
-
-LN2 = math.log(2.0)
-LN10 = math.log(10.0)
-
-
 def _total(f: Any, x: float, overflow: float = inf) -> float:
     try:
         return f(x)
