@@ -16,7 +16,32 @@ from typing import Any
 from ..core.primitives import EXPORTS
 from . import _ir
 
-_RESERVED = {"torch", "F", "self", "Formula", "FORMULA", "EXAMPLE", "formula", "forward"}
+_RESERVED = {"torch", "F", "self", "Formula", "FORMULA", "EXAMPLE", "formula", "forward",
+             "ag_hypot", "ag_atan2"}
+
+# torch's hypot/atan2 derivatives are nan at the origin; autograd-core's rules
+# (primitives.py ``_hypot``, ``_arctan2``) give 0 there. The file gets these
+# helpers when used: the origin is replaced by a safe point inside the
+# ``where`` (no nan through the unused branch), in value, first and second
+# derivatives; elsewhere they are torch's own functions.
+_HELPERS = {
+    "ag_hypot": [
+        "def ag_hypot(x, y):",
+        '    """torch.hypot, with the derivatives 0 at (0, 0) as autograd-core."""',
+        "    x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)",
+        "    tip = (x == 0) & (y == 0)",
+        "    return torch.where(tip, 0.0, torch.hypot(torch.where(tip, 1.0, x), "
+        "torch.where(tip, 1.0, y)))",
+    ],
+    "ag_atan2": [
+        "def ag_atan2(y, x):",
+        '    """torch.atan2, with the derivatives 0 at (0, 0) as autograd-core."""',
+        "    y, x = torch.as_tensor(y, dtype=torch.float64), torch.as_tensor(x, dtype=torch.float64)",
+        "    tip = (y == 0) & (x == 0)",
+        "    return torch.where(tip, torch.atan2(y, x).detach(),",
+        "                       torch.atan2(torch.where(tip, 1.0, y), torch.where(tip, 1.0, x)))",
+    ],
+}
 
 
 def _num(x: float) -> str:
@@ -69,14 +94,28 @@ def _call(fn: str, *args: Any) -> _Expr:
 
 _TORCH_NAMES = {n: n for n in ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh",
                                 "erf", "erfc", "sigmoid", "abs", "tan", "sinh", "cosh", "log2",
-                                "log10", "sign", "floor", "ceil", "hypot", "maximum", "minimum",
+                                "log10", "sign", "floor", "ceil", "maximum", "minimum",
                                 "logaddexp")}
 _TORCH_NAMES.update(arcsin="asin", arccos="acos", arctan="atan", arcsinh="asinh",
-                    arccosh="acosh", arctanh="atanh", arctan2="atan2")
+                    arccosh="acosh", arctanh="atanh")
 
 
 class _TorchSourceVocabulary:
     """The vocabulary ``F`` of the exported forms, written as torch calls."""
+
+    def __init__(self) -> None:
+        self.helpers: list[str] = []  # the _HELPERS the file needs, in first-use order
+
+    def _helper(self, name: str, *xs: Any) -> _Expr:
+        if name not in self.helpers:
+            self.helpers.append(name)
+        return _call(name, *xs)
+
+    def hypot(self, x: Any, y: Any) -> _Expr:
+        return self._helper("ag_hypot", x, y)
+
+    def arctan2(self, y: Any, x: Any) -> _Expr:
+        return self._helper("ag_atan2", y, x)
 
     def __getattr__(self, name: str) -> Any:
         fn = _TORCH_NAMES.get(name)
@@ -160,6 +199,7 @@ def to_torch_source(g: Any, inputs: Mapping[str, Any] | None = None, *,
         f"EXAMPLE = {_example(example, names)}",
         "",
         "",
+        *[line for h in F.helpers for line in (*_HELPERS[h], "", "")],
         "class Formula(torch.nn.Module):",
         '    """The formula, one line per autograd-core primitive."""',
         "",
