@@ -17,7 +17,7 @@ from ..core.primitives import EXPORTS
 from . import _ir
 
 _RESERVED = {"torch", "F", "self", "Formula", "FORMULA", "EXAMPLE", "formula", "forward",
-             "ag_hypot", "ag_atan2"}
+             "ag_hypot", "ag_atan2", "ag_pow", "AgPow"}
 
 # torch's hypot/atan2 derivatives are nan at the origin; autograd-core's rules
 # (primitives.py ``_hypot``, ``_arctan2``) give 0 there. The file gets these
@@ -25,6 +25,35 @@ _RESERVED = {"torch", "F", "self", "Formula", "FORMULA", "EXAMPLE", "formula", "
 # ``where`` (no nan through the unused branch), in value, first and second
 # derivatives; elsewhere they are torch's own functions.
 _HELPERS = {
+    "ag_pow": [
+        "class AgPow(torch.autograd.Function):",
+        '    """torch.pow with autograd-core\'s derivatives at a zero base (d/dy = 0 at x = 0,',
+        '    d/dx = 0 at (0, 0)), also in second derivatives: the local derivatives of its',
+        '    rule, in torch, through ag_pow again; safe operands inside every where."""',
+        "",
+        "    @staticmethod",
+        "    def forward(ctx, x, y):",
+        "        ctx.save_for_backward(x, y)",
+        "        return torch.pow(x, y)",
+        "",
+        "    @staticmethod",
+        "    def backward(ctx, g):",
+        "        x, y = ctx.saved_tensors",
+        "        zero = x == 0",
+        "        xs = torch.where(zero & (y < 1), 1.0, x)",
+        "        d_base = torch.where(zero & (y == 0), 0.0, torch.where(",
+        "            zero & (y < 1), float('inf'), ag_pow(xs, y - 1.0) * y))",
+        "        pos = x > 0",
+        "        xp = torch.where(pos, x, 1.0)",
+        "        d_exp = torch.where(pos, torch.where(torch.pow(x, y) != 0, ag_pow(xp, y) * torch.log(xp),",
+        "                                             0.0), torch.where(zero, 0.0, float('nan')))",
+        "        return (g * d_base).sum_to_size(x.shape), (g * d_exp).sum_to_size(y.shape)",
+        "",
+        "",
+        "def ag_pow(x, y):",
+        "    return AgPow.apply(torch.as_tensor(x, dtype=torch.float64),",
+        "                       torch.as_tensor(y, dtype=torch.float64))",
+    ],
     "ag_hypot": [
         "def ag_hypot(x, y):",
         '    """torch.hypot, with the derivatives 0 at (0, 0) as autograd-core."""',
@@ -128,7 +157,7 @@ class _TorchSourceVocabulary:
         return _Expr(f"F.softplus({_Expr.of(x)}, beta=1.0, threshold=40.0)")
 
     def pow(self, a: Any, b: Any) -> _Expr:
-        return _call("torch.pow", a, b)
+        return self._helper("ag_pow", a, b)
 
     def where(self, c: Any, a: Any, b: Any) -> _Expr:
         return _call("torch.where", c, a, b)
