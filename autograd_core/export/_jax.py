@@ -18,16 +18,13 @@ class _JaxVocabulary:
         self.jnp = jnp
         for name in ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh", "abs", "tan",
                      "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh",
-                     "arctanh", "log2", "log10", "sign", "floor", "ceil", "hypot", "arctan2",
-                     "maximum", "minimum", "logaddexp"):
+                     "arctanh", "log2", "log10", "sign", "floor", "ceil", "maximum", "minimum", "logaddexp"):
             setattr(self, name, getattr(jnp, name))
         self.erf = jax.scipy.special.erf
         self.erfc = jax.scipy.special.erfc
         self.sigmoid = jax.nn.sigmoid
         self.softplus = jax.nn.softplus
-
-    def pow(self, a: Any, b: Any) -> Any:
-        return self.jnp.power(a, b)
+        self.pow, self.hypot, self.arctan2 = _conventional(jax)
 
     def where(self, c: Any, a: Any, b: Any) -> Any:
         return self.jnp.where(c, a, b)
@@ -49,6 +46,67 @@ class _JaxVocabulary:
 
     def sum(self, xs: Any) -> Any:
         return functools.reduce(lambda a, b: a + b, list(xs))  # left to right, as the rule
+
+
+def _conventional(jax: Any) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    """``pow``, ``hypot`` and ``arctan2`` with autograd-core's conventions where
+    JAX's own derivatives are nan (a zero base, the origin): ``jax.custom_jvp``
+    functions whose jvp gives the local derivatives of the rules in
+    primitives.py (``_pow``, ``_hypot``, ``_arctan2``), written in jnp with
+    safe operands inside every ``where`` (no nan through the unused branch),
+    and through these same functions, so that JAX's derivative of the jvp (the
+    second derivative) is the rule's ``create_graph`` derivative as well."""
+    jnp = jax.numpy
+
+    @jax.custom_jvp
+    def pow(x: Any, y: Any) -> Any:
+        return jnp.power(x, y)
+
+    @pow.defjvp
+    def _pow_jvp(primals: Any, tangents: Any) -> Any:
+        x, y = primals
+        tx, ty = tangents
+        out = pow(x, y)
+        zero = x == 0.0
+        inf_slope = zero & (y < 1.0) & (y != 0.0)  # 0 < y < 1 (y < 0 is refused): inf
+        xs = jnp.where(zero & (y < 1.0), 1.0, x)  # pow(0, y - 1 < 0) is never computed
+        d_base = jnp.where(zero & (y == 0.0), 0.0,
+                           jnp.where(inf_slope, jnp.inf, pow(xs, y - 1.0) * y))
+        pos = x > 0.0
+        xp = jnp.where(pos, x, 1.0)
+        d_exp = jnp.where(pos, jnp.where(out != 0.0, pow(xp, y) * jnp.log(xp), 0.0),
+                          jnp.where(zero, 0.0, jnp.nan))  # x < 0: nan, as the rule
+        return out, d_base * tx + d_exp * ty
+
+    @jax.custom_jvp
+    def hypot(x: Any, y: Any) -> Any:
+        return jnp.hypot(x, y)
+
+    @hypot.defjvp
+    def _hypot_jvp(primals: Any, tangents: Any) -> Any:
+        x, y = primals
+        tx, ty = tangents
+        h = hypot(x, y)
+        tip = h == 0.0
+        hs = jnp.where(tip, 1.0, h)
+        return h, jnp.where(tip, 0.0, x / hs) * tx + jnp.where(tip, 0.0, y / hs) * ty
+
+    @jax.custom_jvp
+    def arctan2(y: Any, x: Any) -> Any:
+        return jnp.arctan2(y, x)
+
+    @arctan2.defjvp
+    def _arctan2_jvp(primals: Any, tangents: Any) -> Any:
+        y, x = primals
+        ty, tx = tangents
+        r = hypot(x, y)
+        tip = r == 0.0
+        rs = jnp.where(tip, 1.0, r)
+        d_y = jnp.where(tip, 0.0, x / rs / rs)
+        d_x = jnp.where(tip, 0.0, -(y / rs / rs))
+        return arctan2(y, x), d_y * ty + d_x * tx
+
+    return pow, hypot, arctan2
 
 
 def to_jax(g: Any, inputs: Mapping[str, Any] | None = None, *, x64: bool = True) -> Callable[..., Any]:

@@ -16,7 +16,61 @@ from typing import Any
 from ..core.primitives import EXPORTS
 from . import _ir
 
-_RESERVED = {"torch", "F", "self", "Formula", "FORMULA", "EXAMPLE", "formula", "forward"}
+_RESERVED = {"torch", "F", "self", "Formula", "FORMULA", "EXAMPLE", "formula", "forward",
+             "ag_hypot", "ag_atan2", "ag_pow", "AgPow"}
+
+# torch's hypot/atan2 derivatives are nan at the origin; autograd-core's rules
+# (primitives.py ``_hypot``, ``_arctan2``) give 0 there. The file gets these
+# helpers when used: the origin is replaced by a safe point inside the
+# ``where`` (no nan through the unused branch), in value, first and second
+# derivatives; elsewhere they are torch's own functions.
+_HELPERS = {
+    "ag_pow": [
+        "class AgPow(torch.autograd.Function):",
+        '    """torch.pow with autograd-core\'s derivatives at a zero base (d/dy = 0 at x = 0,',
+        '    d/dx = 0 at (0, 0)), also in second derivatives: the local derivatives of its',
+        '    rule, in torch, through ag_pow again; safe operands inside every where."""',
+        "",
+        "    @staticmethod",
+        "    def forward(ctx, x, y):",
+        "        ctx.save_for_backward(x, y)",
+        "        return torch.pow(x, y)",
+        "",
+        "    @staticmethod",
+        "    def backward(ctx, g):",
+        "        x, y = ctx.saved_tensors",
+        "        zero = x == 0",
+        "        xs = torch.where(zero & (y < 1), 1.0, x)",
+        "        d_base = torch.where(zero & (y == 0), 0.0, torch.where(",
+        "            zero & (y < 1), float('inf'), ag_pow(xs, y - 1.0) * y))",
+        "        pos = x > 0",
+        "        xp = torch.where(pos, x, 1.0)",
+        "        d_exp = torch.where(pos, torch.where(torch.pow(x, y) != 0, ag_pow(xp, y) * torch.log(xp),",
+        "                                             0.0), torch.where(zero, 0.0, float('nan')))",
+        "        return (g * d_base).sum_to_size(x.shape), (g * d_exp).sum_to_size(y.shape)",
+        "",
+        "",
+        "def ag_pow(x, y):",
+        "    return AgPow.apply(torch.as_tensor(x, dtype=torch.float64),",
+        "                       torch.as_tensor(y, dtype=torch.float64))",
+    ],
+    "ag_hypot": [
+        "def ag_hypot(x, y):",
+        '    """torch.hypot, with the derivatives 0 at (0, 0) as autograd-core."""',
+        "    x, y = torch.as_tensor(x, dtype=torch.float64), torch.as_tensor(y, dtype=torch.float64)",
+        "    tip = (x == 0) & (y == 0)",
+        "    return torch.where(tip, 0.0, torch.hypot(torch.where(tip, 1.0, x), "
+        "torch.where(tip, 1.0, y)))",
+    ],
+    "ag_atan2": [
+        "def ag_atan2(y, x):",
+        '    """torch.atan2, with the derivatives 0 at (0, 0) as autograd-core."""',
+        "    y, x = torch.as_tensor(y, dtype=torch.float64), torch.as_tensor(x, dtype=torch.float64)",
+        "    tip = (y == 0) & (x == 0)",
+        "    return torch.where(tip, torch.atan2(y, x).detach(),",
+        "                       torch.atan2(torch.where(tip, 1.0, y), torch.where(tip, 1.0, x)))",
+    ],
+}
 
 
 def _num(x: float) -> str:
@@ -69,14 +123,28 @@ def _call(fn: str, *args: Any) -> _Expr:
 
 _TORCH_NAMES = {n: n for n in ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh",
                                 "erf", "erfc", "sigmoid", "abs", "tan", "sinh", "cosh", "log2",
-                                "log10", "sign", "floor", "ceil", "hypot", "maximum", "minimum",
+                                "log10", "sign", "floor", "ceil", "maximum", "minimum",
                                 "logaddexp")}
 _TORCH_NAMES.update(arcsin="asin", arccos="acos", arctan="atan", arcsinh="asinh",
-                    arccosh="acosh", arctanh="atanh", arctan2="atan2")
+                    arccosh="acosh", arctanh="atanh")
 
 
 class _TorchSourceVocabulary:
     """The vocabulary ``F`` of the exported forms, written as torch calls."""
+
+    def __init__(self) -> None:
+        self.helpers: list[str] = []  # the _HELPERS the file needs, in first-use order
+
+    def _helper(self, name: str, *xs: Any) -> _Expr:
+        if name not in self.helpers:
+            self.helpers.append(name)
+        return _call(name, *xs)
+
+    def hypot(self, x: Any, y: Any) -> _Expr:
+        return self._helper("ag_hypot", x, y)
+
+    def arctan2(self, y: Any, x: Any) -> _Expr:
+        return self._helper("ag_atan2", y, x)
 
     def __getattr__(self, name: str) -> Any:
         fn = _TORCH_NAMES.get(name)
@@ -89,7 +157,7 @@ class _TorchSourceVocabulary:
         return _Expr(f"F.softplus({_Expr.of(x)}, beta=1.0, threshold=40.0)")
 
     def pow(self, a: Any, b: Any) -> _Expr:
-        return _call("torch.pow", a, b)
+        return self._helper("ag_pow", a, b)
 
     def where(self, c: Any, a: Any, b: Any) -> _Expr:
         return _call("torch.where", c, a, b)
@@ -160,6 +228,7 @@ def to_torch_source(g: Any, inputs: Mapping[str, Any] | None = None, *,
         f"EXAMPLE = {_example(example, names)}",
         "",
         "",
+        *[line for h in F.helpers for line in (*_HELPERS[h], "", "")],
         "class Formula(torch.nn.Module):",
         '    """The formula, one line per autograd-core primitive."""',
         "",
