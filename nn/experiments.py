@@ -753,18 +753,31 @@ def _edge(w: float, b: float, centre: float, side: float) -> float:
     return centre + side * lo
 
 
+#: what a row with no window says (text table and JSON)
+_NO_WINDOW = "no window: |w| ≤ 4, so |w·σ'(w·x + b)| ≤ |w|/4 ≤ 1 for every x (width 0)"
+
+
 @dataclass
 class WindowRow:
     """One weight: the measured window [left, right] (where |w·σ'(w·x+b)| ≥ 1),
-    its width, and formula (3)."""
+    its width, and formula (3). For |w| ≤ 4 there is no window (σ' ≤ 1/4, so
+    |w·σ'| ≤ 1 everywhere): ``left`` and ``right`` are None and the width is 0.0,
+    as formula (3) says."""
 
     w: float
-    left: float
-    right: float
+    left: float | None
+    right: float | None
     formula: float
 
     @property
+    def has_window(self) -> bool:
+        """False for |w| ≤ 4 (no input makes |w·σ'(w·x + b)| exceed 1)."""
+        return self.left is not None and self.right is not None
+
+    @property
     def width(self) -> float:
+        if self.left is None or self.right is None:
+            return 0.0
         return self.right - self.left
 
     @property
@@ -773,20 +786,34 @@ class WindowRow:
         return abs(self.w) / 4.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"w": self.w, "left": self.left, "right": self.right, "width": self.width,
-                "formula": self.formula, "difference": self.width - self.formula, "peak": self.peak}
+        d = {"w": self.w, "left": self.left, "right": self.right, "width": self.width,
+             "formula": self.formula, "difference": self.width - self.formula, "peak": self.peak}
+        if not self.has_window:
+            d["note"] = _NO_WINDOW
+        return d
 
 
 def _measure_window(w: float, b: float) -> WindowRow:
     if abs(w) <= 4.0:
-        return WindowRow(w, math.nan, math.nan, 0.0)
+        return WindowRow(w, None, None, 0.0)
     centre = -b / w
     return WindowRow(w, _edge(w, b, centre, -1.0), _edge(w, b, centre, 1.0), window_formula(w))
 
 
 def _width(w: float, b: float) -> float:
-    r = _measure_window(w, b)
-    return 0.0 if r.width != r.width else r.width
+    return _measure_window(w, b).width
+
+
+def _fmt_exact(x: float) -> str:
+    """6 significant digits when they give back x, else every digit (so a
+    weight of 4 + 1e-9, which has a window, is not printed as 4, which has none)."""
+    short = _fmt6(x)
+    try:
+        if float(short) == x:
+            return short
+    except ValueError:
+        pass
+    return repr(float(x))
 
 
 @dataclass
@@ -806,15 +833,21 @@ class ExplodingWindowResult:
         lines = ["Exploding window of one sigmoid neuron: the inputs x where |w·σ'(w·x + b)| ≥ 1 "
                  f"(b = {_fmt6(self.b)}), measured with the engine (bisection on ∂σ(wx+b)/∂x) "
                  "against formula (3): (2/|w|)·ln(|w|(1 + √(1 − 4/|w|))/2 − 1)", ""]
-        rows = [[_fmt6(r.w), _fmt6(r.peak), "-" if r.width != r.width else f"{r.left:.6f}",
-                 "-" if r.width != r.width else f"{r.right:.6f}",
-                 "0 (|w| ≤ 4)" if r.width != r.width else f"{r.width:.9f}", f"{r.formula:.9f}",
-                 "-" if r.width != r.width else f"{r.width - r.formula:.1e}"] for r in self.rows]
+        rows = []
+        for r in self.rows:
+            if r.has_window:
+                rows.append([_fmt_exact(r.w), _fmt_exact(r.peak), f"{r.left:.6f}", f"{r.right:.6f}",
+                             f"{r.width:.9f}", f"{r.formula:.9f}", f"{r.width - r.formula:.1e}"])
+            else:
+                rows.append([_fmt_exact(r.w), _fmt_exact(r.peak), "none", "none",
+                             "0 (no window: |w| ≤ 4)", f"{r.formula:.9f}", "0"])
         lines.append(_table(["w", "peak |w|/4", "left", "right", "width (engine)", "formula (3)",
                              "difference"], rows, markdown))
         lines += ["", f"maximum width {self.max_width:.4f} at |w| = {self.max_w:.3f} (engine); "
                       f"formula (3): {self.formula_max_width:.4f} at |w| = {self.formula_max_w:.3f}",
                   "the window is narrow: exploding gradients need |w| > 4 AND inputs in this window"]
+        if any(not r.has_window for r in self.rows):
+            lines.append(f"rows with |w| ≤ 4: {_NO_WINDOW}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:

@@ -33,10 +33,56 @@ def test_exploding_window_measured_with_the_engine_matches_formula_3(w, b):
     assert (row.left + row.right) / 2 == pytest.approx(-b / w, abs=1e-12)
 
 
+def _chapter_width(w):
+    """Formula (3) of the chapter for |w| > 4 (|w·σ'| > 1 needs |w| > 4); no window, width 0, else."""
+    return _formula3(w) if abs(w) > 4 else 0.0
+
+
+@pytest.mark.parametrize("w", [0.0, 1.0, -1.0, 4.0, -4.0, 4.0 + 1e-9, -(4.0 + 1e-9), 4.5])
+def test_exploding_window_width_is_the_chapter_formula_including_no_window(w):
+    row = ex.exploding_window(w)
+    assert row.formula == _chapter_width(w) and ex.window_formula(w) == _chapter_width(w)
+    assert not math.isnan(row.width)
+    assert abs(row.width - _chapter_width(w)) < 1e-9
+    if abs(w) <= 4:
+        assert row.width == 0.0 and not row.has_window and row.left is None and row.right is None
+        d = row.to_dict()
+        assert d["width"] == 0.0 and d["difference"] == 0.0 and "no window" in d["note"]
+    else:
+        assert row.has_window and row.width > 0 and "note" not in row.to_dict()
+    assert ex.exploding_window(w, b=1.7).width == pytest.approx(row.width, abs=1e-9)
+
+
+def test_cli_exploding_window_rows_without_a_window_say_so(capsys):
+    ws = [0.0, 1.0, -1.0, 4.0, -4.0, 4.0 + 1e-9, 4.5]
+    arg = ",".join(repr(w) for w in ws)
+    assert main(["experiment", "exploding-window", "--weights", arg]) == 0
+    out = capsys.readouterr().out
+    assert "nan" not in out.lower()
+    lines = {ln.split()[0]: ln for ln in out.splitlines() if ln[:1] in "-0123456789" and ln.strip()}
+    for w in ("0", "1", "-1", "4", "-4"):
+        assert "0 (no window: |w| ≤ 4)" in lines[w] and "none" in lines[w]
+    # 4 + 1e-9 is printed with every digit (it has a window; 4 has none)
+    assert "no window" not in lines["4.000000001"] and "0.000015811" in lines["4.000000001"]
+    assert "no window" not in lines["4.5"]
+    assert main(["experiment", "exploding-window", "--weights", arg, "--format", "json"]) == 0
+    text = capsys.readouterr().out
+    assert "NaN" not in text
+    rows = json.loads(text)["rows"]
+    for r in rows:
+        if abs(r["w"]) <= 4:
+            assert r["width"] == 0.0 and r["left"] is None and "no window" in r["note"]
+        else:
+            assert r["width"] > 0 and "note" not in r
+    assert main(["experiment", "exploding-window", "--weights", arg, "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    assert md.count("0 (no window: \\|w\\| ≤ 4)") == 5
+
+
 def test_exploding_window_none_for_small_weights_and_the_maximum():
     for w in (4.0, -3.0, 0.5, 0.0):
         row = ex.exploding_window(w)
-        assert row.formula == 0.0 and math.isnan(row.width)
+        assert row.formula == 0.0 and row.width == 0.0 and not row.has_window
     r = ex.exploding_window()
     assert [row.w for row in r.rows] == list(ex.WINDOW_WEIGHTS)
     assert round(r.max_width, 4) == 0.4477 and round(r.max_w, 3) == 6.894

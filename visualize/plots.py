@@ -142,10 +142,11 @@ def plot_exploding_window(result: Any, path: str | os.PathLike[str] | None = Non
 
     ``result``: an ``nn.experiments.ExplodingWindowResult``. Line 0 of
     ``fig.axes[0].lines`` is formula (3) on a grid of |w| from 4 to ``w_max``
-    (log x axis), line 1 the measured widths (x = |w| of each row), line 2 the
-    measured maximum (one point)."""
+    (log x axis), line 1 the measured widths (x = |w| of each row with a
+    window, |w| > 4; rows with |w| ≤ 4 have width 0 and no point on the log
+    axis), line 2 the measured maximum (one point)."""
     from nn.experiments import window_formula
-    rows = [r for r in result.rows if r.width == r.width]
+    rows = [r for r in result.rows if r.has_window]
     fig = Figure(figsize=(6.4, 4.0))
     ax = fig.add_subplot()
     grid = np.geomspace(4.0 + 1e-9, max(w_max, 5.0), 400)
