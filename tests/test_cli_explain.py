@@ -81,6 +81,11 @@ def test_formula_starting_with_minus_after_double_dash():
     (["1/x", "x=0"], "division by zero"),
     (["(" * 10_000 + "x" + ")" * 10_000, "x=1"], "nested too deeply"),
     (["x", "x=1", "--mode", "sideways"], "invalid choice"),
+    (["pi*x", "x=1", "pi=1"], "pi is a constant; name your variable differently"),
+    (["e^x", "x=1", "e=2"], "e is a constant; name your variable differently"),
+    (["exp*x", "x=1", "exp=2"], "exp is a function; name your variable differently"),
+    (["x", "x=1", "sin=2"], "sin is a function; name your variable differently"),
+    (["x", "x=1", "lambda=2"], "lambda is a Python keyword; name your variable differently"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message):
     r = run("explain", *args)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import pytest
@@ -273,3 +274,38 @@ def test_function_list_is_the_documented_one():
     for name in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "leaky_relu",
                  "elu", "softplus", "swish", "gelu", "abs"):
         assert name in FUNCTIONS
+
+
+# ------------------------------------------------------------------ names a value may not take
+
+@pytest.mark.parametrize("name, what", [
+    ("pi", "pi is a constant"), ("π", "π is a constant"), ("e", "e is a constant"),
+    ("exp", "exp is a function"), ("sin", "sin is a function"), ("sigmoid", "sigmoid is a function"),
+    ("leaky_relu", "leaky_relu is a function"), ("hypot", "hypot is a function"),
+    ("clip", "clip is a function"), ("prelu", "prelu is a function"), ("σ", "σ is a function"),
+    ("lambda", "lambda is a Python keyword"), ("if", "if is a Python keyword"),
+    ("None", "None is a Python keyword"), ("match", "match is a Python keyword"),
+])
+@pytest.mark.parametrize("expr", ["{n}*x", "x", "{n}(x)"])
+def test_a_value_may_not_shadow_a_constant_function_or_keyword(name, what, expr):
+    """A value for pi used to replace the constant silently (pi*x with pi=1 gave x);
+    a value named exp made exp*x a variable while exp(x) stayed the function."""
+    with pytest.raises(ValueError) as e:
+        parse(expr.format(n=name), x=2.0, **{name: 1.0})
+    assert str(e.value) == f"{what}; name your variable differently"
+
+
+@pytest.mark.parametrize("name, message", [
+    ("a b", "'a b' is not a valid variable name"), ("1x", "'1x' is not a valid variable name"),
+    ("__class__", "names starting with '__'"), ("", "'' is not a valid variable name"),
+])
+def test_value_names_must_be_names(name, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse("x", x=1.0, **{name: 1.0})
+
+
+def test_names_near_constants_and_functions_are_still_variables():
+    out, inputs = parse("pi2*x + E + Pi + exp_ + sin1 + e1", pi2=2, x=3, E=1, Pi=1, exp_=1,
+                        sin1=1, e1=1)
+    assert out.data == 11.0 and list(inputs) == ["pi2", "x", "E", "Pi", "exp_", "sin1", "e1"]
+    assert parse("pi*x", x=2.0)[0].data == 2 * math.pi   # the constant, with no value given

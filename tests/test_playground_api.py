@@ -126,6 +126,11 @@ def test_names_are_the_parsers(client):
     ({"formula": "x; import os", "values": {"x": 1}}, 400, "column 2"),
     ({"formula": "lambda: 1", "values": {}}, 400, "column"),
     ({"formula": "x", "values": {"__class__": 1}}, 400, "bad variable name"),
+    ({"formula": "pi*x", "values": {"x": 1, "pi": 1}}, 400,
+     "pi is a constant; name your variable differently"),
+    ({"formula": "π*x", "values": {"x": 1, "π": 3}}, 400, "π is a constant"),
+    ({"formula": "exp*x", "values": {"x": 1, "exp": 3}}, 400, "exp is a function"),
+    ({"formula": "x", "values": {"x": 1, "if": 3}}, 400, "if is a Python keyword"),
 ])
 def test_bad_requests_get_400_and_one_line(client, body, status, message):
     r = client.post("/api/explain", json=body)

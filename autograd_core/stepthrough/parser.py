@@ -30,8 +30,11 @@ constant expression (no variables). ``approximate`` takes one of the words
 ``none``, ``tanh``, ``sigmoid``, bare or quoted (``approximate="tanh"``); that
 is the only place a quoted string is accepted.
 
-Constants: ``e`` and ``pi`` (also ``π``) are Euler's number and π, unless a
-value is given for that name (then it is a variable like any other).
+Constants: ``e`` and ``pi`` (also ``π``) are Euler's number and π. A value
+given for a constant's name (``parse("pi*x", pi=1)``) is refused with a
+ValueError, like a value named after a function (``exp``, ``sin``, ``σ``, ...)
+or a Python keyword (``lambda``, ``if``, ...): such a name could only mean one
+thing in the formula, so name your variable differently.
 
 A misspelt function or variable name gets a suggestion (``unknown function
 'sigmod' (did you mean 'sigmoid'?)``).
@@ -87,8 +90,27 @@ FUNCTIONS: tuple[str, ...] = (_ONE_ARG + tuple(_WITH_PARAM) + ("prelu",) + _TWO_
 #: Other spellings of functions: explain prints sigmoid as σ (so its formulas parse back).
 _ALIASES = {"σ": "sigmoid"}
 
-#: Named constants (a value given for the name takes precedence).
+#: Named constants (a value may not be given for these names).
 CONSTANTS: dict[str, float] = {"e": math.e, "pi": math.pi, "π": math.pi}
+
+
+def _check_value_name(name: Any) -> None:
+    """ValueError unless ``name`` can name a variable of a formula: an
+    identifier that is not a constant (``e``, ``pi``, ``π``), a function
+    (``exp``, ``σ``, ...), a Python keyword, or a name starting with ``__``."""
+    if not isinstance(name, str):
+        raise TypeError(f"a variable name must be a str, not {type(name).__name__}")
+    shown = name if len(name) <= 40 else name[:40] + "..."
+    if not name.isidentifier():
+        raise ValueError(f"{shown!r} is not a valid variable name")
+    if name.startswith("__"):
+        raise ValueError(f"variable name {shown!r} is not allowed (names starting with '__')")
+    if name in CONSTANTS:
+        raise ValueError(f"{name} is a constant; name your variable differently")
+    if name in FUNCTIONS or name in _ALIASES:
+        raise ValueError(f"{name} is a function; name your variable differently")
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise ValueError(f"{name} is a Python keyword; name your variable differently")
 
 
 def _did_you_mean(name: str, candidates: Any) -> str:
@@ -481,7 +503,8 @@ def parse(expression: str, /, **values: Any) -> tuple[Value, dict[str, Value]]:
     """Parse ``expression`` and build its graph; return ``(output, inputs)``.
 
     ``values`` give each variable its number (or an existing Value, used as
-    is); ``inputs`` maps each variable name to its leaf Value, labelled with
+    is); a name that is a constant, a function or a keyword is refused
+    ``inputs`` maps each variable name to its leaf Value, labelled with
     the name: the variables in order of first use, then any given but unused.
     An expression without variables gives a leaf. ``ValueError`` (with the
     column) for anything that is not a valid expression."""
@@ -491,6 +514,7 @@ def parse(expression: str, /, **values: Any) -> tuple[Value, dict[str, Value]]:
         raise ValueError(f"expression is too long: {len(expression)} characters "
                          f"(at most {MAX_LENGTH})")
     for name, v in values.items():
+        _check_value_name(name)
         if not (isinstance(v, Value) or _is_real(v)):
             raise TypeError(f"the value for {name!r} must be a real number or a Value, "
                             f"not {type(v).__name__}")
