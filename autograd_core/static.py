@@ -6,7 +6,7 @@ records new ``Value`` nodes, so ordinary ``if``/``for`` decide the graph's shape
 is built once and then evaluated many times on new numbers.
 
 ``static(f, *example_inputs)`` runs ``f`` once on fresh leaf Values, walks the
-recorded graph (:func:`~autograd_core.engine.topological_order`) and flattens
+recorded graph (:func:`~autograd_core.core.engine.topological_order`) and flattens
 it into node records: per node its primitive (``node._prim``, the one table of
 primitives), its parameter and the indices of its operands. Replaying never
 makes a ``Value``: the forward pass calls each primitive's ``rule`` on floats
@@ -415,7 +415,7 @@ class StaticGraph:
         (one per input; ``param_tangents`` one per parameter, default 0).
 
         Pushes tangents through the flat form with the recorded local
-        derivatives, exactly as :func:`~autograd_core.engine.push_tangents`."""
+        derivatives, exactly as :func:`~autograd_core.core.engine.push_tangents`."""
         X = self._inputs(list(xs), "jvp")
         P = self._param_data(params, "jvp")
         if len(tangents) != len(X):

@@ -24,7 +24,7 @@ import numpy as np
 import autograd_core as ag
 from autograd_core import Value
 from autograd_core import engine as _engine
-from autograd_core.primitives import PRIMITIVES
+from autograd_core.core.primitives import PRIMITIVES
 
 from . import init as _init
 from .module import MODEL_CLASSES, Module

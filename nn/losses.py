@@ -33,7 +33,7 @@ import numpy as np
 
 import autograd_core as ag
 from autograd_core import Value
-from autograd_core.primitives import PRIMITIVES
+from autograd_core.core.primitives import PRIMITIVES
 
 __all__ = ["quadratic", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy", "softmax", "log_softmax", "l2_penalty", "l1_penalty", "accuracy",

@@ -100,3 +100,70 @@ def test_old_paths_work_in_a_fresh_interpreter():
                          env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+# ------------------------------------------------------------------ the docs name the new paths
+
+#: old names that stay the documented spelling: package attributes in the public list
+#: (``autograd_core.math``, ``autograd_core.testing``) and the pytest entry point's module
+DOCUMENTED_SHORT = {"autograd_core.math", "autograd_core.testing", "autograd_core.pytest_plugin"}
+#: files that describe the aliases themselves
+ABOUT_ALIASES = {"docs/layout.md", "autograd_core/_aliases.py", "nn/tensor_train.py",
+                 "nn/tensor_optim.py"}
+#: edited on other branches this round (speed work): their docstrings still say e.g.
+#: ``autograd_core.primitives``; drop them from this set once those branches are merged
+NOT_YET = {"autograd_core/core/engine.py", "nn/backends/tensor.py"}
+NOT_YET_DIRS = ("autograd_core/tensor/",)
+
+
+def _old_path_mentions(path: str, text: str) -> list[str]:
+    import re
+    hits = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if re.search(r"\bold\b", line):  # "the old module paths ... are ...": about the alias
+            continue
+        for m in re.finditer(r"(?<![\w.])(?:autograd_core|nn)(?:\.[A-Za-z_]\w*)+", line):
+            s = m.group()
+            if s.startswith("nn."):
+                if s.split(".")[1] in ("tensor_train", "tensor_optim"):
+                    hits.append(f"{path}:{lineno}: {s}")
+                continue
+            head = s
+            while head and head not in MOVED:
+                head = head.rpartition(".")[0]
+            if not head or head in DOCUMENTED_SHORT:
+                continue
+            if head == "autograd_core.gradcheck" and s == head and \
+                    not line[:m.start()].endswith((":mod:`", ":mod:`~")):
+                continue  # the function autograd_core.gradcheck, not the module
+            hits.append(f"{path}:{lineno}: {s} (now {new_name(s)})")
+    return hits
+
+
+def test_docs_and_docstrings_name_the_new_module_paths():
+    """docs/layout.md's table is where things live: the guides, the README, the notebooks'
+    generator and the library's docstrings and imports say those paths, not the old flat
+    names (which keep working as aliases)."""
+    files = subprocess.run(["git", "ls-files", "README.md", "docs/*.md", "docs/guides/*.md",
+                            "notebooks/build_notebooks.py", "autograd_core/*.py", "nn/*.py",
+                            "visualize/*.py"], cwd=ROOT, capture_output=True, text=True,
+                           check=True).stdout.split()
+    assert "docs/guides/tensor.md" in files and "visualize/graph.py" in files
+    hits = []
+    for f in files:
+        if f in ABOUT_ALIASES or f in NOT_YET or f.startswith(NOT_YET_DIRS):
+            continue
+        hits += _old_path_mentions(f, (ROOT / f).read_text(encoding="utf-8"))
+    assert not hits, "old module paths in docs/docstrings:\n" + "\n".join(hits)
+
+
+def test_the_old_path_finder_sees_what_it_should():
+    text = ("see :mod:`autograd_core.engine` and autograd_core.tensor_view.tensor_rows;\n"
+            "from nn.tensor_train import LearningSpeed\n"
+            "autograd_core.gradcheck(f, [x]) and autograd_core.testing and autograd_core.tensor\n"
+            "the old module paths autograd_core.engine keep working\n"
+            "(:mod:`autograd_core.gradcheck`)\n")
+    hits = _old_path_mentions("x.md", text)
+    assert [h.split(": ", 1)[1].split(" ")[0] for h in hits] == [
+        "autograd_core.engine", "autograd_core.tensor_view.tensor_rows", "nn.tensor_train",
+        "autograd_core.gradcheck"]

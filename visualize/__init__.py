@@ -2,7 +2,7 @@
 
 from .graph import GraphvizNotFoundError, draw_graph, fmt_number, render
 from .stepper import step_frames, write_stepper
-from autograd_core.tensor_view import draw_tensor_graph  # noqa: E402  (Tensor graphs: name, op, shape, ‖grad‖)
+from autograd_core.tensor.view import draw_tensor_graph  # noqa: E402  (Tensor graphs: name, op, shape, ‖grad‖)
 
 from autograd_core import engine as _engine  # noqa: E402
 from .graph import mimebundle as _mimebundle  # noqa: E402

@@ -46,8 +46,8 @@ import graphviz
 from autograd_core._io import write_atomic  # noqa: F401  (re-exported for stepper/plots)
 from autograd_core._markup import dot_string, html_text
 
-from autograd_core.engine import Value, topological_order
-from autograd_core.naming import node_names
+from autograd_core.core.engine import Value, topological_order
+from autograd_core.core.naming import node_names
 
 __all__ = [
     "Overlay", "trace_root", "trace_gradients", "draw_graph", "render", "fmt_number", "grad_color", "module_levels",
@@ -370,7 +370,7 @@ class _HighlightOverlay(Overlay):
 
 
 def trace_root(obj: Any) -> Value | None:
-    """The output Value of a :class:`autograd_core.trace.Trace`, else None."""
+    """The output Value of a :class:`autograd_core.stepthrough.trace.Trace`, else None."""
     if not hasattr(obj, "backward_steps"):
         return None
     for attr in ("output", "_root"):
@@ -431,7 +431,7 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
 
     ``grads``: show each node's gradient. ``local_grads``: label each operand
     edge with its local derivative (``symbolic=True`` adds the formula, e.g.
-    ``exp(h3) = 1``, when :mod:`autograd_core.symbolic` is available).
+    ``exp(h3) = 1``, when :mod:`autograd_core.stepthrough.symbolic` is available).
     ``color``: ``"grad"`` (|grad| on a log scale, with a legend), ``"kind"``
     (by node kind) or ``None``. ``rankdir``: ``"LR"``, ``"TB"``, ...
     ``max_nodes``: refuse (ValueError) to draw more Value nodes than this.
@@ -445,7 +445,7 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
     the nodes of this graph with the same primitive and operands).
     """
     if type(root).__name__ in ("Tensor", "TensorTrace"):  # array nodes: shape and ‖grad‖
-        from autograd_core.tensor_view import draw_tensor_graph
+        from autograd_core.tensor.view import draw_tensor_graph
         return draw_tensor_graph(getattr(root, "output", root), rankdir=rankdir, max_nodes=max_nodes)
     troot = trace_root(root)
     if troot is not None:  # a Trace: its output's graph, with the trace's gradients
@@ -814,11 +814,11 @@ def _legend(g: graphviz.Digraph, color: str | None, kinds: set[str], local_grads
 
 def _symbolic_locals(order: list[Value], names: dict[Value, str]) -> dict[tuple[Value, int], str] | None:
     """Local derivatives as formulas, ``(node, operand index) -> text``: each
-    node's primitive rule evaluated on :class:`autograd_core.symbolic.Sym`
+    node's primitive rule evaluated on :class:`autograd_core.stepthrough.symbolic.Sym`
     symbols named after its parents (the rule is the only derivative
     formula). None where the symbolic module is not available."""
     try:
-        from autograd_core.symbolic import Sym
+        from autograd_core.stepthrough.symbolic import Sym
     except ImportError:  # pragma: no cover - symbolic ships with the package
         return None
     out: dict[tuple[Value, int], str] = {}

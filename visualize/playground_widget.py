@@ -107,7 +107,7 @@ def _widget_class() -> type:
         error = traitlets.Unicode("").tag(sync=True)
 
         def __init__(self, formula: str, **values: float) -> None:
-            from autograd_core.parser import parse
+            from autograd_core.stepthrough.parser import parse
             if not isinstance(formula, str):
                 raise TypeError(f"formula must be a str, not {type(formula).__name__}")
             vals = {k: float(v) for k, v in values.items()}
@@ -123,8 +123,8 @@ def _widget_class() -> type:
             self._update()
 
         def _update(self) -> None:
-            from autograd_core.parser import parse
-            from autograd_core.trace import explain
+            from autograd_core.stepthrough.parser import parse
+            from autograd_core.stepthrough.trace import explain
             try:
                 vals = {k: float(v) for k, v in self.values.items()}
                 if not all(math.isfinite(v) for v in vals.values()):
@@ -160,7 +160,7 @@ def _svg(trace: Any) -> str:
 
 
 def _static_html(w: Any) -> str:
-    from autograd_core.trace import num  # the numbers as explain and the page print them
+    from autograd_core.stepthrough.trace import num  # the numbers as explain and the page print them
     e = html.escape
     doc = w.doc or {}
     if not doc:

@@ -1,6 +1,6 @@
 """Step through backpropagation, one picture per backward step.
 
-:func:`step_frames` turns a :class:`~autograd_core.trace.Trace` (from
+:func:`step_frames` turns a :class:`~autograd_core.stepthrough.trace.Trace` (from
 ``autograd_core.explain(output)``) into one :class:`graphviz.Digraph` per
 backward step: the node whose gradient is handed back is highlighted, the
 edges used in the step are marked, gradients known so far are shown (partial
@@ -34,9 +34,9 @@ import graphviz
 
 from autograd_core._markup import inline_script as _inline_script
 from autograd_core._markup import json_script as _json_script
-from autograd_core.engine import Value, topological_order
-from autograd_core.naming import node_names
-from autograd_core.trace import num as _num  # the tables' numbers: 6 significant digits
+from autograd_core.core.engine import Value, topological_order
+from autograd_core.core.naming import node_names
+from autograd_core.stepthrough.trace import num as _num  # the tables' numbers: 6 significant digits
 
 from .graph import (
     _KIND_FILL, _KIND_STYLE, _OP_STYLE, FONT, GraphvizNotFoundError, Overlay, _assign_modules, _kind,
@@ -51,7 +51,7 @@ GREY_FILL, GREY_LINE, GREY_TEXT = "#f5f5f5", "#cfd8dc", "#9e9e9e"
 
 def _as_trace(trace: Any) -> Any:
     if isinstance(trace, Value):
-        from autograd_core.trace import explain
+        from autograd_core.stepthrough.trace import explain
         return explain(trace)
     if trace_root(trace) is None:
         raise TypeError("expected a Trace from autograd_core.explain(output) (or a Value), "

@@ -1,6 +1,6 @@
 """The ``autograd-core`` command-line tool.
 
-Each subcommand lives in its own module under :mod:`autograd_core.commands`
+Each subcommand lives in its own module under :mod:`autograd_core.cli.commands`
 and provides ``add_parser(subparsers)``, which registers the subcommand and
 sets ``func(args) -> int`` as its handler. Bad input from the user raises
 :class:`UsageError` (or ValueError/TypeError); the tool prints one line and

@@ -2,7 +2,7 @@
 
 Every function here is *total* on Python floats: it follows IEEE 754 and never
 raises (``exp(1000)`` is ``inf``, ``log(-1)`` is ``nan``, ``1/0`` is ``inf``).
-Domain errors are the primitives' business (see :mod:`autograd_core.primitives`),
+Domain errors are the primitives' business (see :mod:`autograd_core.core.primitives`),
 not this module's.
 
 On anything that is not a float (a :class:`~autograd_core.Value`, a symbolic

@@ -6,7 +6,7 @@ graph, so second derivatives work), on symbols (``explain`` prints the formula) 
 on arrays. Write rules with these, never with ``math.*`` or ``float()``, which turn a
 Value into a plain number and silently cut the graph.
 
-This module re-exports :mod:`autograd_core._math`, so functions added there appear
+This module re-exports :mod:`autograd_core.core._math`, so functions added there appear
 here too.
 """
 

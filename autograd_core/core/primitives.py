@@ -3,7 +3,7 @@
 A primitive's ``rule`` takes its operands (and its one parameter, if it has
 one) and returns ``(value, local_derivatives)``: the result and the tuple of
 partial derivatives of the result with respect to each operand, in operand
-order. Rules are written with :mod:`autograd_core._math`, so the same rule runs
+order. Rules are written with :mod:`autograd_core.core._math`, so the same rule runs
 
 * on floats, in the forward pass, to fill ``Value.local_grads`` (fast path);
 * on Values, for ``backward(create_graph=True)`` (derivatives with graphs);
@@ -94,7 +94,7 @@ def _hook(name: str) -> Callable[..., Any]:
     try:
         return HOOKS[name]
     except KeyError:
-        raise RuntimeError(f"autograd_core.primitives: {name!r} is registered when autograd_core "
+        raise RuntimeError(f"autograd_core.core.primitives: {name!r} is registered when autograd_core "
                            "is imported; import autograd_core first") from None
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

@@ -4,7 +4,7 @@
 projection) in reverse mode (``"rev"``, :func:`~autograd_core.gradients`)
 and in forward mode (``"fwd"``, :func:`~autograd_core.push_tangents`), and
 compares each one with a Richardson-extrapolated finite difference
-(:mod:`autograd_core.numerical`). With ``order=2`` it also checks every
+(:mod:`autograd_core.derivatives.numerical`). With ``order=2`` it also checks every
 entry of the Hessian: ∂²f/∂x_j∂x_i from reverse-over-reverse (``"rev"``) or
 forward-over-reverse (``"fwd"``) against finite differences of the analytic
 gradient.
@@ -358,7 +358,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
 
     Array inputs (numpy arrays or Tensors; ``f`` then takes Tensors and
     returns a Tensor) are checked element by element in both modes by
-    :func:`~autograd_core.tensor_check.tensor_gradcheck` (central differences;
+    :func:`~autograd_core.tensor.check.tensor_gradcheck` (central differences;
     ``samples=k`` checks k random elements per input of a large array)."""
     if not callable(f):
         raise TypeError(f"f must be callable, not {type(f).__name__}")

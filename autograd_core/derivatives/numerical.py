@@ -19,7 +19,7 @@ Methods (``h`` is the step, ``ε`` the float machine epsilon, 2.2e-16):
   (a domain edge such as log near 0) the step is halved until it works.
 
 The same machinery gives one-sided extrapolated derivatives, which
-:mod:`autograd_core.gradcheck` compares to detect kinks.
+:mod:`autograd_core.derivatives.gradcheck` compares to detect kinks.
 """
 
 from __future__ import annotations

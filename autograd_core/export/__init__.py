@@ -9,7 +9,7 @@
 
 Every primitive says how it is written in other frameworks right below its
 rule, ``export_as(_tanh, lambda F, x: F.tanh(x))`` in
-:mod:`autograd_core.primitives`: ``F`` is the small vocabulary below, which
+:mod:`autograd_core.core.primitives`: ``F`` is the small vocabulary below, which
 each exporter supplies (ONNX operators, ``jax.numpy``, ``torch``), and the
 operands support ``+ - * / **``, unary ``-`` and comparisons. A primitive
 without a form is refused by name (:class:`ExportError`).

@@ -2,7 +2,7 @@
 
 Built from a captured :class:`~autograd_core.StaticGraph` or from a Value or
 Tensor graph with named inputs. Every operation node names its primitive;
-its exported form is looked up in :data:`autograd_core.primitives.EXPORTS`
+its exported form is looked up in :data:`autograd_core.core.primitives.EXPORTS`
 (the one place per primitive), and a primitive without one is refused here,
 by name, before anything is written.
 """

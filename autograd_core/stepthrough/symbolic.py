@@ -1,17 +1,17 @@
 """Symbols that carry a text and a value, to print derivatives from the rules.
 
 A :class:`Sym` behaves like a number for the primitive rules of
-:mod:`autograd_core.primitives`: it supports ``+ - * / **`` (with Syms or
+:mod:`autograd_core.core.primitives`: it supports ``+ - * / **`` (with Syms or
 plain numbers on either side), unary ``-``, the comparisons ``< <= > >=``
 (answered from its value, so a kink rule such as ``relu`` picks the same
 branch it picked in the forward pass) and the functions of
-:mod:`autograd_core._math` (``exp``, ``log``, ``sigmoid``, ...). Each result is
+:mod:`autograd_core.core._math` (``exp``, ``log``, ``sigmoid``, ...). Each result is
 a new Sym whose ``text`` is the formula and whose ``value`` is the number.
 
 Evaluating a rule on Syms named after a node's parents gives its local
 derivatives as formulas::
 
-    >>> from autograd_core.primitives import PRIMITIVES
+    >>> from autograd_core.core.primitives import PRIMITIVES
     >>> h5 = Sym("h5", 2.0)
     >>> value, (d,) = PRIMITIVES["rdiv_const"].rule(h5, 1.0)
     >>> value.text, d.text, d.value
@@ -443,7 +443,7 @@ class Expr:
     ``x/sqrt(x^2 + y^2)``), numbers fold, ``sqrt(u)`` is ``u^0.5``. A base is
     an input's name, a function call (``exp(-x·w - b)``) or a sum of several
     terms. Like :class:`Sym` it carries its value and works with the rules of
-    :mod:`autograd_core.primitives` (comparisons answer from the value).
+    :mod:`autograd_core.core.primitives` (comparisons answer from the value).
     Build one with :meth:`symbol` or :meth:`number`; read :attr:`text`."""
 
     __slots__ = ("terms", "value", "_text")

@@ -14,11 +14,11 @@ table (计算图):
   local derivatives.
 
 Every number comes from what the forward pass recorded (``node._local``) or
-from the engine's drivers (:func:`~autograd_core.engine.gradients`,
-:func:`~autograd_core.engine.push_tangents`); every formula comes from
-evaluating the same primitive rule on :class:`~autograd_core.symbolic.Sym`
+from the engine's drivers (:func:`~autograd_core.core.engine.gradients`,
+:func:`~autograd_core.core.engine.push_tangents`); every formula comes from
+evaluating the same primitive rule on :class:`~autograd_core.stepthrough.symbolic.Sym`
 objects named after the parents. Names come from
-:func:`autograd_core.naming.node_names` (labels, else ``h1, h2, ...``).
+:func:`autograd_core.core.naming.node_names` (labels, else ``h1, h2, ...``).
 Explaining touches no ``.grad``.
 """
 
@@ -555,7 +555,7 @@ def gradient_formulas(output: Value, wrt: Iterable[Value], names: dict[Value, st
                       order: list[Value]) -> dict[Value, str | None]:
     """∂output/∂x for each x of ``wrt`` as one simplified formula in the
     graph's inputs (``x/sqrt(x^2 + y^2)``): reverse mode run on
-    :class:`~autograd_core.symbolic.Expr` formulas, each local derivative from
+    :class:`~autograd_core.stepthrough.symbolic.Expr` formulas, each local derivative from
     the primitive's own rule. None where the graph is too big, the formula too
     long, or a rule cannot run on formulas."""
     wrt = list(wrt)
@@ -834,7 +834,7 @@ class Trace:
     def forward_mode(self, input: Value | str) -> ForwardModeTable:  # noqa: A002
         """Forward mode from ``input`` (a Value or a node name): each node's
         tangent ∂node/∂input, pushed in evaluation order by the engine's
-        :func:`~autograd_core.engine.push_tangents`, with the terms summed."""
+        :func:`~autograd_core.core.engine.push_tangents`, with the terms summed."""
         x = self._node(input)
         tan = push_tangents(self._root, {x: 1.0}, self._order)
         depends = self._depends_on(x)
@@ -1153,7 +1153,7 @@ def explain(output: Value, wrt: Iterable[Value | str] | Value | str | None = Non
     ``wrt``: the inputs whose gradients to report (Values or node names; by
     default every leaf of the graph). Touches no ``.grad``. For a
     :class:`~autograd_core.Tensor` output it returns a
-    :class:`~autograd_core.tensor_view.TensorTrace` (shapes and norms)."""
+    :class:`~autograd_core.tensor.view.TensorTrace` (shapes and norms)."""
     if type(output).__name__ == "Tensor":
         from ..tensor.view import TensorTrace
         return TensorTrace(output, wrt)  # type: ignore[return-value]

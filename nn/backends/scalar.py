@@ -117,7 +117,7 @@ class ScalarBackend(Backend):
             yb = [ys[i] for i in idx]
             for p in params:
                 p.grad = 0.0
-            with ag.pause_gc():  # the step's graph has no cycles; see autograd_core._gc
+            with ag.pause_gc():  # the step's graph has no cycles; see autograd_core.core._gc
                 obj, outs = _batch_objective(model, xb, yb, loss_fn, l2, l1, len(rows))
                 obj.backward()
             if not classes:

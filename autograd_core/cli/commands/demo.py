@@ -1,6 +1,6 @@
 """``autograd-core demo [--out DIR] [--open]``: the main job in one command.
 
-Builds the report of :mod:`autograd_core.demo` (chain rule, forward vs
+Builds the report of :mod:`autograd_core.cli.demo` (chain rule, forward vs
 reverse mode, gradcheck catching a wrong derivative, an MLP on moons, the
 vanishing and exploding gradients) into DIR, printing one line per stage.
 """

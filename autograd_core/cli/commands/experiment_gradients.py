@@ -2,7 +2,7 @@
 
 The textbook chapter's vanishing/exploding-gradient experiments (:mod:`nn.experiments`),
 registered into the ``experiment`` command group (see
-:mod:`autograd_core.commands.experiment`).
+:mod:`autograd_core.cli.commands.experiment`).
 """
 
 from __future__ import annotations

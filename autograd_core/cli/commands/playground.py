@@ -1,7 +1,7 @@
 """``autograd-core playground [FORMULA] [NAME=VALUE ...]``: a live page to type
 a formula, drag its inputs and watch (or practise) the chain rule.
 
-Serves :mod:`autograd_core.playground` with uvicorn on loopback
+Serves :mod:`autograd_core.cli.playground` with uvicorn on loopback
 (``--host`` to change that, with a warning), prints the URL and opens the
 browser unless ``--no-browser``. Ctrl-C stops it.
 """

@@ -1,7 +1,7 @@
 """The playground: a local web page to type a formula, move its inputs and
 watch the chain rule (``autograd-core playground``), with a practice mode.
 
-:func:`create_app` (in :mod:`autograd_core.playground.app`) builds the
+:func:`create_app` (in :mod:`autograd_core.cli.playground.app`) builds the
 Starlette app; it needs the ``playground`` extra (Starlette and uvicorn).
 The page's own assets live in ``static/``; Graphviz compiled to WebAssembly
 (viz-js, MIT) and the practice script are shared with the stepper and live in
@@ -25,7 +25,7 @@ def asset(name: str) -> str:
 
 
 def create_app(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """The Starlette app (see :func:`autograd_core.playground.app.create_app`)."""
+    """The Starlette app (see :func:`autograd_core.cli.playground.app.create_app`)."""
     try:
         from .app import create_app as make
     except ImportError as exc:  # starlette missing
