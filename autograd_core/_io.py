@@ -15,6 +15,7 @@ never sees a half-written file and a failure leaves the old file as it was.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
@@ -69,8 +70,9 @@ def write_atomic(path: str | os.PathLike[str], data: bytes | str) -> Path:
     try:
         fd, tmp = _create_temp(folder, target.name)
     except OSError as e:  # read-only or missing folder: say which, not the temporary name
-        raise type(e)(e.errno, f"cannot write {str(path)!r}: cannot create a file in "
-                               f"{str(folder)!r} ({e.strerror})") from None
+        what = ("folder {!r} is not writable" if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+                else "cannot create a file in {!r}").format(str(folder))
+        raise type(e)(e.errno, f"cannot write {str(path)!r}: {what} ({e.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

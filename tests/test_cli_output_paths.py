@@ -109,3 +109,72 @@ def test_demo_and_experiment_output_folders(tmp_path, read_only):
     one_line_status_2(run("experiment", "exploding", "--draw", "/dev/null"))
     one_line_status_2(run("experiment", "depth-accuracy", "--out", str(f)))
     one_line_status_2(run("experiment", "depth-accuracy", "--plot", str(tmp_path)))
+
+
+# ------------------------------------------------------------------ the checks ask, never write
+
+@pytest.fixture
+def untouched(tmp_path, monkeypatch):
+    """A folder whose modification time is set to 0: creating (and removing) any entry in it
+    moves the time, so a check that wrote a probe file there would show; and no file may be
+    created by os.open while the checks run."""
+    import autograd_core.cli as cli
+    d = tmp_path / "out"
+    d.mkdir()
+    os.utime(d, ns=(0, 0))
+    real_open = os.open
+
+    def no_create(path, flags, *a, **k):
+        assert not flags & os.O_CREAT, f"the check created {path!r}"
+        return real_open(path, flags, *a, **k)
+
+    monkeypatch.setattr(cli.os, "open", no_create)
+    yield d
+    monkeypatch.undo()
+    assert os.listdir(d) == [] and d.stat().st_mtime_ns == 0
+
+
+@pytest.mark.parametrize("check, target", [
+    ("file", "p.png"), ("dir", "."), ("dir", "new/deeper"),
+])
+def test_output_checks_do_not_write_in_the_folder(untouched, check, target):
+    from autograd_core.cli import output_dir, output_file
+    path = str(untouched / target)
+    if check == "file":
+        assert output_file(path, "--plot") == path
+    else:
+        assert output_dir(path, "--out") == path
+    assert not os.path.exists(untouched / "new")
+
+
+def test_a_full_file_system_is_refused_before_any_work(tmp_path, monkeypatch):
+    import autograd_core.cli as cli
+    real = os.statvfs(tmp_path)
+    fields = {k: getattr(real, k) for k in dir(real) if k.startswith("f_")}
+    full = type("Full", (), dict(fields, f_bfree=0, f_bavail=0))()
+    monkeypatch.setattr(cli.os, "statvfs", lambda p: full)
+    with pytest.raises(cli.UsageError, match="not writable \\(no free space on its file system\\)"):
+        cli.output_file(str(tmp_path / "p.png"), "--plot")
+    ro = type("RO", (), dict(fields, f_flag=real.f_flag | os.ST_RDONLY))()
+    monkeypatch.setattr(cli.os, "statvfs", lambda p: ro)
+    with pytest.raises(cli.UsageError, match="not writable \\(a read-only file system\\)"):
+        cli.output_dir(str(tmp_path / "new"), "--out")
+
+
+def test_a_folder_the_checks_let_through_fails_at_the_write_in_one_line(tmp_path, monkeypatch,
+                                                                      capsys):
+    # what os.access cannot see (root in /sys, an ACL, a server saying no): the atomic
+    # write's own error, one line naming the file and the folder, status 2, nothing left
+    from autograd_core import _io
+
+    def refused(folder, name):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(_io, "_create_temp", refused)
+    target = tmp_path / "w.png"
+    assert main(["experiment", "exploding-window", "--weights", "5", "--plot", str(target)]) == 2
+    out, err = capsys.readouterr()
+    assert err.strip().splitlines() == [
+        f"autograd-core: error: cannot write {str(target)!r}: folder {str(tmp_path)!r} is not "
+        "writable (Permission denied)"]
+    assert os.listdir(tmp_path) == []

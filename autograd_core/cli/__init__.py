@@ -14,7 +14,6 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from .. import __version__
 
@@ -32,18 +31,27 @@ class UsageError(Exception):
     """Bad input from the command line: printed as one line, exit status 2."""
 
 
-def _writable(folder: str) -> bool:
-    """Whether a file can be created in ``folder``: tried, with a temporary
-    file removed at once (permission bits say nothing for root or on a
-    read-only mount)."""
-    from .._io import _create_temp
+def _not_writable(folder: str) -> str | None:
+    """Why no file can be created in ``folder`` (None: as far as can be told
+    without writing there). Asked, never tried: ``os.access`` (the effective
+    user's permissions; False on a read-only mount or an immutable folder) and
+    ``os.statvfs`` (a read-only file system, or no free block for this user: a
+    full disk, or a pseudo file system like /sys). Whatever these cannot see
+    surfaces at the write itself, which is atomic and fails with an OSError
+    naming the file: one line and exit status 2 all the same."""
+    if not os.access(folder, os.W_OK | os.X_OK,
+                     effective_ids=os.access in os.supports_effective_ids):
+        return "not writable"
     try:
-        fd, tmp = _create_temp(Path(folder), "autograd-core-probe")
-    except OSError:
-        return False
-    os.close(fd)
-    os.unlink(tmp)
-    return True
+        st = os.statvfs(folder)
+    except (OSError, AttributeError):  # no statvfs (Windows) or it failed: the write will tell
+        return None
+    if st.f_flag & getattr(os, "ST_RDONLY", 1):
+        return "not writable (a read-only file system)"
+    free = st.f_bfree if hasattr(os, "geteuid") and os.geteuid() == 0 else st.f_bavail
+    if free == 0:
+        return "not writable (no free space on its file system)"
+    return None
 
 
 def output_file(path: str, option: str) -> str:
@@ -58,8 +66,9 @@ def output_file(path: str, option: str) -> str:
     folder = os.path.dirname(os.path.abspath(p))
     if not os.path.isdir(folder):
         raise UsageError(f"{option} {path!r}: folder {folder!r} does not exist")
-    if not _writable(folder):
-        raise UsageError(f"{option} {path!r}: folder {folder!r} is not writable")
+    why = _not_writable(folder)
+    if why:
+        raise UsageError(f"{option} {path!r}: folder {folder!r} is {why}")
     return path
 
 
@@ -69,14 +78,18 @@ def output_dir(path: str, option: str) -> str:
     if os.path.exists(path):
         if not os.path.isdir(path):
             raise UsageError(f"{option} {path!r} exists and is not a directory")
-        if not _writable(path):
-            raise UsageError(f"{option} {path!r} is not writable")
+        why = _not_writable(path)
+        if why:
+            raise UsageError(f"{option} {path!r} is {why}")
         return path
     parent = os.path.dirname(os.path.abspath(path))
     while parent and not os.path.exists(parent):
         parent = os.path.dirname(parent) if os.path.dirname(parent) != parent else ""
-    if parent and not (os.path.isdir(parent) and _writable(parent)):
-        raise UsageError(f"{option} {path!r} cannot be created: {parent!r} is not a writable folder")
+    if parent and not os.path.isdir(parent):
+        raise UsageError(f"{option} {path!r} cannot be created: {parent!r} is not a folder")
+    why = _not_writable(parent) if parent else None
+    if why:
+        raise UsageError(f"{option} {path!r} cannot be created: folder {parent!r} is {why}")
     return path
 
 
