@@ -175,9 +175,13 @@ def _read_upto(stream: Any, n: int, path: str) -> bytes:
 
 
 def _read_idx(path: str, magic: int, limit: int | None = None) -> np.ndarray:
-    """The array in an IDX file: its first ``limit`` items only (nothing
-    after them is read or unpacked) or, without ``limit``, all of them (then
-    bytes after the data are an error)."""
+    """The array in an IDX file: its first ``limit`` items (or all of them).
+
+    The whole file is checked against its header either way, in memory that
+    ``limit`` bounds: an uncompressed file's size is compared with the header
+    before any item is read; a gzip file's bytes after the first ``limit``
+    items are streamed through in pieces (counted, never kept), so a truncated
+    or corrupt file (gzip's CRC) is reported, naming the file, with a limit too."""
     kind = "images" if magic == _IMAGES_MAGIC else "labels"
     with _open_data(path) as stream:
         try:
@@ -204,19 +208,39 @@ def _read_idx(path: str, magic: int, limit: int | None = None) -> np.ndarray:
         if total > np.iinfo(np.intp).max:
             raise ValueError(f"{path}: the header's dimensions {' x '.join(map(str, dims))} "
                              "overflow: not an MNIST file")
+        declared = f"{' x '.join(map(str, dims))} = {total} bytes of {kind}"
+
+        def truncated(have: int) -> ValueError:
+            return ValueError(f"{path}: truncated: the header says {declared} but only {have} follow")
+
+        def extra() -> ValueError:
+            return ValueError(f"{path}: unexpected bytes after the {dims[0]} {kind} the header declares")
+
+        packed = isinstance(stream, gzip.GzipFile)
+        if not packed:  # the file's size says it all, before anything is read
+            have = os.fstat(stream.fileno()).st_size - (4 + 4 * ndim)
+            if have < total:
+                raise truncated(have)
+            if have > total:
+                raise extra()
         count = dims[0] if limit is None else min(dims[0], limit)
         data = _read_upto(stream, count * item, path)
         if len(data) < count * item:
-            shape = " x ".join(map(str, (count, *dims[1:])))
-            raise ValueError(f"{path}: truncated: the header says {shape} = {count * item} bytes "
-                             f"of {kind} but only {len(data)} follow")
-        if limit is None:
+            raise truncated(len(data))
+        if packed:  # the rest, counted in pieces (gzip checks its CRC at the end)
+            want, seen = total - count * item, 0
             try:
-                extra = len(stream.read(_CHUNK))
+                while seen <= want:
+                    chunk = stream.read(_CHUNK)
+                    if not chunk:
+                        break
+                    seen += len(chunk)
             except (OSError, EOFError, zlib.error) as e:
-                raise ValueError(f"{path}: corrupt gzip data ({e})") from None
-            if extra:
-                raise ValueError(f"{path}: unexpected bytes after the {dims[0]} {kind} the header declares")
+                raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from None
+            if seen < want:
+                raise truncated(count * item + seen)
+            if seen > want:
+                raise extra()
     return np.frombuffer(data, dtype=np.uint8).reshape((count, *dims[1:]))
 
 
@@ -313,11 +337,15 @@ def load_mnist(path: str | os.PathLike[str], split: str = "test", limit: int | N
     ``mnist.pkl.gz`` (splits ``train``/``validation``/``test``).
     Returns ``X`` float64 in [0, 1] (pixels / 255), shape (n, 784) (or
     (n, 28, 28) with ``flatten=False``), and ``y`` int64 labels. ``limit``
-    keeps the first ``limit`` images: only they are read and unpacked from
-    IDX files (the pickle is read whole, at most :data:`MAX_PICKLE_BYTES`
-    unpacked). Missing files, bad magic numbers, header dimensions that
-    overflow, truncated files and count mismatches raise errors naming the
-    file; so does a pickle that is anything but numpy arrays (ValueError only)."""
+    keeps the first ``limit`` images: only they are kept and decoded from IDX
+    files, so memory grows with ``limit``, not with the file; the rest of the
+    file is still checked against its header (an uncompressed file by its
+    size, before reading; a gzip file streamed through in 1 MiB pieces, CRC
+    included). The pickle is read whole, at most :data:`MAX_PICKLE_BYTES`
+    unpacked. Missing files, bad magic numbers, header dimensions that
+    overflow, truncated or corrupt files and count mismatches raise errors
+    naming the file, with or without ``limit``; so does a pickle that is
+    anything but numpy arrays (ValueError only)."""
     p = os.fspath(path)
     if limit is not None:
         limit = _check_n(limit, "limit")

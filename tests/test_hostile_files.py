@@ -323,19 +323,37 @@ def _peak(fn):
         tracemalloc.stop()
 
 
-def test_limit_bounds_what_is_read_and_unpacked(tmp_path):
-    # the header declares 1.3 M images (7.6 GiB as float64); 20 are really there
-    n_decl, n_real = 1_300_000, 20
-    pix = (np.arange(n_real * 784) % 251).astype(np.uint8)
-    _write_mnist(tmp_path, _idx(2051, (n_decl, 28, 28), pix.tobytes()),
-                 _idx(2049, (n_decl,), bytes(range(10)) * 2))
+@pytest.mark.parametrize("gz", [True, False])
+def test_limit_bounds_what_is_kept_and_unpacked(tmp_path, gz):
+    # 5000 real images (31 MB as float64): with limit=10 the memory stays small while the
+    # rest of the file is still checked (size, or streamed through for gzip)
+    n = 5000
+    pix = (np.arange(n * 784) % 251).astype(np.uint8)
+    _write_mnist(tmp_path, _idx(2051, (n, 28, 28), pix.tobytes()),
+                 _idx(2049, (n,), bytes(range(10)) * (n // 10)), gz=gz)
     (X, y), peak = _peak(lambda: nn.load_mnist(tmp_path, limit=10))
     assert X.shape == (10, 784) and np.array_equal(X * 255.0, pix[:7840].reshape(10, 784))
     assert y.tolist() == list(range(10))
     assert peak < 8 * 2 ** 20, peak
-    # without a limit: the data runs out; refused, still without a big allocation
-    with pytest.raises(ValueError, match=r"images-idx3-ubyte.gz: truncated"):
-        _peak(lambda: nn.load_mnist(tmp_path))
+    (X, y), peak = _peak(lambda: nn.load_mnist(tmp_path))
+    assert X.shape == (n, 784) and peak > 8 * 2 ** 20  # the bound above is not vacuous
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_limit_does_not_hide_a_truncated_file(tmp_path, gz):
+    # the header declares 1.3 M images (7.6 GiB as float64); 20 are really there: refused
+    # with a limit too (the first 10 are intact), naming the file, without a big allocation
+    n_decl, n_real = 1_300_000, 20
+    pix = (np.arange(n_real * 784) % 251).astype(np.uint8)
+    _write_mnist(tmp_path, _idx(2051, (n_decl, 28, 28), pix.tobytes()),
+                 _idx(2049, (n_decl,), bytes(range(10)) * 2), gz=gz)
+    name = "t10k-images-idx3-ubyte" + (".gz" if gz else "")
+    for limit in (10, None):
+        with pytest.raises(ValueError, match=rf"{name}: truncated: the header says 1300000 x 28 x 28 "
+                                             rf"= 1019200000 bytes of images but only 15680 follow"):
+            nn.load_mnist(tmp_path, limit=limit)
+        err, peak = _peak(lambda: pytest.raises(ValueError, nn.load_mnist, tmp_path, limit=limit))
+        assert peak < 8 * 2 ** 20, peak
 
 
 DATA_FILE_CASES = [

@@ -192,3 +192,47 @@ def test_pickle_with_other_globals_is_refused(tmp_path):
     path.write_bytes(gzip.compress(b"garbage"))
     with pytest.raises(ValueError, match="mnist.pkl.gz"):
         nn.load_mnist(path)
+
+
+# ------------------------------------------------------------------ limit= still checks the whole file
+
+@pytest.mark.parametrize("gz", [True, False])
+@pytest.mark.parametrize("cut", [1, 784, 784 * 3 + 5])
+def test_limit_still_reports_a_truncated_file(tmp_path, gz, cut):
+    """The first image is intact, the file is short: refused with limit=1 as without."""
+    write_set(tmp_path, n=5, gz=gz, cut_images=cut)
+    name = "t10k-images-idx3-ubyte" + (".gz" if gz else "")
+    for limit in (1, 2, None):
+        with pytest.raises(ValueError, match=rf"{name}: truncated: the header says 5 x 28 x 28 = "
+                                             rf"3920 bytes of images but only {3920 - cut} follow"):
+            nn.load_mnist(tmp_path, limit=limit)
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_limit_still_reports_bytes_after_the_data(tmp_path, gz):
+    write_set(tmp_path, n=5, gz=gz)
+    path = tmp_path / ("t10k-labels-idx1-ubyte" + (".gz" if gz else ""))
+    raw = gzip.decompress(path.read_bytes()) if gz else path.read_bytes()
+    path.write_bytes(gzip.compress(raw + b"\x00") if gz else raw + b"\x00")
+    for limit in (1, None):
+        with pytest.raises(ValueError, match=rf"{path.name}: unexpected bytes after the 5 labels"):
+            nn.load_mnist(tmp_path, limit=limit)
+
+
+def test_limit_still_reports_a_corrupt_gzip_file(tmp_path):
+    """A byte flipped in the gzip trailer's CRC (data after the first image unchanged):
+    only reading the whole stream can tell, and it does, with a limit too."""
+    write_set(tmp_path, n=5)
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    data = bytearray(path.read_bytes())
+    data[-8] ^= 0xFF  # the CRC32 of the uncompressed data
+    path.write_bytes(bytes(data))
+    for limit in (1, None):
+        with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte.gz: corrupt or truncated gzip"):
+            nn.load_mnist(tmp_path, limit=limit)
+    # and a gzip stream cut after the first images' bytes
+    write_set(tmp_path, n=400)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 3 // 4])
+    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte.gz: corrupt or truncated gzip"):
+        nn.load_mnist(tmp_path, limit=1)
