@@ -79,6 +79,24 @@ def test_cli_exploding_window_rows_without_a_window_say_so(capsys):
     assert md.count("0 (no window: \\|w\\| ≤ 4)") == 5
 
 
+def _strict_json(text):
+    def refuse(const):
+        raise AssertionError(f"not standard JSON: {const}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_cli_experiment_json_is_standard_json_when_numbers_overflow(capsys):
+    """w = 1e200 overflows ∂C/∂b1 to inf: --format json printed the non-JSON token Infinity;
+    now the string "inf", as explain --format json prints it."""
+    assert main(["experiment", "exploding", "--weight", "1e200", "--format", "json"]) == 0
+    chain = _strict_json(capsys.readouterr().out)["chains"][0]
+    assert chain["bias_grads"][:2] == ["inf", "inf"] and chain["ratio"] == "inf"
+    assert chain["bias_grads"][3] == 0.125 and chain["verdict"] == "exploding"
+    from autograd_core.cli import json_safe
+    assert json_safe({"a": [float("nan"), -float("inf"), 1.5, (2.0, "x")], "b": None}) == \
+        {"a": ["nan", "-inf", 1.5, [2.0, "x"]], "b": None}
+
+
 def test_exploding_window_none_for_small_weights_and_the_maximum():
     for w in (4.0, -3.0, 0.5, 0.0):
         row = ex.exploding_window(w)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .. import __version__
 
@@ -91,6 +93,19 @@ def output_dir(path: str, option: str) -> str:
     if why:
         raise UsageError(f"{option} {path!r} cannot be created: folder {parent!r} is {why}")
     return path
+
+
+def json_safe(doc: Any) -> Any:
+    """``doc`` with every non-finite float as the string ``inf``, ``-inf`` or
+    ``nan`` (what ``explain --format json`` prints), so ``json.dumps(...,
+    allow_nan=False)`` gives standard JSON, not ``NaN``/``Infinity``."""
+    if isinstance(doc, float):
+        return doc if math.isfinite(doc) else ("nan" if doc != doc else "inf" if doc > 0 else "-inf")
+    if isinstance(doc, dict):
+        return {k: json_safe(v) for k, v in doc.items()}
+    if isinstance(doc, (list, tuple)):
+        return [json_safe(v) for v in doc]
+    return doc
 
 
 def _one_line(exc: BaseException) -> str:

@@ -16,7 +16,7 @@ import os
 import sys
 from typing import Any
 
-from .. import UsageError, output_dir, output_file
+from .. import UsageError, json_safe, output_dir, output_file
 
 #: Modules that add experiments (each provides ``add_experiment(subparsers)``).
 EXPERIMENT_MODULES: list[str] = [
@@ -122,8 +122,8 @@ def run_depth_accuracy(args: argparse.Namespace) -> int:
     if plot:
         _plot(result, plot)
     if args.format == "json":
-        print(json.dumps({"config": result["config"], "summary": result["summary"],
-                          "skipped": result["skipped"]}, indent=1))
+        print(json.dumps(json_safe({"config": result["config"], "summary": result["summary"],
+                                    "skipped": result["skipped"]}), indent=1, allow_nan=False))
     else:
         print(format_table(result, markdown=args.format == "markdown"))
         for k in result["skipped"]:
@@ -135,7 +135,7 @@ def run_depth_accuracy(args: argparse.Namespace) -> int:
 
 def _write_json(path: str, doc: Any) -> None:
     from ..._io import write_json_atomic
-    write_json_atomic(path, doc)
+    write_json_atomic(path, json_safe(doc))
 
 
 def _sizes(s: list[int]) -> str:

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from .. import UsageError, output_file
+from .. import UsageError, json_safe, output_file
 
 _FORMATS = ("text", "markdown", "json")
 
@@ -173,7 +173,7 @@ def _note(info: Any) -> None:
 
 def _emit(result: Any, fmt: str, plot: str | None = None, **kw: Any) -> None:
     if fmt == "json":
-        print(json.dumps(result.to_dict(), indent=1, ensure_ascii=False))
+        print(json.dumps(json_safe(result.to_dict()), indent=1, ensure_ascii=False, allow_nan=False))
     else:
         print(result.to_text(markdown=fmt == "markdown", **kw))
         if plot:
@@ -238,8 +238,8 @@ def run_exploding(args: argparse.Namespace) -> int:
         from visualize import render
         render(results[0].output, args.draw, color="grad", parameters=results[0].parameters)
     if args.format == "json":
-        print(json.dumps({"experiment": "exploding", "chains": [r.to_dict() for r in results]},
-                         indent=1, ensure_ascii=False))
+        print(json.dumps(json_safe({"experiment": "exploding", "chains": [r.to_dict() for r in results]}),
+                         indent=1, ensure_ascii=False, allow_nan=False))
         return 0
     print("\n\n".join(r.to_text() for r in results))
     if args.draw:
