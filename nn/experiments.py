@@ -879,7 +879,8 @@ def exploding_window(w: float | Sequence[float] = WINDOW_WEIGHTS, b: float = 0.0
     :class:`WindowRow` with the interval of inputs x where
     |w·σ'(w·x + b)| ≥ 1, found by bisection on the engine's derivative
     ∂σ(w·x + b)/∂x (no formula used), and formula (3) beside it (they agree to
-    ~1e-12 for 4 < |w| ≤ 100). For a sequence of weights: an
+    ~1e-12 for 4 < |w| ≤ 100); for |w| ≤ 4 there is no window (σ' ≤ 1/4): width
+    0.0 like formula (3), edges None. For a sequence of weights: an
     :class:`ExplodingWindowResult` with a row per weight and the maximum of the
     width over |w| (≈ 0.4477 at |w| ≈ 6.894), found by golden-section search
     on the measured width."""

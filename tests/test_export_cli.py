@@ -56,6 +56,9 @@ def test_onnx_and_torch_files(tmp_path):
     (["__import__('os').system('true')", "--torch", "o.py"], "error"),
     (["x", "x=1", "--torch", "o.py"], "no operation"),
     (["x*2", "x=1", "--torch", "missing_dir/o.py"], "error"),
+    (["pi*x", "x=1", "pi=2", "--torch", "o.py"], "pi is a constant; name your variable differently"),
+    (["exp*x", "x=1", "exp=2", "--onnx", "o.onnx"], "exp is a function; name your variable"),
+    (["x*2", "x=1", "lambda=2", "--torch", "o.py"], "lambda is a Python keyword"),
 ])
 def test_bad_input_is_one_line_status_2(args, says, tmp_path):
     r = run(*args, cwd=tmp_path)
