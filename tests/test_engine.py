@@ -15,6 +15,7 @@ import pytest
 
 import autograd_core as ac
 from autograd_core import Value, no_grad, zero_grad
+from autograd_core.core import engine
 
 
 def central(f, x, h=1e-6):
@@ -398,6 +399,7 @@ def test_dropped_graphs_are_freed():
             out = out + ac.dot(ws, [1.0] * 200).tanh() * 0.5
         out.backward()
     build()
+    build()  # the backward driver's reused buffers now fit this graph (see the next test)
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
@@ -406,6 +408,37 @@ def test_dropped_graphs_are_freed():
     current = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     assert current - base < 200_000, f"{current - base} bytes kept after dropping 100 graphs"
+
+
+def test_backward_keeps_only_bounded_scratch_memory():
+    """The compiled driver keeps one set of walk buffers for the next backward
+    (no fresh pages for every step of a training loop): about 160 bytes a node
+    of the last graph, never more than 64 MiB, released on request."""
+    sp = engine._speedups
+    if sp is None:
+        pytest.skip("the compiled driver is not built")
+    sp.scratch(release=True)
+
+    def chain(n):
+        x = Value(1.0)
+        y = x
+        for _ in range(n):
+            y = y * 1.0001 + x
+        return y
+
+    y = chain(50_000)  # 100,001 nodes
+    y.backward()
+    kept = sp.scratch()
+    assert 0 < kept <= 400 * 100_001
+    del y
+    chain(100).backward()  # a small graph after a big one: buffers over 1 MiB and 4x its needs go
+    assert sp.scratch() <= min(kept // 4, 6 << 20)
+    y = chain(600_000)  # 1.2 million nodes: more than the cap, nothing is kept
+    y.backward()
+    assert sp.scratch() == 0
+    chain(100).backward()
+    assert sp.scratch(release=True) == 0
+    assert sp.scratch() == 0
 
 
 def test_no_grad_and_detach():

@@ -678,6 +678,9 @@ def _const_op(prim: Primitive, x: Value, c: Any, reflected: bool = False) -> Val
                              f"{_short(c)}") from None
     elif _is_number(c):
         c = _as_float(c, f"the number in {prim.symbol}")  # ValueError past the float range
+    elif isinstance(c, Value):  # a Value subclass (Python tries its reflected method first)
+        binary = PRIMITIVES[prim.name.removeprefix("r").removesuffix("_const")]
+        return apply(binary, c, x) if reflected else apply(binary, x, c)
     else:
         return _bad_operand(prim.symbol, c, reflected)
     return _unary(prim, x, c)
