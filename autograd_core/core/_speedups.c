@@ -1,17 +1,26 @@
 /* Optional compiled bookkeeping for the backward driver of autograd_core.engine.
  *
- * This file knows no derivative: it only walks the graph (the topological
- * order), adds up `local * g` products into a per-call dict, and adds the
- * results into `.grad`. The local derivatives are the ones the primitives'
- * rules stored on the nodes. It is a line-by-line translation of the pure
- * Python reference in engine.py (`_order`, `_backprop`, `Value.backward`),
- * which stays the readable reference and the fallback when this module is
- * not built; tests/test_speedups.py compares both bit for bit.
+ * This file knows no derivative: it walks the graph (the topological order),
+ * adds up `local * g` products, and adds the results into `.grad`. The local
+ * derivatives are the ones the primitives' rules stored on the nodes. The
+ * pure Python code in engine.py (`_order`, `_backprop`, `Value.backward`) is
+ * the readable reference and the fallback when this module is not built;
+ * this file gives the same order and does the same floating-point additions
+ * in the same order, and tests/test_speedups.py compares both bit for bit.
  *
- * Floats take a fast path with the same IEEE double operations Python uses
- * (built with -ffp-contract=off so the compiler fuses no multiply-add);
- * anything else (numpy arrays, LocalMap, Values) goes through the same
- * number protocol calls as the Python code.
+ * How it differs from the reference (speed only, not results):
+ * - walk(): the reference's depth-first search with one frame per node
+ *   instead of pushing a node twice; it numbers the nodes and records each
+ *   node's parents' numbers, so propagation needs no lookup. The node ->
+ *   number table hashes pointers keeping their locality (nodes made one after
+ *   the other sit next to each other in the table).
+ * - Gradients that are Python floats are kept as C doubles (grad_t), with the
+ *   IEEE operations Python uses (built with -ffp-contract=off so the compiler
+ *   fuses no multiply-add); anything else (numpy arrays, LocalMap, Values)
+ *   goes through the same number protocol calls as the Python code.
+ * - Value.backward's common case (all floats, fused_backward) adds each
+ *   node's gradient into .grad as soon as it is complete, in one pass.
+ * - One set of walk buffers is kept for the next call (spare_t).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>

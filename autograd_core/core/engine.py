@@ -9,9 +9,11 @@ Memory and speed: a node is one ``__slots__`` object, two small tuples and a
 float; there is no global tape and no reference cycle, so a graph the user
 drops is freed at once by reference counting. Where ``setup.py`` could build
 it, ``autograd_core._speedups`` does the bookkeeping in C (node creation,
-the topological order, adding up gradients): the same steps as the Python
-code here, which stays the reference and the fallback. Its nodes are not
-tracked by the cyclic garbage collector, which then has nothing to walk.
+the topological order, adding up gradients): the same order and the same
+additions as the Python code here, which stays the reference and the
+fallback. Its nodes are not tracked by the cyclic garbage collector, which
+then has nothing to walk. It keeps one set of walk buffers for the next
+backward (at most 64 MiB; ``_speedups.scratch(release=True)`` frees them).
 
 Thread and generator safety: a backward pass keeps its gradients in a dict
 of its own (nothing is written on the nodes until the final ``.grad``
