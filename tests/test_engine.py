@@ -546,3 +546,35 @@ def test_every_primitive_is_exercised():
     y = x.erfc()
     y.backward()
     assert y.data == pytest.approx(math.erfc(1.3)) and x.grad == pytest.approx(-2 / math.sqrt(math.pi) * math.exp(-1.69))
+
+
+def test_structural_zeros_are_skipped_and_computed_zeros_are_not():
+    """Forward mode and create_graph reverse mode leave out only what does not
+    depend on the seeded inputs (structural zeros); a tangent or gradient that
+    is computed to be 0 is multiplied like any other, so 0 * inf is nan in
+    every mode, as in plain reverse mode and PyTorch."""
+    from autograd_core import gradients, push_tangents
+    x, y = Value(0.0, "x"), Value(0.0, "y")
+    f = y.sqrt() + x * 2.0          # ∂sqrt(y)/∂y = inf, but f does not need it for x
+    assert push_tangents(f, {x: 1.0})[f] == 2.0
+    assert gradients(f, [x])[0] == 2.0
+    g = gradients(f, [x], create_graph=True)[0]
+    assert getattr(g, "data", g) == 2.0
+    h = (x * x).sqrt()              # ∂h/∂x = inf · 0 at 0: nan in every mode
+    assert math.isnan(gradients(h, [x])[0])
+    assert math.isnan(push_tangents(h, {x: 1.0})[h])
+    t = push_tangents(h, {x: Value(1.0)}, create_graph=True)[h]
+    assert math.isnan(getattr(t, "data", t))
+    k = x.sqrt() * 0.0
+    gk = gradients(k, [x], create_graph=True)[0]
+    assert math.isnan(getattr(gk, "data", gk))
+    # a seed tangent of 0 is still a seed: the same nan
+    assert math.isnan(push_tangents(h, {x: 0.0})[h])
+
+
+def test_apply_checks_the_parameter():
+    with pytest.raises(TypeError, match="exp takes no parameter"):
+        ac.apply(ac.PRIMITIVES["exp"], Value(1.0), param=3.0)
+    with pytest.raises(TypeError, match="leaky_relu: its parameter 'negative_slope' = '0.1'"):
+        ac.apply(ac.PRIMITIVES["leaky_relu"], Value(-1.0), param="0.1")
+    assert ac.apply(ac.PRIMITIVES["leaky_relu"], Value(-1.0), param=0.1).data == -0.1
