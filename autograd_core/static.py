@@ -430,20 +430,26 @@ class StaticGraph:
             PT = [_as_float(t, f"jvp: param_tangents[{i}]") for i, t in enumerate(param_tangents)]
         V, LOC = self._loop_forward(X, P)
         tan = [0.0] * self._n_root
+        # as push_tangents: a node no seeded node reaches adds nothing; every
+        # other term is computed, also a zero tangent (0 * inf is nan)
+        live = [False] * self._n_root
+        seed_params = param_tangents is not None
         kinds, slots, operands = self._kinds, self._slots, self._operands
         for i in range(self._n_root):
             k = kinds[i]
             if k == OP:
                 t = 0.0
                 for j, loc in zip(operands[i], LOC[i]):
-                    tp = tan[j]
-                    if tp != 0.0:  # a zero tangent adds nothing (as push_tangents)
-                        t = t + loc * tp
+                    if live[j]:
+                        t = t + loc * tan[j]
+                        live[i] = True
                 tan[i] = t
             elif k == INPUT:
                 tan[i] = T[slots[i]]
+                live[i] = True
             elif k == PARAM:
                 tan[i] = PT[slots[i]]
+                live[i] = seed_params
         return V[self._root], tan[self._root]
 
     # ------------------------------------------------------------ back to Values

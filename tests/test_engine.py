@@ -15,6 +15,7 @@ import pytest
 
 import autograd_core as ac
 from autograd_core import Value, no_grad, zero_grad
+from autograd_core.core import engine
 
 
 def central(f, x, h=1e-6):
@@ -398,6 +399,7 @@ def test_dropped_graphs_are_freed():
             out = out + ac.dot(ws, [1.0] * 200).tanh() * 0.5
         out.backward()
     build()
+    build()  # the backward driver's reused buffers now fit this graph (see the next test)
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
@@ -406,6 +408,37 @@ def test_dropped_graphs_are_freed():
     current = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     assert current - base < 200_000, f"{current - base} bytes kept after dropping 100 graphs"
+
+
+def test_backward_keeps_only_bounded_scratch_memory():
+    """The compiled driver keeps one set of walk buffers for the next backward
+    (no fresh pages for every step of a training loop): about 160 bytes a node
+    of the last graph, never more than 64 MiB, released on request."""
+    sp = engine._speedups
+    if sp is None:
+        pytest.skip("the compiled driver is not built")
+    sp.scratch(release=True)
+
+    def chain(n):
+        x = Value(1.0)
+        y = x
+        for _ in range(n):
+            y = y * 1.0001 + x
+        return y
+
+    y = chain(50_000)  # 100,001 nodes
+    y.backward()
+    kept = sp.scratch()
+    assert 0 < kept <= 400 * 100_001
+    del y
+    chain(100).backward()  # a small graph after a big one: buffers over 1 MiB and 4x its needs go
+    assert sp.scratch() <= min(kept // 4, 6 << 20)
+    y = chain(600_000)  # 1.2 million nodes: more than the cap, nothing is kept
+    y.backward()
+    assert sp.scratch() == 0
+    chain(100).backward()
+    assert sp.scratch(release=True) == 0
+    assert sp.scratch() == 0
 
 
 def test_no_grad_and_detach():
@@ -513,3 +546,35 @@ def test_every_primitive_is_exercised():
     y = x.erfc()
     y.backward()
     assert y.data == pytest.approx(math.erfc(1.3)) and x.grad == pytest.approx(-2 / math.sqrt(math.pi) * math.exp(-1.69))
+
+
+def test_structural_zeros_are_skipped_and_computed_zeros_are_not():
+    """Forward mode and create_graph reverse mode leave out only what does not
+    depend on the seeded inputs (structural zeros); a tangent or gradient that
+    is computed to be 0 is multiplied like any other, so 0 * inf is nan in
+    every mode, as in plain reverse mode and PyTorch."""
+    from autograd_core import gradients, push_tangents
+    x, y = Value(0.0, "x"), Value(0.0, "y")
+    f = y.sqrt() + x * 2.0          # ∂sqrt(y)/∂y = inf, but f does not need it for x
+    assert push_tangents(f, {x: 1.0})[f] == 2.0
+    assert gradients(f, [x])[0] == 2.0
+    g = gradients(f, [x], create_graph=True)[0]
+    assert getattr(g, "data", g) == 2.0
+    h = (x * x).sqrt()              # ∂h/∂x = inf · 0 at 0: nan in every mode
+    assert math.isnan(gradients(h, [x])[0])
+    assert math.isnan(push_tangents(h, {x: 1.0})[h])
+    t = push_tangents(h, {x: Value(1.0)}, create_graph=True)[h]
+    assert math.isnan(getattr(t, "data", t))
+    k = x.sqrt() * 0.0
+    gk = gradients(k, [x], create_graph=True)[0]
+    assert math.isnan(getattr(gk, "data", gk))
+    # a seed tangent of 0 is still a seed: the same nan
+    assert math.isnan(push_tangents(h, {x: 0.0})[h])
+
+
+def test_apply_checks_the_parameter():
+    with pytest.raises(TypeError, match="exp takes no parameter"):
+        ac.apply(ac.PRIMITIVES["exp"], Value(1.0), param=3.0)
+    with pytest.raises(TypeError, match="leaky_relu: its parameter 'negative_slope' = '0.1'"):
+        ac.apply(ac.PRIMITIVES["leaky_relu"], Value(-1.0), param="0.1")
+    assert ac.apply(ac.PRIMITIVES["leaky_relu"], Value(-1.0), param=0.1).data == -0.1

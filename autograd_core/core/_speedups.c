@@ -1,17 +1,26 @@
 /* Optional compiled bookkeeping for the backward driver of autograd_core.engine.
  *
- * This file knows no derivative: it only walks the graph (the topological
- * order), adds up `local * g` products into a per-call dict, and adds the
- * results into `.grad`. The local derivatives are the ones the primitives'
- * rules stored on the nodes. It is a line-by-line translation of the pure
- * Python reference in engine.py (`_order`, `_backprop`, `Value.backward`),
- * which stays the readable reference and the fallback when this module is
- * not built; tests/test_speedups.py compares both bit for bit.
+ * This file knows no derivative: it walks the graph (the topological order),
+ * adds up `local * g` products, and adds the results into `.grad`. The local
+ * derivatives are the ones the primitives' rules stored on the nodes. The
+ * pure Python code in engine.py (`_order`, `_backprop`, `Value.backward`) is
+ * the readable reference and the fallback when this module is not built;
+ * this file gives the same order and does the same floating-point additions
+ * in the same order, and tests/test_speedups.py compares both bit for bit.
  *
- * Floats take a fast path with the same IEEE double operations Python uses
- * (built with -ffp-contract=off so the compiler fuses no multiply-add);
- * anything else (numpy arrays, LocalMap, Values) goes through the same
- * number protocol calls as the Python code.
+ * How it differs from the reference (speed only, not results):
+ * - walk(): the reference's depth-first search with one frame per node
+ *   instead of pushing a node twice; it numbers the nodes and records each
+ *   node's parents' numbers, so propagation needs no lookup. The node ->
+ *   number table hashes pointers keeping their locality (nodes made one after
+ *   the other sit next to each other in the table).
+ * - Gradients that are Python floats are kept as C doubles (grad_t), with the
+ *   IEEE operations Python uses (built with -ffp-contract=off so the compiler
+ *   fuses no multiply-add); anything else (numpy arrays, LocalMap, Values)
+ *   goes through the same number protocol calls as the Python code.
+ * - Value.backward's common case (all floats, fused_backward) adds each
+ *   node's gradient into .grad as soon as it is complete, in one pass.
+ * - One set of walk buffers is kept for the next call (spare_t).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -159,30 +168,46 @@ typedef struct {
 
 typedef struct {
     entry_t *e;
-    size_t mask, used;
+    size_t mask, used, cap; /* cap: entries allocated (>= mask + 1) */
 } table_t;
 
 static inline size_t
 hash_ptr(PyObject *p)
 {
-    uint64_t h = (uint64_t)(uintptr_t)p; /* the 64-bit finalizer of MurmurHash3 */
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    return (size_t)h;
+    uint64_t h = (uint64_t)(uintptr_t)p >> 4;
+    return (size_t)(h ^ (h >> 20) ^ (h >> 40));
 }
 
+/* An empty table for about `want` keys, in buf (cap entries; taken over,
+ * or freed when too small) or in new memory. */
 static int
-table_init(table_t *t)
+table_init_in(table_t *t, entry_t *buf, size_t cap, size_t want)
 {
-    t->mask = 4095;
+    size_t n = 4096;
+    while (n < 2 * want && n < ((size_t)1 << 40))
+        n *= 2;
+    t->mask = n - 1;
     t->used = 0;
-    t->e = PyMem_Calloc(t->mask + 1, sizeof(entry_t));
+    if (buf != NULL && cap >= n) {
+        t->e = buf;
+        t->cap = cap;
+        memset(buf, 0, n * sizeof(entry_t));
+        return 0;
+    }
+    PyMem_Free(buf);
+    t->cap = n;
+    t->e = PyMem_Calloc(n, sizeof(entry_t));
     if (t->e == NULL) {
         PyErr_NoMemory();
         return -1;
     }
     return 0;
+}
+
+static int
+table_init(table_t *t)
+{
+    return table_init_in(t, NULL, 0, 0);
 }
 
 static void
@@ -211,6 +236,7 @@ table_set_at(table_t *t, size_t i, PyObject *p, Py_ssize_t v)
             table_t n;
             n.mask = 2 * t->mask + 1;
             n.used = t->used;
+            n.cap = n.mask + 1;
             n.e = PyMem_Calloc(n.mask + 1, sizeof(entry_t));
             if (n.e == NULL) {
                 PyErr_NoMemory();
@@ -236,9 +262,6 @@ table_set(table_t *t, PyObject *p, Py_ssize_t v)
     return table_set_at(t, table_slot(t, p), p, v);
 }
 
-/* engine._order: the same depth-first search, the same emission order.
- * Fills `t` with each emitted node's index in the order. The keys are
- * borrowed: the returned list (or the stack) holds every node in the table. */
 /* Whether the walk does not go behind n: its creation number is below
  * limit (0: no limit; a node without a number is never cut), or it is in
  * stop. 1, 0, or -1 with an exception. */
@@ -259,61 +282,304 @@ is_cut(PyObject *n, PyObject *stop, long long limit)
     return stop != NULL ? PySet_Contains(stop, n) : 0;
 }
 
-static PyObject *
-order_impl(PyObject *root, PyObject *stop, long long limit, table_t *t)
+/* The walk: engine._order's depth-first search (a node's parents in order,
+ * each one's subgraph emitted before the next, the node after its parents),
+ * written with one frame per node instead of pushing a node twice; the
+ * emission order is the same. Every node found gets a number (its vid, in
+ * the order found: the root is 0) and the walk records, for each node it
+ * goes behind, its parents' vids, so propagation needs no lookup. All state
+ * is local to the call (thread-safe). */
+/* A node's gradient while it is propagated: none yet (o == NULL), a float
+ * kept as a C double (o == AS_DOUBLE), or any other object (o, strong).
+ * The double path does exactly the IEEE operations of Python's floats. */
+typedef struct {
+    double d;
+    PyObject *o;
+} grad_t;
+
+static char as_double_mark;
+#define AS_DOUBLE ((PyObject *)&as_double_mark)
+
+typedef struct {
+    PyObject *node;   /* strong */
+    Py_ssize_t eoff;  /* its parents' vids are edges[eoff .. eoff + npar) */
+    Py_ssize_t npar;  /* 0: a leaf, or a cut (the walk does not go behind it) */
+} vinfo_t;
+
+typedef struct {
+    Py_ssize_t vid, j, k;
+    PyObject *ps; /* strong: the parents tuple being walked */
+} frame_t;
+
+typedef struct {
+    table_t t;         /* node -> vid (borrowed keys: v holds the nodes) */
+    vinfo_t *v;
+    Py_ssize_t nv, vcap;
+    Py_ssize_t *emit;  /* vids in emission (topological) order */
+    Py_ssize_t nemit, emcap;
+    Py_ssize_t *edges;
+    Py_ssize_t nedges, ecap;
+    frame_t *f;
+    Py_ssize_t nf, fcap, fmax; /* fmax: the deepest the frames went */
+    grad_t *gs;        /* gs[vid]: the gradients (grads_new) */
+    Py_ssize_t gcap, gn; /* gn: entries in use */
+    int strong;        /* whether v holds (and frames hold) references */
+} walk_t;
+
+/* One set of buffers a finished walk gives back and the next one takes (a
+ * free list, like CPython's own): a backward over a big graph then does not
+ * ask the system for fresh memory (and fault in its pages) every time.
+ * Taken and given back whole under the GIL, so two calls (threads, or a
+ * backward run from inside another one) never share buffers: a call that
+ * finds the list empty allocates its own. Buffers much larger than the last
+ * walk needed are freed rather than kept: what stays is bounded by a few
+ * times the scratch memory (about 80 bytes a node) of the last walk. */
+typedef struct {
+    int full;
+    size_t last_n;     /* nodes of the walk that gave it back */
+    entry_t *te;
+    size_t tcap;
+    vinfo_t *v;
+    Py_ssize_t vcap;
+    Py_ssize_t *emit;
+    Py_ssize_t emcap;
+    Py_ssize_t *edges;
+    Py_ssize_t ecap;
+    frame_t *f;
+    Py_ssize_t fcap;
+    grad_t *gs;
+    Py_ssize_t gcap;
+} spare_t;
+
+#ifdef Py_GIL_DISABLED
+#define USE_SPARE 0 /* the list relies on the GIL */
+#else
+#define USE_SPARE 1
+#endif
+static spare_t spare;
+
+static void grads_clear(grad_t *gs, Py_ssize_t n);
+
+/* At most this much is kept (graphs of up to about half a million nodes). */
+#define SPARE_MAX ((size_t)64 << 20)
+
+static size_t
+spare_bytes(void)
 {
-    PyObject *order = PyList_New(0);
-    stack_t st = {NULL, 0, 0};
-    if (order == NULL || stack_push(&st, root) < 0)
-        goto error;
-    while (st.size) {
-        PyObject *n = st.items[--st.size]; /* owned */
-        size_t i = table_slot(t, n);
-        int seen = t->e[i].key != NULL;
-        if (seen && t->e[i].val >= 0) { /* emitted already */
-            Py_DECREF(n);
-            continue;
-        }
-        PyObject *ps = parents_of(n);
-        if (ps == NULL) {
-            Py_DECREF(n);
-            goto error;
-        }
-        Py_ssize_t k = PyTuple_GET_SIZE(ps);
-        int emit = seen || k == 0;
-        if (!emit && (stop != NULL || limit > 0)) {
-            int r = is_cut(n, stop, limit);
-            if (r < 0) {
-                Py_DECREF(n);
-                goto error;
-            }
-            emit = r;
-        }
-        if (emit) {
-            int failed = table_set_at(t, i, n, PyList_GET_SIZE(order)) < 0 || PyList_Append(order, n) < 0;
-            Py_DECREF(n);
-            if (failed)
-                goto error;
-            continue;
-        }
-        /* n stays referenced by the stack while it is in the table unemitted */
-        if (table_set_at(t, i, n, -1) < 0 || stack_push(&st, n) < 0) {
-            Py_DECREF(n);
-            goto error;
-        }
-        Py_DECREF(n);
-        for (Py_ssize_t j = k - 1; j >= 0; j--) {
-            PyObject *p = PyTuple_GET_ITEM(ps, j);
-            if (t->e[table_slot(t, p)].key == NULL && stack_push(&st, p) < 0)
-                goto error;
-        }
+    if (!spare.full)
+        return 0;
+    return spare.tcap * sizeof(entry_t) + (size_t)spare.vcap * sizeof(vinfo_t)
+           + (size_t)spare.emcap * sizeof(Py_ssize_t) + (size_t)spare.ecap * sizeof(Py_ssize_t)
+           + (size_t)spare.fcap * sizeof(frame_t) + (size_t)spare.gcap * sizeof(grad_t);
+}
+
+static void
+spare_release(void)
+{
+    PyMem_Free(spare.te);
+    PyMem_Free(spare.v);
+    PyMem_Free(spare.emit);
+    PyMem_Free(spare.edges);
+    PyMem_Free(spare.f);
+    PyMem_Free(spare.gs);
+    memset(&spare, 0, sizeof(spare));
+}
+
+/* Keep a buffer of cap items of size sz for later, unless it is much larger
+ * than the `used` items needed this time (then it is freed). */
+static void *
+keep(void *p, Py_ssize_t *cap, Py_ssize_t used, size_t sz)
+{
+    if (p != NULL && (size_t)*cap * sz > ((size_t)1 << 20) && *cap > 4 * (used > 0 ? used : 1)) {
+        PyMem_Free(p);
+        p = NULL;
     }
-    stack_clear(&st);
+    if (p == NULL)
+        *cap = 0;
+    return p;
+}
+
+static void
+walk_free(walk_t *w)
+{
+    if (w->gn > 0)
+        grads_clear(w->gs, w->gn);
+    if (w->strong) {
+        for (Py_ssize_t i = 0; i < w->nf; i++)
+            Py_DECREF(w->f[i].ps);
+        for (Py_ssize_t i = 0; i < w->nv; i++)
+            Py_DECREF(w->v[i].node);
+    }
+    if (USE_SPARE && !spare.full) { /* give the buffers back */
+        Py_ssize_t tcap = (Py_ssize_t)w->t.cap;
+        spare.te = keep(w->t.e, &tcap, (Py_ssize_t)(2 * w->t.used), sizeof(entry_t));
+        spare.tcap = (size_t)tcap;
+        spare.vcap = w->vcap;
+        spare.v = keep(w->v, &spare.vcap, w->nv, sizeof(vinfo_t));
+        spare.emcap = w->emcap;
+        spare.emit = keep(w->emit, &spare.emcap, w->nv, sizeof(Py_ssize_t));
+        spare.ecap = w->ecap;
+        spare.edges = keep(w->edges, &spare.ecap, w->nedges, sizeof(Py_ssize_t));
+        spare.fcap = w->fcap;
+        spare.f = keep(w->f, &spare.fcap, w->fmax, sizeof(frame_t));
+        spare.gcap = w->gcap;
+        spare.gs = keep(w->gs, &spare.gcap, w->nv, sizeof(grad_t));
+        spare.last_n = (size_t)w->nv;
+        spare.full = 1;
+        if (spare_bytes() > SPARE_MAX)
+            spare_release();
+    }
+    else {
+        table_free(&w->t);
+        PyMem_Free(w->v);
+        PyMem_Free(w->emit);
+        PyMem_Free(w->edges);
+        PyMem_Free(w->f);
+        PyMem_Free(w->gs);
+    }
+    memset(w, 0, sizeof(*w));
+}
+
+/* Grow *p (*cap items of size sz) to hold at least `need` items. */
+static int
+grow(void **p, Py_ssize_t *cap, Py_ssize_t need, size_t sz)
+{
+    if (need <= *cap)
+        return 0;
+    Py_ssize_t c = *cap ? *cap : 256;
+    while (c < need)
+        c *= 2;
+    if ((size_t)c > (size_t)PY_SSIZE_T_MAX / sz) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    void *q = PyMem_Realloc(*p, (size_t)c * sz);
+    if (q == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+/* Number node n (not in the table yet; i is its table slot) and either emit
+ * it (a leaf or a cut) or open a frame to walk its parents. 0, or -1. */
+static int
+walk_enter(walk_t *w, PyObject *n, size_t i, PyObject *stop, long long limit, Py_ssize_t *vid_out)
+{
+    PyObject *ps = parents_of(n);
+    if (ps == NULL)
+        return -1;
+    Py_ssize_t k = PyTuple_GET_SIZE(ps);
+    int cut = 0;
+    if (k > 0 && (stop != NULL || limit > 0) && (cut = is_cut(n, stop, limit)) < 0)
+        return -1;
+    Py_ssize_t vid = w->nv;
+    if (grow((void **)&w->v, &w->vcap, vid + 1, sizeof(vinfo_t)) < 0
+        || grow((void **)&w->emit, &w->emcap, vid + 1, sizeof(Py_ssize_t)) < 0
+        || table_set_at(&w->t, i, n, vid) < 0)
+        return -1;
+    w->v[vid].node = w->strong ? Py_NewRef(n) : n;
+    w->v[vid].eoff = w->nedges;
+    w->v[vid].npar = 0;
+    w->nv++;
+    *vid_out = vid;
+    if (k == 0 || cut) {
+        w->emit[w->nemit++] = vid;
+        return 0;
+    }
+    if (grow((void **)&w->edges, &w->ecap, w->nedges + k, sizeof(Py_ssize_t)) < 0
+        || grow((void **)&w->f, &w->fcap, w->nf + 1, sizeof(frame_t)) < 0)
+        return -1;
+    w->v[vid].npar = k;
+    w->nedges += k;
+    frame_t *f = &w->f[w->nf++];
+    if (w->nf > w->fmax)
+        w->fmax = w->nf;
+    f->vid = vid;
+    f->j = 0;
+    f->k = k;
+    f->ps = w->strong ? Py_NewRef(ps) : ps;
+    return 0;
+}
+
+/* Fill w (zeroed first; free it with walk_free also on failure). 0, or -1.
+ * With strong == 0 the walk takes no references: only for a walk that runs
+ * no Python code and is used before any runs (no stop set: its membership
+ * test could run a __hash__); walk_own takes them afterwards. */
+static int
+walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong)
+{
+    memset(w, 0, sizeof(*w));
+    w->strong = strong || stop != NULL;
+    entry_t *te = NULL;
+    size_t tcap = 0, want = 0;
+    if (USE_SPARE && spare.full) { /* take the spare buffers */
+        te = spare.te;
+        tcap = spare.tcap;
+        want = spare.last_n;
+        w->v = spare.v;
+        w->vcap = spare.vcap;
+        w->emit = spare.emit;
+        w->emcap = spare.emcap;
+        w->edges = spare.edges;
+        w->ecap = spare.ecap;
+        w->f = spare.f;
+        w->fcap = spare.fcap;
+        w->gs = spare.gs;
+        w->gcap = spare.gcap;
+        memset(&spare, 0, sizeof(spare));
+    }
+    if (table_init_in(&w->t, te, tcap, want) < 0)
+        return -1;
+    Py_ssize_t vid;
+    if (walk_enter(w, root, table_slot(&w->t, root), stop, limit, &vid) < 0)
+        return -1;
+    while (w->nf) {
+        frame_t *f = &w->f[w->nf - 1];
+        if (f->j == f->k) { /* its parents are all emitted: emit it */
+            w->emit[w->nemit++] = f->vid;
+            if (w->strong)
+                Py_DECREF(f->ps);
+            w->nf--;
+            continue;
+        }
+        PyObject *p = PyTuple_GET_ITEM(f->ps, f->j);
+        Py_ssize_t at = w->v[f->vid].eoff + f->j;
+        f->j++;
+        size_t i = table_slot(&w->t, p);
+        if (w->t.e[i].key != NULL) /* emitted already (in a cycle: on the path) */
+            vid = w->t.e[i].val;
+        else if (walk_enter(w, p, i, stop, limit, &vid) < 0) /* may move w->f */
+            return -1;
+        w->edges[at] = vid;
+    }
+    return 0;
+}
+
+/* Take the references a walk made with strong == 0 did not take (before
+ * any Python code runs). */
+static void
+walk_own(walk_t *w)
+{
+    if (w->strong)
+        return;
+    for (Py_ssize_t i = 0; i < w->nv; i++)
+        Py_INCREF(w->v[i].node);
+    w->strong = 1; /* no frame is open after a walk */
+}
+
+/* The emission order as a list (engine._order). */
+static PyObject *
+walk_order(const walk_t *w)
+{
+    PyObject *order = PyList_New(w->nemit);
+    if (order == NULL)
+        return NULL;
+    for (Py_ssize_t e = 0; e < w->nemit; e++)
+        PyList_SET_ITEM(order, e, Py_NewRef(w->v[w->emit[e]].node));
     return order;
-error:
-    stack_clear(&st);
-    Py_XDECREF(order);
-    return NULL;
 }
 
 static int
@@ -333,211 +599,337 @@ order(PyObject *self, PyObject *args)
     long long limit = 0;
     if (!PyArg_ParseTuple(args, "OO|L", &root, &stop, &limit) || check_stop(stop) < 0)
         return NULL;
-    table_t t;
-    if (table_init(&t) < 0) {
-        table_free(&t);
-        return NULL;
-    }
-    PyObject *res = order_impl(root, stop == Py_None ? NULL : stop, limit, &t);
-    table_free(&t);
+    walk_t w;
+    PyObject *res = NULL;
+    if (walk(&w, root, stop == Py_None ? NULL : stop, limit, 1) == 0)
+        res = walk_order(&w);
+    walk_free(&w);
     return res;
 }
 
-/* old + l * g, in that evaluation order (a new reference). */
-static PyObject *
-add_product(PyObject *old, PyObject *l, PyObject *g)
+/* Drop the objects gs[0 .. n) hold; every entry is then empty. */
+static void
+grads_clear(grad_t *gs, Py_ssize_t n)
 {
-    if (PyFloat_CheckExact(old) && PyFloat_CheckExact(l) && PyFloat_CheckExact(g)) {
-        double prod = PyFloat_AS_DOUBLE(l) * PyFloat_AS_DOUBLE(g);
-        return PyFloat_FromDouble(PyFloat_AS_DOUBLE(old) + prod);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (gs[i].o != NULL && gs[i].o != AS_DOUBLE)
+            Py_DECREF(gs[i].o);
+        gs[i].o = NULL;
     }
-    Py_INCREF(old);
-    PyObject *prod = PyNumber_Multiply(l, g);
-    PyObject *res = prod == NULL ? NULL : PyNumber_Add(old, prod);
-    Py_XDECREF(prod);
-    Py_DECREF(old);
-    return res;
 }
 
-/* The order and, in gs[i], seed * d root / d order[i] (new references;
- * NULL for no gradient). engine._backprop without create_graph. */
+/* The gradient as an object (a new reference): 0.0 for none. */
 static PyObject *
-propagate(PyObject *root, PyObject *seed, PyObject *stop, long long limit, PyObject ***gs_out)
+grad_object(const grad_t *g)
 {
-    table_t t;
-    PyObject **gs = NULL;
-    if (table_init(&t) < 0) {
-        table_free(&t);
+    if (g->o == AS_DOUBLE)
+        return PyFloat_FromDouble(g->d);
+    return Py_NewRef(g->o != NULL ? g->o : zero);
+}
+
+/* Replace the gradient by res (stolen). */
+static void
+grad_store(grad_t *g, PyObject *res)
+{
+    PyObject *old = g->o;
+    if (PyFloat_CheckExact(res)) {
+        g->d = PyFloat_AS_DOUBLE(res);
+        g->o = AS_DOUBLE;
+        Py_DECREF(res);
+    }
+    else
+        g->o = res;
+    if (old != NULL && old != AS_DOUBLE)
+        Py_DECREF(old);
+}
+
+/* The walk's gradient array, every entry empty (w owns it), or NULL. */
+static grad_t *
+grads_new(walk_t *w)
+{
+    Py_ssize_t n = w->nv > 0 ? w->nv : 1;
+    if (grow((void **)&w->gs, &w->gcap, n, sizeof(grad_t)) < 0)
         return NULL;
-    }
-    PyObject *ord = order_impl(root, stop == Py_None ? NULL : stop, limit, &t);
-    if (ord == NULL)
-        goto error;
-    Py_ssize_t N = PyList_GET_SIZE(ord);
-    gs = PyMem_Calloc(N, sizeof(PyObject *));
-    if (gs == NULL) {
-        PyErr_NoMemory();
-        goto error;
-    }
-    gs[N - 1] = Py_NewRef(seed); /* the root is emitted last */
-    for (Py_ssize_t i = N - 1; i >= 0; i--) {
-        PyObject *n = PyList_GET_ITEM(ord, i);
-        PyObject *ps = parents_of(n);
-        if (ps == NULL)
-            goto error;
-        Py_ssize_t k = PyTuple_GET_SIZE(ps);
+    memset(w->gs, 0, (size_t)n * sizeof(grad_t));
+    w->gn = n;
+    return w->gs;
+}
+
+/* engine._backprop without create_graph, after walk(): fills gs (all
+ * empty; w->gs) so that gs[vid] is seed * d root / d node. 0, or -1 (gs is
+ * then all empty again). */
+static int
+propagate_into(const walk_t *w, PyObject *seed, grad_t *gs)
+{
+    grad_store(&gs[0], Py_NewRef(seed)); /* the root is vid 0 */
+    for (Py_ssize_t e = w->nemit - 1; e >= 0; e--) {
+        Py_ssize_t vid = w->emit[e];
+        const vinfo_t *vi = &w->v[vid];
+        Py_ssize_t k = vi->npar;
         if (k == 0)
-            continue;
-        if (stop != Py_None || limit > 0) {
-            int r = is_cut(n, stop == Py_None ? NULL : stop, limit);
-            if (r < 0)
-                goto error;
-            if (r)
-                continue; /* a cut: the walk did not go behind it */
-        }
-        PyObject *g = gs[i];
-        if (g == NULL) {
-            PyErr_SetObject(PyExc_KeyError, n);
+            continue; /* a leaf, or a cut: nothing is passed on */
+        grad_t *g = &gs[vid];
+        if (g->o == NULL) {
+            PyErr_SetObject(PyExc_KeyError, vi->node);
             goto error;
         }
-        PyObject *ls = SLOT(n, off_local);
+        PyObject *ls = SLOT(vi->node, off_local);
         if (ls == NULL || !PyTuple_Check(ls) || PyTuple_GET_SIZE(ls) != k) {
             PyErr_SetString(PyExc_ValueError, "a node's local derivatives do not match its parents");
             goto error;
         }
-        Py_INCREF(ps);
         Py_INCREF(ls);
+        const Py_ssize_t *par = w->edges + vi->eoff;
+        PyObject *gobj = NULL; /* g as an object, made when first needed */
         int failed = 0;
-        for (Py_ssize_t j = 0; j < k && !failed; j++) {
-            PyObject *p = PyTuple_GET_ITEM(ps, j);
-            size_t s = table_slot(&t, p);
-            if (t.e[s].key == NULL || t.e[s].val < 0) {
-                PyErr_SetString(PyExc_RuntimeError, "graph changed during backward");
+        for (Py_ssize_t j = 0; j < k; j++) {
+            PyObject *l = PyTuple_GET_ITEM(ls, j);
+            grad_t *pg = &gs[par[j]];
+            if (g->o == AS_DOUBLE && PyFloat_CheckExact(l) && (pg->o == NULL || pg->o == AS_DOUBLE)) {
+                double prod = PyFloat_AS_DOUBLE(l) * g->d; /* old + l * g, as Python does it */
+                pg->d = (pg->o == NULL ? 0.0 : pg->d) + prod;
+                pg->o = AS_DOUBLE;
+                continue;
+            }
+            if (gobj == NULL && (gobj = grad_object(g)) == NULL) {
                 failed = 1;
                 break;
             }
-            Py_ssize_t pi = t.e[s].val;
-            PyObject *res = add_product(gs[pi] ? gs[pi] : zero, PyTuple_GET_ITEM(ls, j), g);
-            if (res == NULL)
+            PyObject *old = grad_object(pg);
+            PyObject *prod = old == NULL ? NULL : PyNumber_Multiply(l, gobj);
+            PyObject *res = prod == NULL ? NULL : PyNumber_Add(old, prod);
+            Py_XDECREF(prod);
+            Py_XDECREF(old);
+            if (res == NULL) {
                 failed = 1;
-            else
-                Py_XSETREF(gs[pi], res);
+                break;
+            }
+            grad_store(pg, res); /* gs cannot move: no Python code can reach it */
         }
-        Py_DECREF(ps);
+        Py_XDECREF(gobj);
         Py_DECREF(ls);
         if (failed)
             goto error;
     }
-    table_free(&t);
-    *gs_out = gs;
-    return ord;
+    return 0;
 error:
-    table_free(&t);
-    if (gs != NULL && ord != NULL)
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ord); i++)
-            Py_XDECREF(gs[i]);
-    PyMem_Free(gs);
-    Py_XDECREF(ord);
-    return NULL;
+    grads_clear(gs, w->nv);
+    return -1;
 }
 
-static void
-free_grads(PyObject *ord, PyObject **gs)
+static grad_t *
+propagate(walk_t *w, PyObject *seed)
 {
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ord); i++)
-        Py_XDECREF(gs[i]);
-    PyMem_Free(gs);
+    grad_t *gs = grads_new(w);
+    return gs == NULL || propagate_into(w, seed, gs) < 0 ? NULL : gs;
 }
+
+/* Value.backward's common case in one pass (after walk()): the root and
+ * every node are Values whose .grad is a float, every local derivative is a
+ * float and the seed is a float. Walking the emission order backwards, a
+ * node's gradient is complete when it is reached: it is added into .grad
+ * there and then passed on to the parents -- the same additions, in the same
+ * order, as propagate() followed by the accumulation loop, but each node is
+ * read once instead of twice. No Python code runs. As soon as a node is
+ * found outside that case (or memory runs out) every .grad written so far
+ * is put back: 0 (not this case; nothing changed), 1 (done), -1 (error,
+ * nothing changed). The caller holds the accumulation lock. */
+static int
+fused_backward(const walk_t *w, PyObject *seed, grad_t *gs)
+{
+    if (!PyFloat_CheckExact(seed) || value_type == NULL)
+        return 0;
+    gs[0].d = PyFloat_AS_DOUBLE(seed);
+    gs[0].o = AS_DOUBLE;
+    int res = 1;
+    Py_ssize_t e;
+    for (e = w->nemit - 1; e >= 0; e--) {
+        Py_ssize_t vid = w->emit[e];
+        const vinfo_t *vi = &w->v[vid];
+        PyObject *n = vi->node;
+        grad_t *g = &gs[vid];
+        PyObject *old = Py_IS_TYPE(n, value_type) ? SLOT(n, off_grad) : NULL;
+        if (g->o != AS_DOUBLE || old == NULL || !PyFloat_CheckExact(old)) {
+            res = 0;
+            break;
+        }
+        Py_ssize_t k = vi->npar;
+        PyObject *ls = NULL;
+        if (k > 0) { /* check before anything is written for this node */
+            ls = SLOT(n, off_local);
+            if (ls == NULL || !PyTuple_Check(ls) || PyTuple_GET_SIZE(ls) != k) {
+                res = 0;
+                break;
+            }
+            const Py_ssize_t *par = w->edges + vi->eoff;
+            for (Py_ssize_t j = 0; j < k; j++) {
+                PyObject *pgo = gs[par[j]].o;
+                if (!PyFloat_CheckExact(PyTuple_GET_ITEM(ls, j)) || (pgo != NULL && pgo != AS_DOUBLE)) {
+                    res = 0;
+                    break;
+                }
+            }
+            if (res == 0)
+                break;
+        }
+        PyObject *nw = PyFloat_FromDouble(PyFloat_AS_DOUBLE(old) + g->d);
+        if (nw == NULL) {
+            res = -1;
+            break;
+        }
+        double gd = g->d;
+        SLOT(n, off_grad) = nw;
+        g->o = old; /* the node's gradient is no longer needed: keep the old .grad to put back */
+        if (k > 0) {
+            const Py_ssize_t *par = w->edges + vi->eoff;
+            for (Py_ssize_t j = 0; j < k; j++) {
+                grad_t *pg = &gs[par[j]];
+                double prod = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(ls, j)) * gd;
+                pg->d = (pg->o == NULL ? 0.0 : pg->d) + prod;
+                pg->o = AS_DOUBLE;
+            }
+        }
+    }
+    /* e is the first node not done: nodes emit[e+1 ..] hold their old .grad in gs[].o */
+    for (Py_ssize_t i = w->nemit - 1; i > e; i--) {
+        grad_t *g = &gs[w->emit[i]];
+        PyObject *n = w->v[w->emit[i]].node;
+        if (res == 1)
+            Py_DECREF(g->o);
+        else {
+            PyObject *nw = SLOT(n, off_grad);
+            SLOT(n, off_grad) = g->o;
+            Py_DECREF(nw);
+        }
+        g->o = NULL;
+    }
+    return res;
+}
+
 
 /* backprop(root, seed, stop, limit=0) -> (order, grads): engine._backprop
  * without create_graph. */
 static PyObject *
 backprop(PyObject *self, PyObject *args)
 {
-    PyObject *root, *seed, *stop, **gs = NULL;
+    PyObject *root, *seed, *stop;
     long long limit = 0;
     if (!PyArg_ParseTuple(args, "OOO|L", &root, &seed, &stop, &limit) || check_stop(stop) < 0)
         return NULL;
-    PyObject *ord = propagate(root, seed, stop, limit, &gs);
-    if (ord == NULL)
-        return NULL;
-    PyObject *grads = PyDict_New(), *res = NULL;
-    if (grads == NULL)
+    walk_t w;
+    grad_t *gs = NULL;
+    PyObject *ord = NULL, *grads = NULL, *res = NULL;
+    if (walk(&w, root, stop == Py_None ? NULL : stop, limit, 1) < 0 || (gs = propagate(&w, seed)) == NULL)
         goto done;
-    for (Py_ssize_t i = PyList_GET_SIZE(ord) - 1; i >= 0; i--)
-        if (gs[i] != NULL && PyDict_SetItem(grads, PyList_GET_ITEM(ord, i), gs[i]) < 0)
+    if ((ord = walk_order(&w)) == NULL || (grads = PyDict_New()) == NULL)
+        goto done;
+    for (Py_ssize_t e = w.nemit - 1; e >= 0; e--) {
+        Py_ssize_t vid = w.emit[e];
+        if (gs[vid].o == NULL)
+            continue;
+        PyObject *g = grad_object(&gs[vid]);
+        int failed = g == NULL || PyDict_SetItem(grads, w.v[vid].node, g) < 0;
+        Py_XDECREF(g);
+        if (failed)
             goto done;
+    }
     res = PyTuple_Pack(2, ord, grads);
 done:
-    free_grads(ord, gs);
-    Py_DECREF(ord);
+    walk_free(&w);
+    Py_XDECREF(ord);
     Py_XDECREF(grads);
     return res;
 }
 
 /* n.grad += g  (Value.backward's accumulation step) */
 static int
-add_into_grad(PyObject *n, PyObject *g)
+add_into_grad(PyObject *n, const grad_t *gv)
 {
     if (value_type != NULL && Py_IS_TYPE(n, value_type) && SLOT(n, off_grad) != NULL) {
         PyObject *old = SLOT(n, off_grad), *res;
-        if (PyFloat_CheckExact(old) && PyFloat_CheckExact(g))
-            res = PyFloat_FromDouble(PyFloat_AS_DOUBLE(old) + PyFloat_AS_DOUBLE(g));
+        if (PyFloat_CheckExact(old) && gv->o == AS_DOUBLE)
+            res = PyFloat_FromDouble(PyFloat_AS_DOUBLE(old) + gv->d);
         else {
+            PyObject *g = grad_object(gv);
+            if (g == NULL)
+                return -1;
             Py_INCREF(old);
             res = PyNumber_InPlaceAdd(old, g);
             Py_DECREF(old);
+            Py_DECREF(g);
         }
         if (res == NULL)
             return -1;
         Py_SETREF(SLOT(n, off_grad), res);
         return 0;
     }
-    PyObject *old = PyObject_GetAttrString(n, "grad");
+    PyObject *g = grad_object(gv);
+    PyObject *old = g == NULL ? NULL : PyObject_GetAttrString(n, "grad");
     PyObject *res = old == NULL ? NULL : PyNumber_InPlaceAdd(old, g);
     int failed = res == NULL || PyObject_SetAttrString(n, "grad", res) < 0;
+    Py_XDECREF(g);
     Py_XDECREF(old);
     Py_XDECREF(res);
     return failed ? -1 : 0;
 }
 
+/* Call lock.acquire() or lock.release(); on release, an exception already
+ * set is kept. 0, or -1. */
+static int
+lock_call(PyObject *lock, PyObject *name)
+{
+    PyObject *et, *ev, *etb;
+    PyErr_Fetch(&et, &ev, &etb);
+    PyObject *r = PyObject_CallMethodNoArgs(lock, name);
+    if (r == NULL) {
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(etb);
+        return -1;
+    }
+    Py_DECREF(r);
+    PyErr_Restore(et, ev, etb);
+    return 0;
+}
+
 /* backward(root, seed, lock): Value.backward without create_graph; `lock`
- * is held only while the results are added into .grad. */
+ * is held while .grad is written. In the common case (fused_backward) it is
+ * held from before the walk, which then takes no references: no Python
+ * code runs until the .grad are written. */
 static PyObject *
 backward(PyObject *self, PyObject *args)
 {
-    PyObject *root, *seed, *lock, **gs = NULL;
+    PyObject *root, *seed, *lock;
     if (!PyArg_ParseTuple(args, "OOO", &root, &seed, &lock))
         return NULL;
-    PyObject *ord = propagate(root, seed, Py_None, 0, &gs);
-    if (ord == NULL)
+    if (lock_call(lock, str_acquire) < 0)
         return NULL;
-    int failed = 0;
-    PyObject *r = PyObject_CallMethodNoArgs(lock, str_acquire);
-    if (r == NULL)
-        failed = 1;
-    else {
-        Py_DECREF(r);
-        for (Py_ssize_t i = PyList_GET_SIZE(ord) - 1; i >= 0 && !failed; i--)
-            if (gs[i] != NULL)
-                failed = add_into_grad(PyList_GET_ITEM(ord, i), gs[i]) < 0;
-        PyObject *et, *ev, *etb;
-        PyErr_Fetch(&et, &ev, &etb);
-        r = PyObject_CallMethodNoArgs(lock, str_release);
-        if (r == NULL) {
-            failed = 1;
-            Py_XDECREF(et);
-            Py_XDECREF(ev);
-            Py_XDECREF(etb);
-        }
+    walk_t w;
+    grad_t *gs = NULL;
+    int failed = walk(&w, root, NULL, 0, 0) < 0 || (gs = grads_new(&w)) == NULL;
+    int done = failed ? -1 : fused_backward(&w, seed, gs);
+    if (done == 0)
+        walk_own(&w); /* Python code may run from here on */
+    if (lock_call(lock, str_release) < 0)
+        done = -1;
+    if (done == 0) { /* not the common case: propagate, then accumulate under the lock */
+        memset(gs, 0, (size_t)(w.nv > 0 ? w.nv : 1) * sizeof(grad_t));
+        if (propagate_into(&w, seed, gs) < 0)
+            done = -1;
+        else if (lock_call(lock, str_acquire) < 0)
+            done = -1;
         else {
-            Py_DECREF(r);
-            PyErr_Restore(et, ev, etb);
+            int bad = 0;
+            for (Py_ssize_t e = w.nemit - 1; e >= 0 && !bad; e--) {
+                Py_ssize_t vid = w.emit[e];
+                if (gs[vid].o != NULL)
+                    bad = add_into_grad(w.v[vid].node, &gs[vid]) < 0;
+            }
+            done = lock_call(lock, str_release) < 0 || bad ? -1 : 1;
         }
     }
-    free_grads(ord, gs);
-    Py_DECREF(ord);
-    if (failed)
+    walk_free(&w);
+    if (done < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -720,7 +1112,23 @@ done:
     return res;
 }
 
+/* scratch() -> bytes of buffers kept for the next walk;
+ * scratch(release=True) frees them first. */
+static PyObject *
+scratch(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"release", NULL};
+    int release = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|p", names, &release))
+        return NULL;
+    if (release)
+        spare_release();
+    return PyLong_FromSize_t(spare_bytes());
+}
+
 static PyMethodDef methods[] = {
+    {"scratch", (PyCFunction)(void (*)(void))scratch, METH_VARARGS | METH_KEYWORDS,
+     "scratch(release=False) -> bytes of walk buffers kept for the next backward"},
     {"setup", setup, METH_VARARGS, "setup(Node, Value, grad_mode_var, slot descriptors, first_seq=1)"},
     {"order", order, METH_VARARGS, "order(root, stop, limit=0) -> topological order (engine._order)"},
     {"backprop", backprop, METH_VARARGS, "backprop(root, seed, stop, limit=0) -> (order, grads)"},

@@ -9,9 +9,11 @@ Memory and speed: a node is one ``__slots__`` object, two small tuples and a
 float; there is no global tape and no reference cycle, so a graph the user
 drops is freed at once by reference counting. Where ``setup.py`` could build
 it, ``autograd_core._speedups`` does the bookkeeping in C (node creation,
-the topological order, adding up gradients): the same steps as the Python
-code here, which stays the reference and the fallback. Its nodes are not
-tracked by the cyclic garbage collector, which then has nothing to walk.
+the topological order, adding up gradients): the same order and the same
+additions as the Python code here, which stays the reference and the
+fallback. Its nodes are not tracked by the cyclic garbage collector, which
+then has nothing to walk. It keeps one set of walk buffers for the next
+backward (at most 64 MiB; ``_speedups.scratch(release=True)`` frees them).
 
 Thread and generator safety: a backward pass keeps its gradients in a dict
 of its own (nothing is written on the nodes until the final ``.grad``
@@ -25,6 +27,7 @@ import contextvars
 import functools
 import inspect
 import itertools
+import math
 import numbers
 import sys
 import threading
@@ -32,7 +35,7 @@ import types
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
-from numpy import bool_ as np_bool, ndarray as np_ndarray
+from numpy import bool_ as np_bool, isfinite as np_isfinite, ndarray as np_ndarray
 
 from .primitives import HOOKS as _HOOKS, PRIMITIVES, Primitive
 
@@ -678,6 +681,9 @@ def _const_op(prim: Primitive, x: Value, c: Any, reflected: bool = False) -> Val
                              f"{_short(c)}") from None
     elif _is_number(c):
         c = _as_float(c, f"the number in {prim.symbol}")  # ValueError past the float range
+    elif isinstance(c, Value):  # a Value subclass (Python tries its reflected method first)
+        binary = PRIMITIVES[prim.name.removeprefix("r").removesuffix("_const")]
+        return apply(binary, c, x) if reflected else apply(binary, x, c)
     else:
         return _bad_operand(prim.symbol, c, reflected)
     return _unary(prim, x, c)
@@ -699,14 +705,22 @@ def apply(prim: Primitive | str, *operands: Any, param: Any = None) -> Value:
         raise ValueError(f"{prim.name} needs at least one operand")
     if prim.has_param and param is None:
         raise TypeError(f"{prim.name} needs its parameter {prim.param!r}")
+    if not prim.has_param and param is not None:
+        raise TypeError(f"{prim.name} takes no parameter, got param={_short(param)}")
     args = tuple(_operand(x, f"operand {i} of {prim.name}") for i, x in enumerate(operands))
     datas = [a._data for a in args]
     extra = (param,) if prim.has_param else ()
-    if prim.check is not None:
-        err = prim.check(*datas, *extra)
-        if err is not None:
-            raise err
-    out, local = prim.rule(*datas, *extra)
+    try:
+        if prim.check is not None:
+            err = prim.check(*datas, *extra)
+            if err is not None:
+                raise err
+        out, local = prim.rule(*datas, *extra)
+    except TypeError as e:
+        if not prim.has_param or _is_number(param):
+            raise
+        raise TypeError(f"{prim.name}: its parameter {prim.param!r} = {_short(param)} "
+                        f"({type(param).__name__}) does not work with it: {e}") from None
     return _node(out, args, tuple(local), prim, param)
 
 
@@ -1179,22 +1193,22 @@ def _backprop(root: Node, seed: Any, create_graph: bool,
     with enable_grad():
         for n in reversed(order):
             parents = n._parents
-            g = get(n, 0.0)
-            if (not parents or (type(g) is float and g == 0.0)
+            if (not parents or n not in grads
                     or (limit and getattr(n, "_seq", limit) < limit)
                     or (stop is not None and n in stop)):
-                continue  # a leaf, nothing to pass on, or a cut
+                continue  # a leaf, nothing passed to it, or a cut
+            g = grads[n]
             extra = (n._param,) if n._prim.has_param else ()
             locals_ = n._prim.rule(*parents, *extra)[1]
             for p, l in zip(parents, locals_):
                 if type(l) is float:
-                    if l == 0.0 and type(g) is not float:
-                        continue
+                    if l == 0.0 and type(g) is not float and _finite_value(g):
+                        continue  # 0 * a finite gradient: nothing to add, no node made
                     c = g if l == 1.0 else l * g
                 else:
                     c = l * g
-                old = get(p, 0.0)
-                grads[p] = c if (type(old) is float and old == 0.0) else old + c
+                old = get(p)
+                grads[p] = c if old is None else old + c
     return order, grads
 
 
@@ -1216,7 +1230,11 @@ def push_tangents(root: Value, seeds: dict[Value, Any],
     if order is None:
         order = topological_order(root)
     tan: dict[Value, Any] = {}
-    get = tan.get
+    # A node none of whose ancestors is seeded has tangent 0 by structure: it
+    # adds nothing to its children. Every other term is computed, also when
+    # its tangent happens to be 0 (0 * inf is nan, as in reverse mode and
+    # PyTorch's forward AD).
+    live: set[Value] = set()
     if not create_graph:
         for s in seeds.values():
             if isinstance(s, Node):
@@ -1224,44 +1242,64 @@ def push_tangents(root: Value, seeds: dict[Value, Any],
                                 f"{type(s).__name__} needs create_graph=True")
         for n in order:
             parents = n._parents
-            if not parents:
-                tan[n] = seeds.get(n, 0.0)
-                continue
             t = 0.0
+            reached = False
             for p, l in zip(parents, n._local):
-                tp = get(p, 0.0)
-                if type(tp) is not float or tp != 0.0:  # a zero tangent adds nothing
+                if p in live:
+                    tp = tan[p]
                     t = t + (l.jvp(tp) if isinstance(l, LocalMap) else l * tp)
-            tan[n] = t if n not in seeds else t + seeds[n]
+                    reached = True
+            if n in seeds:
+                t = t + seeds[n]
+                reached = True
+            if reached:
+                live.add(n)
+            tan[n] = t
         return tan
     with enable_grad():
         for n in order:
             parents = n._parents
-            if not parents:
-                tan[n] = seeds.get(n, 0.0)
-                continue
-            t: Any = 0.0
-            tps = [get(p, 0.0) for p in parents]
-            if any(type(tp) is not float or tp != 0.0 for tp in tps):
+            t: Any = None  # nothing added yet
+            if any(p in live for p in parents):
                 extra = (n._param,) if n._prim.has_param else ()
                 locals_ = n._prim.rule(*parents, *extra)[1]
-                for tp, l in zip(tps, locals_):
-                    if type(tp) is float and tp == 0.0:
+                for p, l in zip(parents, locals_):
+                    if p not in live:
                         continue
+                    tp = tan[p]
                     if isinstance(l, LocalMap):
                         c = l.jvp(tp)
                     elif type(l) is float:
-                        if l == 0.0 and type(tp) is not float:
-                            continue
+                        if l == 0.0 and type(tp) is not float and _finite_value(tp):
+                            continue  # 0 * a finite tangent: nothing to add, no node made
                         c = tp if l == 1.0 else l * tp
                     else:
                         c = l * tp
-                    t = c if (type(t) is float and t == 0.0) else t + c
+                    t = c if t is None else t + c
             if n in seeds:
                 s = seeds[n]
-                t = s if (type(t) is float and t == 0.0) else t + s
-            tan[n] = t
+                t = s if t is None else t + s
+            if t is None:
+                tan[n] = 0.0
+            else:
+                tan[n] = t
+                live.add(n)
     return tan
+
+
+def _finite_value(x: Any) -> bool:
+    """Whether a tangent or gradient that is a Value (or a Tensor) holds only
+    finite numbers: then multiplying it by the constant 0.0 gives zeros and
+    the term can be left out."""
+    d = getattr(x, "_data", None)
+    if d is None:
+        return False
+    if type(d) is float:
+        return math.isfinite(d)
+    try:
+        return bool(np_isfinite(d).all())
+    except TypeError:
+        return False
 
 
 def gradients(output: Value, inputs: Sequence[Value], *, grad: Any = 1.0,
