@@ -3,12 +3,12 @@
 A ``Value`` records, when it is made by a primitive, its parents (operands in
 order, repeated when an operand is used twice), the primitive, its parameter,
 and the local derivatives the primitive's rule computed in the forward pass.
-Derivative formulas live only in :mod:`autograd_core.primitives`.
+Derivative formulas live only in :mod:`autograd_core.core.primitives`.
 
 Memory and speed: a node is one ``__slots__`` object, two small tuples and a
 float; there is no global tape and no reference cycle, so a graph the user
 drops is freed at once by reference counting. Where ``setup.py`` could build
-it, ``autograd_core._speedups`` does the bookkeeping in C (node creation,
+it, ``autograd_core.core._speedups`` does the bookkeeping in C (node creation,
 the topological order, adding up gradients): the same order and the same
 additions as the Python code here, which stays the reference and the
 fallback. Its nodes are not tracked by the cyclic garbage collector, which
