@@ -331,3 +331,17 @@ def test_leaf_output_has_no_steps():
     t = explain(x)
     assert t.backward_steps == [] and t.gradients == {"x": 1.0}
     assert "nothing to propagate" in t.to_text()
+
+
+def test_forward_table_terms_of_parents_that_do_not_depend_on_the_input():
+    # sqrt(y) at y = 0 has an infinite local derivative, but f's tangent along x
+    # does not go through it: the term is 0 by structure, and the row is 2
+    f, _ = parse("sqrt(y) + x*2", x=0.0, y=0.0)
+    fm = explain(f).forward_mode("x")
+    last = fm.rows[-1]
+    assert last.tangent == 2.0
+    assert sum(t.product for t in last.terms) == 2.0
+    assert [t.product for t in last.terms if t.tangent == 0.0] == [0.0]
+    (root,) = [r for r in fm.rows if r.terms and r.terms[0].parent == "y"]
+    assert [(t.local, t.tangent, t.product) for t in root.terms] == [(math.inf, 0.0, 0.0)]
+    assert root.tangent == 0.0

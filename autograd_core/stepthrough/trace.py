@@ -842,12 +842,12 @@ class Trace:
         for n in self._order:
             terms = ()
             if n._parents:
-                # the terms push_tangents adds: from parents that depend on
-                # the input (the others' tangent is 0 by structure)
+                # a parent that does not depend on the input has tangent 0 by
+                # structure: its term is 0 (push_tangents leaves it out), also
+                # where its local derivative is infinite
                 terms = tuple(TangentTerm(self._names[p], d.text, loc, tan.get(p, 0.0),
-                                          loc * tan.get(p, 0.0))
-                              for p, loc, d in zip(n._parents, n._local, self._syms[n])
-                              if p in depends)
+                                          loc * tan.get(p, 0.0) if p in depends else 0.0)
+                              for p, loc, d in zip(n._parents, n._local, self._syms[n]))
             rows.append(TangentRow(self._names[n], n._data, tan[n], terms))
         edges = sum(len(n._parents) for n in self._order)
         per_pass = {}
