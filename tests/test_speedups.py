@@ -276,29 +276,58 @@ def test_fused_backward_error_leaves_no_grad_written():
 
 
 def test_backward_inside_backward_uses_its_own_buffers(pure):
-    """A .grad whose += runs another backward (Python code inside the driver):
-    the inner call must not share the outer call's buffers."""
+    """Python code run from inside the compiled driver (here: a gradient
+    object's multiplication) that runs another backward: the inner call must
+    not share the outer call's buffers, and both give the reference's numbers."""
     inner_x = Value(3.0)
     calls = []
 
-    class Acc(float):
-        def __iadd__(self, g):
+    class G(float):
+        def __rmul__(self, l):
             y = inner_x * inner_x + inner_x.tanh()
             y.backward()
             calls.append(inner_x.grad)
+            return l * float(self)
+
+    def build():
+        x = Value(2.0)
+        outs = [(x * x + x).exp() for _ in range(3)]
+        return x, outs[0] + outs[1] * outs[2]
+
+    x, total = build()
+    order, grads = speedups.backprop(total, G(1.0), None)
+    x2, total2 = build()
+    order2, grads2 = pure(engine._backprop, total2, 1.0, False)
+    assert bits(float(grads[x])) == bits(grads2[x2])
+    one = 2 * 3.0 + 1 - math.tanh(3.0) ** 2  # the root has two parents: two products with G
+    assert calls == [one, 2 * one]
+    # the general driver of Value.backward (a .grad that is not a float) runs
+    # Python code too: a .grad whose + runs a backward
+    class Acc(float):
+        def __add__(self, g):
+            (inner_x * 2.0).backward()
             return float(self) + g
 
-    x = Value(2.0)
-    outs = [(x * x + x).exp() for _ in range(3)]
-    total = outs[0] + outs[1] * outs[2]
-    x.grad = Acc(1.0)
-    total.backward()
-    x2 = Value(2.0)
-    outs2 = [(x2 * x2 + x2).exp() for _ in range(3)]
-    total2 = outs2[0] + outs2[1] * outs2[2]
-    pure(total2.backward)
-    assert bits(x.grad) == bits(x2.grad + 1.0)
-    assert len(calls) == 1 and calls[0] == 2 * 3.0 + 1 - math.tanh(3.0) ** 2
+    x3, total3 = build()
+    x3.grad = Acc(1.0)
+    total3.backward()
+    assert bits(x3.grad) == bits(grads2[x2] + 1.0)
+
+
+def test_backward_with_a_grad_that_cannot_be_added_changes_nothing(pure):
+    """A .grad of None counts as 0 (as PyTorch's); a .grad that cannot take a
+    gradient is a TypeError naming the node, and no .grad is changed."""
+    for run in (lambda f: f(), pure):
+        a, b = Value(1.5, "a"), Value(-2.0, "b")
+        out = (a * b).tanh() + a
+        a.grad = None
+        run(out.backward)
+        assert a.grad == (1 - math.tanh(-3.0) ** 2) * -2.0 + 1.0
+        before = [a.grad, b.grad, out.grad]
+        b.grad = "zero"
+        with pytest.raises(TypeError, match="the .grad of 'b', which holds 'zero'"):
+            run(out.backward)
+        assert [a.grad, b.grad, out.grad] == before[:1] + ["zero"] + before[2:]
 
 
 def test_value_subclasses_combine_with_values_both_ways(pure):

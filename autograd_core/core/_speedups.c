@@ -507,7 +507,7 @@ walk_enter(walk_t *w, PyObject *n, size_t i, PyObject *stop, long long limit, Py
 /* Fill w (zeroed first; free it with walk_free also on failure). 0, or -1.
  * With strong == 0 the walk takes no references: only for a walk that runs
  * no Python code and is used before any runs (no stop set: its membership
- * test could run a __hash__); walk_own takes them afterwards. */
+ * test could run a __hash__). */
 static int
 walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong)
 {
@@ -556,18 +556,6 @@ walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong)
         w->edges[at] = vid;
     }
     return 0;
-}
-
-/* Take the references a walk made with strong == 0 did not take (before
- * any Python code runs). */
-static void
-walk_own(walk_t *w)
-{
-    if (w->strong)
-        return;
-    for (Py_ssize_t i = 0; i < w->nv; i++)
-        Py_INCREF(w->v[i].node);
-    w->strong = 1; /* no frame is open after a walk */
 }
 
 /* The emission order as a list (engine._order). */
@@ -841,38 +829,6 @@ done:
     return res;
 }
 
-/* n.grad += g  (Value.backward's accumulation step) */
-static int
-add_into_grad(PyObject *n, const grad_t *gv)
-{
-    if (value_type != NULL && Py_IS_TYPE(n, value_type) && SLOT(n, off_grad) != NULL) {
-        PyObject *old = SLOT(n, off_grad), *res;
-        if (PyFloat_CheckExact(old) && gv->o == AS_DOUBLE)
-            res = PyFloat_FromDouble(PyFloat_AS_DOUBLE(old) + gv->d);
-        else {
-            PyObject *g = grad_object(gv);
-            if (g == NULL)
-                return -1;
-            Py_INCREF(old);
-            res = PyNumber_InPlaceAdd(old, g);
-            Py_DECREF(old);
-            Py_DECREF(g);
-        }
-        if (res == NULL)
-            return -1;
-        Py_SETREF(SLOT(n, off_grad), res);
-        return 0;
-    }
-    PyObject *g = grad_object(gv);
-    PyObject *old = g == NULL ? NULL : PyObject_GetAttrString(n, "grad");
-    PyObject *res = old == NULL ? NULL : PyNumber_InPlaceAdd(old, g);
-    int failed = res == NULL || PyObject_SetAttrString(n, "grad", res) < 0;
-    Py_XDECREF(g);
-    Py_XDECREF(old);
-    Py_XDECREF(res);
-    return failed ? -1 : 0;
-}
-
 /* Call lock.acquire() or lock.release(); on release, an exception already
  * set is kept. 0, or -1. */
 static int
@@ -892,10 +848,13 @@ lock_call(PyObject *lock, PyObject *name)
     return 0;
 }
 
-/* backward(root, seed, lock): Value.backward without create_graph; `lock`
- * is held while .grad is written. In the common case (fused_backward) it is
- * held from before the walk, which then takes no references: no Python
- * code runs until the .grad are written. */
+/* backward(root, seed, lock) -> bool: Value.backward without create_graph
+ * in its common case (fused_backward: every node a Value whose .grad is a
+ * float, every local derivative and the seed floats). True when done;
+ * False when the graph is outside that case, and then nothing was changed
+ * (engine.py then runs the general driver). `lock` is held from before the
+ * walk, which takes no references: no Python code runs until the .grad are
+ * written. */
 static PyObject *
 backward(PyObject *self, PyObject *args)
 {
@@ -906,32 +865,14 @@ backward(PyObject *self, PyObject *args)
         return NULL;
     walk_t w;
     grad_t *gs = NULL;
-    int failed = walk(&w, root, NULL, 0, 0) < 0 || (gs = grads_new(&w)) == NULL;
-    int done = failed ? -1 : fused_backward(&w, seed, gs);
-    if (done == 0)
-        walk_own(&w); /* Python code may run from here on */
+    int done = walk(&w, root, NULL, 0, 0) < 0 || (gs = grads_new(&w)) == NULL
+        ? -1 : fused_backward(&w, seed, gs);
+    walk_free(&w); /* no Python code ran: the borrowed references were good */
     if (lock_call(lock, str_release) < 0)
         done = -1;
-    if (done == 0) { /* not the common case: propagate, then accumulate under the lock */
-        memset(gs, 0, (size_t)(w.nv > 0 ? w.nv : 1) * sizeof(grad_t));
-        if (propagate_into(&w, seed, gs) < 0)
-            done = -1;
-        else if (lock_call(lock, str_acquire) < 0)
-            done = -1;
-        else {
-            int bad = 0;
-            for (Py_ssize_t e = w.nemit - 1; e >= 0 && !bad; e--) {
-                Py_ssize_t vid = w.emit[e];
-                if (gs[vid].o != NULL)
-                    bad = add_into_grad(w.v[vid].node, &gs[vid]) < 0;
-            }
-            done = lock_call(lock, str_release) < 0 || bad ? -1 : 1;
-        }
-    }
-    walk_free(&w);
     if (done < 0)
         return NULL;
-    Py_RETURN_NONE;
+    return PyBool_FromLong(done);
 }
 
 static void

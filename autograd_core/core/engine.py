@@ -280,23 +280,33 @@ class Value(Node):
         graphs of their own (for higher derivatives)."""
         seed = grad if (create_graph and isinstance(grad, Value)) else _as_float(grad, "backward grad")
         if _speedups is not None and not create_graph and _backprop is _plain_backprop:
-            # the same steps, compiled (not while anomaly mode wraps the driver)
-            _speedups.backward(self, seed, _accumulate_lock)
-            return
+            # the common case (every .grad a float) compiled, in one pass; it
+            # changes nothing when the graph is not that case (not while
+            # anomaly mode wraps the driver)
+            if _speedups.backward(self, seed, _accumulate_lock):
+                return
         order, grads = _backprop(self, seed, create_graph)
         with _accumulate_lock:  # the only step that writes on shared nodes
+            # every new .grad is computed before any is written: an error
+            # leaves every .grad as it was. A .grad of None counts as 0.
             if not create_graph:  # every node of order is in grads
-                for n, g in grads.items():
-                    n.grad += g
+                new = [(n, (n.grad + g) if type(n.grad) is float else _added(n, g))
+                       for n, g in grads.items()]
+                for n, v in new:
+                    n.grad = v
                 return
             get = grads.get
-            made = []
+            new = []
             for n in order:
                 g = get(n, 0.0)
                 old = n.grad
-                n.grad = g if (type(old) is float and old == 0.0 and type(g) is not float) else old + g
-                if isinstance(n.grad, Node):
-                    made.append(n.grad)
+                new.append((n, g if (type(old) is float and old == 0.0 and type(g) is not float)
+                            else _added(n, g)))
+            made = []
+            for n, v in new:
+                n.grad = v
+                if isinstance(v, Node):
+                    made.append(v)
             if made and _speedups is not None:
                 # x.grad now holds a graph that may lead back to x: a reference
                 # cycle, which the cyclic collector must be able to see.
@@ -1090,6 +1100,21 @@ class LocalMap:
 
     def jvp(self, t: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
+
+
+def _added(n: Value, g: Any) -> Any:
+    """``n.grad + g`` for backward (``None`` counts as 0), or a TypeError
+    naming the node and what its ``.grad`` holds."""
+    old = n.grad
+    if old is None:
+        return g
+    try:
+        return old + g
+    except TypeError:
+        who = repr(n.label) if n.label else f"a {n._prim.name} node" if n._prim else "a leaf"
+        raise TypeError(f"backward: cannot add a gradient to the .grad of {who}, which holds "
+                        f"{_short(old)} ({type(old).__name__}); set .grad to 0.0 (or None) "
+                        "first; no .grad was changed") from None
 
 
 def topological_order(root: Value) -> list[Value]:
