@@ -277,7 +277,9 @@ class Value(Node):
 
         Reverse topological order, found without recursion; each node is
         processed once. With ``create_graph=True`` the gradients are Values with
-        graphs of their own (for higher derivatives)."""
+        graphs of their own (for higher derivatives). A ``.grad`` of ``None``
+        counts as 0 (as in PyTorch); if some ``.grad`` cannot take its gradient,
+        a TypeError names the node and no ``.grad`` is changed."""
         seed = grad if (create_graph and isinstance(grad, Value)) else _as_float(grad, "backward grad")
         if _speedups is not None and not create_graph and _backprop is _plain_backprop:
             # the common case (every .grad a float) compiled, in one pass; it
