@@ -585,6 +585,9 @@ def gradient_formulas(output: Value, wrt: Iterable[Value], names: dict[Value, st
                     adj[p] = adj[p] + c if p in adj else c
             out: dict[Value, str | None] = {}
             for x in wrt:
+                if x in adj and not adj[x].holds():  # simplified past a 0·inf at the point
+                    out[x] = None
+                    continue
                 text = adj[x].text if x in adj else "0"
                 out[x] = text if len(text) <= FORMULA_CHARS else None
             return out
