@@ -333,8 +333,8 @@ def _kink_note(left: float, right: float, analytic: float, tol: float) -> str:
 # ------------------------------------------------------------------ gradcheck
 
 def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
-              modes: Sequence[str] = MODES, method: str = "richardson",
-              atol: float = 1e-8, rtol: float = 1e-6,
+              modes: Sequence[str] = MODES, method: str | None = None,
+              atol: float | None = None, rtol: float | None = None,
               eps: float | Sequence[float] | None = None,
               samples: int | None = None, allow_unused: bool = True,
               culprits: bool = True) -> GradcheckReport:
@@ -359,27 +359,46 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
     Array inputs (numpy arrays or Tensors; ``f`` then takes Tensors and
     returns a Tensor) are checked element by element in both modes by
     :func:`~autograd_core.tensor_check.tensor_gradcheck` (central differences;
-    ``samples=k`` checks k random elements per input of a large array)."""
+    ``samples=k`` checks k random elements per input of a large array).
+
+    Defaults: ``method="richardson"``, ``atol=1e-8``, ``rtol=1e-6`` for
+    numbers; central differences, ``atol=1e-6``, ``rtol=1e-5``, ``eps=1e-6``
+    for arrays (where ``atol``, ``rtol`` and one ``eps`` are used as given and
+    a ``method`` other than ``"central"`` is refused: never silently dropped)."""
     if not callable(f):
         raise TypeError(f"f must be callable, not {type(f).__name__}")
-    if any(isinstance(x, np.ndarray) or type(x).__name__ == "Tensor" for x in inputs):
-        from ..tensor.check import tensor_gradcheck
-        if order != 1:
-            raise ValueError("gradcheck of array inputs supports order=1 only")
-        return tensor_gradcheck(f, inputs, samples=samples,  # type: ignore[return-value]
-                                allow_unused=allow_unused)
-    if isinstance(order, bool) or order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2, not {order!r}")
     if isinstance(modes, str):
         modes = (modes,)
     modes = tuple(modes)
     if not modes or any(md not in MODES for md in modes):
         raise ValueError(f"modes must be a non-empty selection of {MODES}, not {modes!r}")
+    for nm, tol in (("atol", atol), ("rtol", rtol)):
+        if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float))
+                                or not (0.0 <= tol < math.inf)):
+            raise ValueError(f"{nm} must be a non-negative finite number, not {tol!r}")
+    if any(isinstance(x, np.ndarray) or type(x).__name__ == "Tensor" for x in inputs):
+        from ..tensor.check import tensor_gradcheck
+        if order != 1:
+            raise ValueError("gradcheck of array inputs supports order=1 only")
+        if method not in (None, "central"):
+            raise ValueError(f"gradcheck of array inputs uses central differences; "
+                             f"method={method!r} is not supported (leave it out or pass 'central')")
+        given: dict[str, Any] = {k: v for k, v in (("atol", atol), ("rtol", rtol)) if v is not None}
+        if eps is not None:
+            if (isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating))
+                    or not (0.0 < eps < math.inf)):
+                raise ValueError("gradcheck of array inputs takes one eps, a positive finite "
+                                 f"number, not {eps!r}")
+            given["eps"] = float(eps)
+        return tensor_gradcheck(f, inputs, samples=samples,  # type: ignore[return-value]
+                                allow_unused=allow_unused, **given)
+    method = "richardson" if method is None else method
+    atol = 1e-8 if atol is None else atol
+    rtol = 1e-6 if rtol is None else rtol
+    if isinstance(order, bool) or order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, not {order!r}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, not {method!r}")
-    for nm, tol in (("atol", atol), ("rtol", rtol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0.0 <= tol < math.inf):
-            raise ValueError(f"{nm} must be a non-negative finite number, not {tol!r}")
     xs = _check_inputs(inputs)
     if not xs:
         raise ValueError("gradcheck needs at least one input")
