@@ -618,7 +618,15 @@ def _gelu_tanh(x):
     return 0.5 * x * (1.0 + t), (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dt,)
 
 
-export_as(_gelu_tanh, lambda F, x: 0.5 * x * (1.0 + F.tanh(m.SQRT_2_OVER_PI * (x + _GELU_C * (x * x * x)))))
+def _gelu_tanh_form(F, x):
+    # the rule's branches past |x| = 1e5 (x³ overflows there: (1 - tanh²)·inf = nan in
+    # the frameworks' autodiff), with a safe operand inside the formula's branch
+    xs = F.where(x > 1e5, 0.0 * x, F.where(x < -1e5, 0.0 * x, x))
+    inner = 0.5 * xs * (1.0 + F.tanh(m.SQRT_2_OVER_PI * (xs + _GELU_C * (xs * xs * xs))))
+    return F.where(x > 1e5, x, F.where(x < -1e5, 0.0 * x, inner))
+
+
+export_as(_gelu_tanh, _gelu_tanh_form)
 
 
 # ------------------------------------------------------------- n-ary operations
