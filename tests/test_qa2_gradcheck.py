@@ -18,9 +18,30 @@ from autograd_core import Tensor, gradcheck, primitive, testing
 from autograd_core import math as am
 from autograd_core.derivatives.pytest_plugin import GradcheckFixture
 
-# x² with a derivative off by a relative 1e-7: caught by a strict rtol, not by 1e-5
-_slightly_off = primitive("qa2_slightly_off_square", validate=False)(
-    lambda x: (x * x, (2.0 * x * (1.0 + 1e-7),)))
+from autograd_core import PRIMITIVES, apply
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _rules():
+    """Two wrong rules, registered only while this module runs (the package's
+    own tests sweep every primitive of the table)."""
+    before = set(PRIMITIVES)
+    # x² with a derivative off by a relative 1e-7: caught by a strict rtol, not by 1e-5
+    primitive("qa2_slightly_off_square", validate=False)(
+        lambda x: (x * x, (2.0 * x * (1.0 + 1e-7),)))
+    # x² whose rule forgot its derivative
+    primitive("qa2_forgot_square", validate=False)(lambda x: (x * x, (0.0 * x,)))
+    yield
+    for name in set(PRIMITIVES) - before:
+        del PRIMITIVES[name]
+
+
+def _slightly_off(t):
+    return PRIMITIVES["qa2_slightly_off_square"](t)
+
+
+def _forgot(x):
+    return PRIMITIVES["qa2_forgot_square"](x)
 
 
 def _f(t):
@@ -76,3 +97,45 @@ def test_scalar_defaults_unchanged():
     assert (rep.atol, rep.rtol, rep.method) == (1e-8, 1e-6, "richardson")
     rep = gradcheck(lambda t: (t * t).sum(), [Tensor(X)])
     assert (rep.atol, rep.rtol) == (1e-6, 1e-5)
+
+
+# ---------------------------------------------------------------------------
+# Class of bug: a relative tolerance of 1 or more swallows every derivative.
+# A row passes when |analytic - numeric| <= atol + rtol·|numeric|; with rtol >= 1
+# an analytic derivative of 0 (a rule that forgot the term) passes for every
+# numeric value: ``gradcheck(lambda x: x * x, [3.0], rtol=1.5)`` PASSED a rule
+# giving 0 -- and rtol=5 a rule off by a factor of 5 -- with no warning.
+
+@pytest.mark.parametrize("rtol", [1.0, 1.5, 5.0, 1e6])
+@pytest.mark.parametrize("check", [
+    lambda rtol: gradcheck(lambda x: _forgot(x), [3.0], rtol=rtol),
+    lambda rtol: gradcheck(lambda t: _forgot(t).sum(), [np.array([3.0])], rtol=rtol),
+    lambda rtol: testing.check_grad(lambda x: x * x, lambda x: 0.0 * x, 3.0, rtol=rtol),
+    lambda rtol: testing.assert_gradients_match(lambda x: _forgot(x), [3.0], rtol=rtol),
+    lambda rtol: testing.gradients_match_everywhere(lambda x: _forgot(x), (1.0, 2.0),
+                                                    examples=2, rtol=rtol),
+], ids=["gradcheck", "gradcheck-array", "check_grad", "assert_gradients_match", "everywhere"])
+def test_a_relative_tolerance_of_100_percent_or_more_is_refused(check, rtol):
+    with pytest.raises(ValueError, match="rtol"):
+        check(rtol)
+
+
+def test_assert_module_gradients_refuses_rtol_of_one():
+    import nn
+    model = nn.MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="rtol"):
+        testing.assert_module_gradients(model, [[0.1, 0.2]], [1.0],
+                                        loss=nn.quadratic,
+                                        rtol=1.0)
+
+
+def test_tensor_gradcheck_validates_its_tolerances():
+    from autograd_core.tensor.check import tensor_gradcheck
+    for kw in ({"rtol": 2.0}, {"rtol": -1.0}, {"atol": float("inf")}, {"atol": "1e-6"}):
+        with pytest.raises(ValueError):
+            tensor_gradcheck(lambda t: (t * t).sum(), [X], **kw)
+
+
+def test_ordinary_relative_tolerances_still_work():
+    assert gradcheck(lambda x: x * x, [3.0], rtol=0.5)
+    assert not gradcheck(lambda x: _forgot(x), [3.0], rtol=0.5)

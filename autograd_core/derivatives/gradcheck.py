@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core import primitives as _primitives
-from .._report import CheckReport
+from .._report import CheckReport, check_tolerances
 from ..core.engine import Value, apply, enable_grad, gradients, push_tangents, topological_order
 from .numerical import (
     METHODS,
@@ -372,10 +372,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
     modes = tuple(modes)
     if not modes or any(md not in MODES for md in modes):
         raise ValueError(f"modes must be a non-empty selection of {MODES}, not {modes!r}")
-    for nm, tol in (("atol", atol), ("rtol", rtol)):
-        if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float))
-                                or not (0.0 <= tol < math.inf)):
-            raise ValueError(f"{nm} must be a non-negative finite number, not {tol!r}")
+    check_tolerances(atol, rtol)
     if any(isinstance(x, np.ndarray) or type(x).__name__ == "Tensor" for x in inputs):
         from ..tensor.check import tensor_gradcheck
         if order != 1:

@@ -22,6 +22,7 @@ import numpy as np
 from ..core.engine import Value, apply, enable_grad, gradients, no_grad, topological_order
 from .gradcheck import GradcheckReport, _param_names, _row, gradcheck
 from .numerical import METHODS, _jacobian
+from .._report import check_tolerances
 from ..core.primitives import PRIMITIVES, Primitive
 from ..tensor import Tensor
 from ..tensor import gradients as tensor_gradients
@@ -47,9 +48,9 @@ def assert_gradients_match(f: Callable[..., Any], inputs: Sequence[Any], *,
 
 
 def _check_tols(atol: Any, rtol: Any, method: str) -> None:
-    for nm, tol in (("atol", atol), ("rtol", rtol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0.0 <= tol < math.inf):
-            raise ValueError(f"{nm} must be a non-negative finite number, not {tol!r}")
+    if atol is None or rtol is None:
+        raise ValueError(f"atol and rtol must be numbers, not {atol!r} and {rtol!r}")
+    check_tolerances(atol, rtol)
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, not {method!r}")
 

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.engine import no_grad, topological_order
-from .._report import CheckReport
+from .._report import CheckReport, check_tolerances
 from . import Tensor, gradients, jvp
 
 __all__ = ["tensor_gradcheck", "TensorCheckReport", "TensorCheckRow"]
@@ -78,8 +78,9 @@ def tensor_gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], *, eps: fl
         raise TypeError(f"f must be callable, not {type(f).__name__}")
     if samples is not None and (not isinstance(samples, int) or samples < 1):
         raise ValueError(f"samples must be a positive int or None, not {samples!r}")
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, not {eps!r}")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0.0 < eps < float("inf"):
+        raise ValueError(f"eps must be a positive finite number, not {eps!r}")
+    check_tolerances(atol, rtol)
     base = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
     empty = [i for i, a in enumerate(base) if a.size == 0]
     if empty or not base:  # a report of 0 checked elements would PASS having checked nothing
