@@ -139,3 +139,58 @@ def test_tensor_gradcheck_validates_its_tolerances():
 def test_ordinary_relative_tolerances_still_work():
     assert gradcheck(lambda x: x * x, [3.0], rtol=0.5)
     assert not gradcheck(lambda x: _forgot(x), [3.0], rtol=0.5)
+
+
+# ---------------------------------------------------------------------------
+# Class of bug: an asserting helper PASSED a check in which every derivative,
+# analytic and numeric, was exactly 0, so it compared nothing: a rule that
+# forgot its derivative (returns 0) passed at x = 0 for x², and
+# gradients_match_everywhere passed relu on (-5, -1). The report listed the
+# inputs in ``zero`` but the assertion succeeded silently. Now the asserting
+# helpers fail such a check (``allow_zero=True`` to accept it); gradcheck's
+# report stays truthy but its summary says "vacuous".
+
+def _square_forgot(x):
+    return _forgot(x)
+
+
+@pytest.mark.parametrize("check", [
+    lambda **kw: testing.assert_gradients_match(_square_forgot, [0.0], **kw),
+    lambda **kw: testing.assert_gradients_match(lambda x: x * 0.0, [1.5], **kw),
+    lambda **kw: GradcheckFixture()(lambda x, y: (x * y) * 0.0, [1.0, 2.0], **kw),
+    lambda **kw: testing.gradients_match_everywhere(lambda x: x.relu(), (-5.0, -1.0),
+                                                    examples=5, **kw),
+    lambda **kw: GradcheckFixture().everywhere(lambda x: x.floor(), (0.1, 0.9), examples=5, **kw),
+    lambda **kw: GradcheckFixture().grad(lambda x: 1.0, lambda x: 0.0 * x,
+                                         np.array([1.0, 2.0]), **kw),
+], ids=["forgot-square-at-0", "times-0", "fixture", "everywhere-relu", "fixture-everywhere",
+        "fixture-grad-constant"])
+def test_a_check_where_every_derivative_is_zero_fails(check):
+    with pytest.raises(AssertionError, match="vacuous"):
+        check()
+    check(allow_zero=True)  # when intended
+
+
+def test_assert_module_gradients_with_every_gradient_zero_fails():
+    import nn
+    model = nn.MLP(2, [2, 1], activation="relu", seed=0)
+    # a loss that multiplies the output by 0: every parameter is used, every gradient is 0
+    with pytest.raises(AssertionError, match="vacuous"):
+        testing.assert_module_gradients(model, [[0.1, 0.2]], [0.0],
+                                        loss=lambda o, t: (o[0] if isinstance(o, list) else o) * 0.0)
+    testing.assert_module_gradients(model, [[0.1, 0.2]], [0.0], allow_zero=True,
+                                    loss=lambda o, t: (o[0] if isinstance(o, list) else o) * 0.0)
+
+
+def test_zero_first_derivative_with_a_second_derivative_is_not_vacuous():
+    testing.assert_gradients_match(lambda x: x * x, [0.0], order=2)
+    with pytest.raises(AssertionError, match="vacuous"):
+        testing.assert_gradients_match(lambda x: x * x, [0.0])
+
+
+def test_gradcheck_report_says_vacuous_but_stays_a_report():
+    rep = gradcheck(lambda x: x * 0.0, [1.0])
+    assert rep and rep.vacuous
+    assert "vacuous" in rep.summary()
+    rep = gradcheck(lambda x: x * 2.0, [1.0])
+    assert rep and not rep.vacuous and "vacuous" not in rep.summary()

@@ -137,6 +137,17 @@ class GradcheckReport(CheckReport):
         return [r for r in self.rows if r.kink]
 
     @property
+    def vacuous(self) -> bool:
+        """Every row of the inputs ``f`` uses has analytic and numeric
+        derivatives exactly 0: the check compared nothing (a rule returning 0
+        would pass as well). Inputs without a path to the output are
+        ``unused`` (their own verdict, ``allow_unused``)."""
+        unused = set(self.unused)
+        rows = [r for r in self.rows
+                if not all(p in unused or p.split("[")[0] in unused for p in r.name.split(","))]
+        return bool(rows) and all(r.analytic == 0.0 and r.numeric == 0.0 for r in rows)
+
+    @property
     def weak(self) -> list[GradcheckRow]:
         """Rows that pass only through ``atol``: analytic and numeric differ by
         more than 0.1 % (and by more than ``100 · rtol``) but both are so small
@@ -151,6 +162,8 @@ class GradcheckReport(CheckReport):
         n = len(self.rows)
         bad = len(self.failures)
         verdict = "PASSED" if self.ok else "FAILED"
+        if self.ok and self.vacuous:
+            verdict = "PASSED (vacuous: every derivative is exactly 0 here)"
         head = (f"gradcheck {verdict}: {n - bad} of {n} derivatives match "
                 f"(method={self.method}, atol={self.atol:g}, rtol={self.rtol:g}, "
                 f"order={self.order}, modes={','.join(self.modes)})")
