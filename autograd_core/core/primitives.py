@@ -274,6 +274,13 @@ def _div(x, y):
 
 export_as(_div, lambda F, x, y: x / y)
 
+# For the rules' own divisions on graph nodes (create_graph): _math.div makes a / b
+# with a divisor node holding 0 through this, the div primitive's rule without its
+# domain check, so an infinite derivative keeps its derivative (the user's x / 0
+# still raises: Value's / applies the checked primitive).
+_DIV_IEEE = Primitive(name="div", rule=_div.rule, arity=2, symbol="/", doc=_div.doc)
+m.div_node = lambda a, b: _hook("apply")(_DIV_IEEE, a, b)
+
 
 @primitive("pow", arity=2, symbol="**", check=_pow_check,
            convention="at x = 0: d/dx as the x ** c rule (0 at y = 0), d/dy = 0 (as PyTorch); "
