@@ -163,8 +163,10 @@ def _square_forgot(x):
     lambda **kw: GradcheckFixture().everywhere(lambda x: x.floor(), (0.1, 0.9), examples=5, **kw),
     lambda **kw: GradcheckFixture().grad(lambda x: 1.0, lambda x: 0.0 * x,
                                          np.array([1.0, 2.0]), **kw),
+    lambda **kw: testing.assert_gradients_match(lambda t: (t * 0.0).sum(), [X], **kw),
+    lambda **kw: GradcheckFixture()(lambda t: (t.relu() * 2.0).sum(), [-X - 5.0], **kw),
 ], ids=["forgot-square-at-0", "times-0", "fixture", "everywhere-relu", "fixture-everywhere",
-        "fixture-grad-constant"])
+        "fixture-grad-constant", "array-times-0", "array-dead-relu"])
 def test_a_check_where_every_derivative_is_zero_fails(check):
     with pytest.raises(AssertionError, match="vacuous"):
         check()
@@ -192,5 +194,9 @@ def test_gradcheck_report_says_vacuous_but_stays_a_report():
     rep = gradcheck(lambda x: x * 0.0, [1.0])
     assert rep and rep.vacuous
     assert "vacuous" in rep.summary()
+    rep = gradcheck(lambda t: (t * 0.0).sum(), [X])
+    assert rep and rep.vacuous and "vacuous" in rep.summary()
+    rep = gradcheck(lambda t: (t * t).sum(), [X])
+    assert rep and not rep.vacuous and "vacuous" not in rep.summary()
     rep = gradcheck(lambda x: x * 2.0, [1.0])
     assert rep and not rep.vacuous and "vacuous" not in rep.summary()

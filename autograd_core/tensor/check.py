@@ -51,11 +51,20 @@ class TensorCheckReport(CheckReport):
     def ok(self) -> bool:
         return all(r.ok for r in self.rows) and (self.allow_unused or not self.unused)
 
+    @property
+    def vacuous(self) -> bool:
+        """Every checked element of the used inputs has reverse, forward and
+        numeric derivatives exactly 0: the check compared nothing."""
+        rows = [r for r in self.rows if r.input not in self.unused]
+        return bool(rows) and all(r.rev == 0.0 and r.fwd == 0.0 and r.numeric == 0.0 for r in rows)
+
     def summary(self) -> str:
         bad = self.failures
         worst = max((max(abs(r.rev - r.numeric), abs(r.fwd - r.numeric)) for r in self.rows),
                     default=0.0)
         head = f"{len(self.rows)} elements checked, {len(bad)} failed, max |error| {worst:.3g}"
+        if self.ok and self.vacuous:
+            head += " (vacuous: every derivative is exactly 0 here)"
         if self.unused:
             head += (f"; f does not use input(s) {', '.join(map(str, self.unused))} (no path to "
                      "the output)" + ("" if self.allow_unused else ": a FAILURE"))
