@@ -72,3 +72,32 @@ def test_formula_kept_at_ordinary_points():
     assert explain(out).formulas["x"] == "1"
     out, _ = parse("1/(exp(-(w*x+b))+1)", x=1.0, w=0.0, b=0.0)
     assert explain(out).formulas["w"] == "x·exp(-w·x - b)/(exp(-w·x - b) + 1)^2"
+
+
+# ---------------------------------------------------------------------------
+# Class of bug: forward mode from an intermediate node (``--wrt h1 --mode
+# forward``) printed that node's row as "3 × 0 + 2 × 0" with the tangent 1:
+# the terms summed to 0, the tangent said 1. The seeded node is where the
+# tangents start ("start", as for an input); every other row's tangent is the
+# sum of its printed terms.
+
+@pytest.mark.parametrize(("text", "env", "wrt"), [
+    ("x*w + b", {"x": 2.0, "w": 3.0, "b": 1.0}, "h1"),
+    ("x*w + b", {"x": 2.0, "w": 3.0, "b": 1.0}, "w"),
+    ("1/(exp(-(w*x+b))+1)", {"x": 1.0, "w": 0.0, "b": 0.0}, "h3"),
+    ("1/(exp(-(w*x+b))+1)", {"x": 1.0, "w": 0.5, "b": 0.2}, "h5"),
+    ("sin(x)*cos(x)", {"x": 0.3}, "h2"),
+])
+def test_forward_table_rows_add_up(text, env, wrt):
+    out, _ = parse(text, **env)
+    table = explain(out).forward_mode(wrt)
+    for row in table.rows:
+        if row.name == wrt:
+            assert row.tangent == 1.0 and not row.terms
+            continue
+        if row.terms:
+            assert row.tangent == pytest.approx(sum(t.local * t.tangent for t in row.terms),
+                                                abs=1e-15), row
+    text_out = table.to_text()
+    start_line = next(ln for ln in text_out.splitlines() if ln.startswith(wrt + " "))
+    assert "start" in start_line

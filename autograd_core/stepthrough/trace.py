@@ -844,7 +844,7 @@ class Trace:
         rows = []
         for n in self._order:
             terms = ()
-            if n._parents:
+            if n._parents and n is not x:  # the seeded node is where the tangents start
                 terms = tuple(TangentTerm(self._names[p], d.text, loc, tan.get(p, 0.0),
                                           loc * tan.get(p, 0.0))
                               for p, loc, d in zip(n._parents, n._local, self._syms[n]))
