@@ -31,6 +31,11 @@ def _gelu_tanh(x):
     return PRIMITIVES["gelu_tanh"](x)
 
 
+def _prim(name, param=None):
+    p = PRIMITIVES[name]
+    return (lambda x: p(x, param=param)) if param is not None else (lambda x: p(x))
+
+
 CASES = [
     ("gelu_tanh", _gelu_tanh, (1e6,)),
     ("gelu_tanh", _gelu_tanh, (-1e6,)),
@@ -44,6 +49,15 @@ CASES = [
     ("logaddexp", logaddexp, (0.3, -1.2)),
     ("logaddexp", logaddexp, (math.inf, 2.0)),
     ("logaddexp", logaddexp, (2.0, -math.inf)),
+    # expm1's derivative in JAX and torch is expm1(x) + 1: 2e-8 off at x = -20, 0 from
+    # -37 on (exp(-40) = 4.2e-18); elu, selu and celu are written with expm1.
+    *[(n, _prim(n, a), (x,)) for n, a in (("expm1", None), ("elu", 1.0), ("elu", 0.5),
+                                          ("selu", None), ("celu", 0.5), ("celu", 2.0))
+      for x in (-20.0, -40.0, -100.0, -1.5, -0.3, 0.2)],
+    # softsign as x/(1 + |x|): its autodiff 1/(1+|x|) - |x|/(1+|x|)² cancels: 7e-7 off at
+    # 1e10, 0 from 1e16 on (true 1e-40 at 1e20)
+    *[("softsign", _prim("softsign"), (x,)) for x in (1e10, -1e10, 1e20, -1e20, 0.0, 0.5,
+                                                      -0.5, 3.0, -3.0)],
 ]
 
 
@@ -52,7 +66,7 @@ def _close(a: float, b: float) -> bool:
         return math.isnan(a) and math.isnan(b)
     if math.isinf(a) or math.isinf(b):
         return a == b
-    return abs(a - b) <= 1e-12 * max(1.0, abs(a), abs(b))
+    return abs(a - b) <= 1e-12 * max(abs(a), abs(b))   # relative: a tiny value counts too
 
 
 def _graph(f, xs):
