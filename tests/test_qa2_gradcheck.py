@@ -200,3 +200,48 @@ def test_gradcheck_report_says_vacuous_but_stays_a_report():
     assert rep and not rep.vacuous and "vacuous" not in rep.summary()
     rep = gradcheck(lambda x: x * 2.0, [1.0])
     assert rep and not rep.vacuous and "vacuous" not in rep.summary()
+
+
+# ---------------------------------------------------------------------------
+# Class of bug: where f jumps (floor at 1, sign at 0) or its slope diverges, the
+# one-sided finite differences have no limit; gradcheck marked the rows "kink",
+# passed them whatever the analytic value (nan included) and printed the
+# non-converged estimates as one-sided derivatives with "analytic is outside
+# them" next to "ok" (floor at 1: "one-sided 24 | 0"). Nothing was compared, yet
+# the summary read "2 of 2 derivatives match". Now such rows say so ("no
+# one-sided limit ... not compared"), the summary counts them apart, and a check
+# that compared nothing at all is vacuous (asserting helpers fail unless
+# allow_zero=True).
+
+@pytest.mark.parametrize(("f", "x"), [(lambda x: x.floor(), 1.0), (lambda x: x.sign() * 3.0, 0.0),
+                                      (lambda x: x.ceil() + x.floor(), 2.0)])
+def test_rows_where_f_jumps_are_not_claimed_as_compared(f, x):
+    rep = gradcheck(f, [x])
+    text = str(rep)
+    assert "outside them" not in text
+    assert all(not r.compared and "not compared" in r.note for r in rep.rows)
+    assert "0 of 2 derivatives match, 2 not compared (no one-sided limit)" in rep.summary()
+    assert rep.vacuous
+    with pytest.raises(AssertionError, match="vacuous"):
+        testing.assert_gradients_match(f, [x])
+    testing.assert_gradients_match(f, [x], allow_zero=True)
+
+
+def test_nan_analytic_at_a_jump_is_not_reported_as_matching():
+    import math as _m
+    rule = primitive("qa2_nan_floor", validate=False)(
+        lambda x: ((float(_m.floor(x)), (_m.nan,)) if isinstance(x, float)
+                   else (x.floor(), (_m.nan,))))
+    try:
+        rep = gradcheck(lambda x: rule(x), [1.0])
+        assert "0 of 2 derivatives match, 2 not compared" in rep.summary()
+        assert all(not r.compared for r in rep.rows)
+    finally:
+        PRIMITIVES.pop("qa2_nan_floor", None)
+
+
+def test_ordinary_kinks_are_still_compared_to_the_one_sided_limits():
+    rep = gradcheck(lambda x: x.relu(), [0.0])
+    assert rep and all(r.kink and r.compared for r in rep.rows)
+    assert "one-sided 0 | 1" in str(rep)
+    assert not rep.vacuous

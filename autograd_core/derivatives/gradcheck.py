@@ -54,7 +54,9 @@ class GradcheckRow:
 
     ``input`` is the input's index (``i`` for ∂f/∂x_i at order 1, ``(i, j)``
     for ∂²f/∂x_i∂x_j at order 2) and ``name`` how the table shows it.
-    ``one_sided`` holds the (left, right) numerical derivatives."""
+    ``one_sided`` holds the (left, right) numerical derivatives; ``compared``
+    is False where they have no limit (f jumps or its slope diverges): the
+    row was not compared with anything."""
 
     input: int | tuple[int, int]
     name: str
@@ -68,6 +70,7 @@ class GradcheckRow:
     kink: bool
     one_sided: tuple[float, float] = (math.nan, math.nan)
     note: str = ""
+    compared: bool = True
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ class GradcheckReport(CheckReport):
         unused = set(self.unused)
         rows = [r for r in self.rows
                 if not all(p in unused or p.split("[")[0] in unused for p in r.name.split(","))]
-        return bool(rows) and all(r.analytic == 0.0 and r.numeric == 0.0 for r in rows)
+        return bool(rows) and all((r.analytic == 0.0 and r.numeric == 0.0) or not r.compared
+                                  for r in rows)
 
     @property
     def weak(self) -> list[GradcheckRow]:
@@ -163,8 +167,11 @@ class GradcheckReport(CheckReport):
         bad = len(self.failures)
         verdict = "PASSED" if self.ok else "FAILED"
         if self.ok and self.vacuous:
-            verdict = "PASSED (vacuous: every derivative is exactly 0 here)"
-        head = (f"gradcheck {verdict}: {n - bad} of {n} derivatives match "
+            verdict = "PASSED (vacuous: every derivative is exactly 0 or not compared here)"
+        skipped = sum(not r.compared for r in self.rows)
+        match = (f"{n - bad - skipped} of {n} derivatives match, {skipped} not compared "
+                 "(no one-sided limit)") if skipped else f"{n - bad} of {n} derivatives match"
+        head = (f"gradcheck {verdict}: {match} "
                 f"(method={self.method}, atol={self.atol:g}, rtol={self.rtol:g}, "
                 f"order={self.order}, modes={','.join(self.modes)})")
         return head
@@ -533,15 +540,20 @@ def _row(index: Any, name: str, mode: str, order: int, analytic: float, numeric:
     analytic, numeric = float(analytic), float(numeric)
     err, rel, ok = _compare(analytic, numeric, atol, rtol)
     note = ""
-    if kink:
+    compared = True
+    if kink == 2:  # the one-sided estimates did not converge: no limits to hold it to
+        note = (f"no one-sided limit (f jumps or its slope diverges here; estimates "
+                f"{_fmt(left)} | {_fmt(right)}): not compared")
+        ok, compared = True, False
+    elif kink:
         note = _kink_note(left, right, analytic, atol + rtol * max(abs(left), abs(right)))
         # a kink convention must lie between the one-sided limits (where both exist)
-        ok = not (kink == 1 and "outside" in note)
+        ok = "outside" not in note
     elif not ok and math.isnan(numeric):
         note = "no finite difference (f fails or is not finite near this point)"
     return GradcheckRow(input=index, name=name, mode=mode, order=order, analytic=analytic,
                         numeric=numeric, abs_error=err, rel_error=rel, ok=ok, kink=bool(kink),
-                        one_sided=(float(left), float(right)), note=note)
+                        one_sided=(float(left), float(right)), note=note, compared=compared)
 
 
 def _analytic_hessians(f: Callable[..., Any], xs: list[float], names: list[str],

@@ -56,9 +56,10 @@ def _refuse_vacuous(report: Any, allow_zero: bool, where: str = "at this point")
     __tracebackhide__ = True
     if not allow_zero and getattr(report, "vacuous", False):
         raise AssertionError(
-            f"vacuous check: every derivative is exactly 0 {where} (analytic and numeric), so "
-            "it compared nothing (a rule returning 0 would pass as well); check where the "
-            "derivative is not 0, or pass allow_zero=True if intended\n" + str(report))
+            f"vacuous check: every derivative is exactly 0 {where} (analytic and numeric) or "
+            "has no one-sided limit there (f jumps), so it compared nothing (a rule returning 0 "
+            "would pass as well); check where the derivative is not 0, or pass allow_zero=True "
+            "if intended\n" + str(report))
 
 
 def _check_tols(atol: Any, rtol: Any, method: str) -> None:
