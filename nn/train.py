@@ -120,6 +120,25 @@ def _hooks(callbacks: Sequence[Any]) -> dict[str, list[Callable[..., Any]]]:
     return table
 
 
+def _check_finite(data: Any, who: str, what: str) -> None:
+    """ValueError naming the first sample of ``data`` (X or y) that holds nan
+    or ±inf: one such number makes every weight nan after the first step (or
+    a prediction nan), silently. Data that is not a rectangular array of
+    numbers is left to the backends' own checks."""
+    if data is None:
+        return
+    try:
+        arr = np.asarray(getattr(data, "data", data), dtype=float)
+    except (TypeError, ValueError):
+        return
+    if arr.ndim == 0 or np.isfinite(arr).all():
+        return
+    bad = np.argwhere(~np.isfinite(arr.reshape(len(arr), -1)))[0]
+    value = arr.reshape(len(arr), -1)[bad[0], bad[1]]
+    raise ValueError(f"{who}: {what} sample {int(bad[0])} holds {value} (not a finite number); "
+                     "remove or impute it first")
+
+
 def _rows(X: Any, who: str) -> list[Any]:
     if isinstance(X, np.ndarray):
         if X.ndim == 1:
@@ -166,11 +185,14 @@ def evaluate(model: Module, X: Any, y: Any, loss: Any = "quadratic", *, batch_si
     is ``None`` when the targets are not classes. (Graphs are built per batch
     and dropped at once: the stable cross-entropy of a saturated sigmoid
     output needs to see the sigmoid's logit.)"""
+    _check_finite(X, "evaluate", "X")
+    _check_finite(y, "evaluate", "y")
     return backend_of(model, "evaluate").evaluate(model, X, y, loss, batch_size=batch_size, threshold=threshold)
 
 
 def predict(model: Module, X: Any, *, batch_size: int = 256) -> np.ndarray:
     """Model outputs as a float array (n, n_outputs), eval mode, no graphs."""
+    _check_finite(X, "predict", "X")
     return backend_of(model, "predict").predict(model, X, batch_size=batch_size)
 
 
@@ -212,6 +234,11 @@ def fit(model: Module, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int
             raise ValueError(f"fit: clip threshold must be a positive number, got {c!r}")
     if validation is not None and not (isinstance(validation, (tuple, list)) and len(validation) == 2):
         raise ValueError("fit: validation must be a pair (X_val, y_val)")
+    _check_finite(X, "fit", "X")
+    _check_finite(y, "fit", "y")
+    if validation is not None:
+        _check_finite(validation[0], "fit", "validation X")
+        _check_finite(validation[1], "fit", "validation y")
     return backend_of(model, "fit").fit(model, X, y, loss=loss, optimizer=optimizer, epochs=int(epochs),
                                         batch_size=int(batch_size), l2=l2, l1=l1, clip=(clip_norm, clip_value),
                                         validation=validation, callbacks=callbacks, progress=progress, seed=seed)

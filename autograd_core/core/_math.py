@@ -34,11 +34,19 @@ def neg(x: Any) -> Any:
     return -x
 
 
+#: ``a / b`` as a graph node without the domain check (set by primitives.py,
+#: which this module does not import): the ``div`` primitive's own rule
+div_node: Any = None
+
+
 def div(a: Any, b: Any) -> Any:
     """``a / b`` with IEEE results for a zero divisor on floats -- and on a
-    graph node holding 0 (a Value, whose own ``/`` raises): the IEEE number,
-    a constant, so a rule's infinite derivative (sqrt at 0) is inf under
-    ``create_graph`` as it is in plain backward, not a ZeroDivisionError."""
+    graph node holding 0 (a Value, whose own ``/`` raises): a node with the
+    IEEE value and the div rule's IEEE local derivatives (:data:`div_node`),
+    so a rule's infinite derivative (sqrt at 0) is inf under
+    ``create_graph`` as it is in plain backward, not a ZeroDivisionError,
+    and its own derivative is the one-sided limit (-inf for sqrt at 0), not
+    the 0 of a constant."""
     if type(b) is float and b == 0.0 and type(a) is float:
         if a != a or a == 0.0:
             return nan
@@ -46,6 +54,8 @@ def div(a: Any, b: Any) -> Any:
     if type(b) is not float and hasattr(b, "_parents") and type(b.data) is float and b.data == 0.0:
         av = a.data if hasattr(a, "_parents") else a
         if type(av) is float or isinstance(av, int):
+            if div_node is not None:
+                return div_node(a, b)
             return div(float(av), b.data)
     return a / b
 

@@ -274,6 +274,13 @@ def _div(x, y):
 
 export_as(_div, lambda F, x, y: x / y)
 
+# For the rules' own divisions on graph nodes (create_graph): _math.div makes a / b
+# with a divisor node holding 0 through this, the div primitive's rule without its
+# domain check, so an infinite derivative keeps its derivative (the user's x / 0
+# still raises: Value's / applies the checked primitive).
+_DIV_IEEE = Primitive(name="div", rule=_div.rule, arity=2, symbol="/", doc=_div.doc)
+m.div_node = lambda a, b: _hook("apply")(_DIV_IEEE, a, b)
+
 
 @primitive("pow", arity=2, symbol="**", check=_pow_check,
            convention="at x = 0: d/dx as the x ** c rule (0 at y = 0), d/dy = 0 (as PyTorch); "
@@ -428,7 +435,17 @@ def _expm1(x):
     return m.expm1(x), (m.exp(x),)
 
 
-export_as(_expm1, lambda F, x: F.expm1(x))
+def _expm1_form(F, u):
+    """expm1 for the exporters: the frameworks differentiate expm1 as expm1(u) + 1,
+    which cancels for u << 0 (0 from u = -37 on, where exp(u) = 4e-18); below -1
+    exp(u) - 1 has the same value to an ulp and the derivative exp(u). Safe
+    operands: each branch sees only its own side."""
+    lo = F.where(u < -1.0, u, 0.0 * u - 2.0)
+    hi = F.where(u < -1.0, 0.0 * u, u)
+    return F.where(u < -1.0, F.exp(lo) - 1.0, F.expm1(hi))
+
+
+export_as(_expm1, lambda F, x: _expm1_form(F, x))
 
 
 @primitive("log", check=_log_check)
@@ -568,7 +585,7 @@ def _elu(x, alpha):
     return alpha * m.expm1(x), (alpha * m.exp(x),)
 
 
-export_as(_elu, lambda F, x, alpha: F.where(x > 0.0, x, alpha * F.expm1(F.where(x > 0.0, 0.0 * x, x))))
+export_as(_elu, lambda F, x, alpha: F.where(x > 0.0, x, alpha * _expm1_form(F, F.where(x > 0.0, 0.0 * x, x))))
 
 
 @primitive("swish", param="beta")
@@ -618,7 +635,15 @@ def _gelu_tanh(x):
     return 0.5 * x * (1.0 + t), (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dt,)
 
 
-export_as(_gelu_tanh, lambda F, x: 0.5 * x * (1.0 + F.tanh(m.SQRT_2_OVER_PI * (x + _GELU_C * (x * x * x)))))
+def _gelu_tanh_form(F, x):
+    # the rule's branches past |x| = 1e5 (x³ overflows there: (1 - tanh²)·inf = nan in
+    # the frameworks' autodiff), with a safe operand inside the formula's branch
+    xs = F.where(x > 1e5, 0.0 * x, F.where(x < -1e5, 0.0 * x, x))
+    inner = 0.5 * xs * (1.0 + F.tanh(m.SQRT_2_OVER_PI * (xs + _GELU_C * (xs * xs * xs))))
+    return F.where(x > 1e5, x, F.where(x < -1e5, 0.0 * x, inner))
+
+
+export_as(_gelu_tanh, _gelu_tanh_form)
 
 
 # ------------------------------------------------------------- n-ary operations
@@ -949,7 +974,7 @@ def _selu(x):
 
 
 export_as(_selu,
-          lambda F, x: _SELU_SCALE * F.where(x > 0.0, x, _SELU_ALPHA * F.expm1(F.where(x > 0.0, 0.0 * x, x))))
+          lambda F, x: _SELU_SCALE * F.where(x > 0.0, x, _SELU_ALPHA * _expm1_form(F, F.where(x > 0.0, 0.0 * x, x))))
 
 
 @primitive("celu", param="alpha", kinks=(0.0,), check=_nonzero_param_check("celu", "alpha"),
@@ -963,7 +988,7 @@ def _celu(x, alpha):
 
 
 export_as(_celu,
-          lambda F, x, alpha: F.where(x > 0.0, x, alpha * F.expm1(F.where(x > 0.0, 0.0 * x, x) / alpha)))
+          lambda F, x, alpha: F.where(x > 0.0, x, alpha * _expm1_form(F, F.where(x > 0.0, 0.0 * x, x) / alpha)))
 
 
 @primitive("hardtanh", param="bounds", check=_bounds_check("hardtanh"),
@@ -1035,7 +1060,16 @@ def _softsign(x):
     return m.div(x, a), (m.div(1.0, a * a),)
 
 
-export_as(_softsign, lambda F, x: x / (1.0 + F.abs(x)))
+def _softsign_form(F, x):
+    # past |x| = 1 as sign(x)·(1 - 1/(1 + |x|)), whose autodiff is 1/(1 + |x|)² exactly
+    # (that of x/(1 + |x|) cancels: 7e-7 off at 1e10, 0 from 1e16); inside, x/(1 + |x|)
+    ax = F.abs(x)
+    near = F.where(ax < 1.0, x, 0.0 * x)
+    far = F.where(ax < 1.0, 0.0 * x + 1.0, ax)
+    return F.where(ax < 1.0, near / (1.0 + F.abs(near)), F.sign(x) * (1.0 - 1.0 / (1.0 + far)))
+
+
+export_as(_softsign, _softsign_form)
 
 
 @primitive("logsigmoid")

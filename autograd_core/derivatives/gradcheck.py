@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core import primitives as _primitives
-from .._report import CheckReport
+from .._report import CheckReport, check_tolerances
 from ..core.engine import Value, apply, enable_grad, gradients, push_tangents, topological_order
 from .numerical import (
     METHODS,
@@ -54,7 +54,9 @@ class GradcheckRow:
 
     ``input`` is the input's index (``i`` for ∂f/∂x_i at order 1, ``(i, j)``
     for ∂²f/∂x_i∂x_j at order 2) and ``name`` how the table shows it.
-    ``one_sided`` holds the (left, right) numerical derivatives."""
+    ``one_sided`` holds the (left, right) numerical derivatives; ``compared``
+    is False where they have no limit (f jumps or its slope diverges): the
+    row was not compared with anything."""
 
     input: int | tuple[int, int]
     name: str
@@ -68,6 +70,7 @@ class GradcheckRow:
     kink: bool
     one_sided: tuple[float, float] = (math.nan, math.nan)
     note: str = ""
+    compared: bool = True
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,18 @@ class GradcheckReport(CheckReport):
         return [r for r in self.rows if r.kink]
 
     @property
+    def vacuous(self) -> bool:
+        """Every row of the inputs ``f`` uses has analytic and numeric
+        derivatives exactly 0: the check compared nothing (a rule returning 0
+        would pass as well). Inputs without a path to the output are
+        ``unused`` (their own verdict, ``allow_unused``)."""
+        unused = set(self.unused)
+        rows = [r for r in self.rows
+                if not all(p in unused or p.split("[")[0] in unused for p in r.name.split(","))]
+        return bool(rows) and all((r.analytic == 0.0 and r.numeric == 0.0) or not r.compared
+                                  for r in rows)
+
+    @property
     def weak(self) -> list[GradcheckRow]:
         """Rows that pass only through ``atol``: analytic and numeric differ by
         more than 0.1 % (and by more than ``100 · rtol``) but both are so small
@@ -151,7 +166,12 @@ class GradcheckReport(CheckReport):
         n = len(self.rows)
         bad = len(self.failures)
         verdict = "PASSED" if self.ok else "FAILED"
-        head = (f"gradcheck {verdict}: {n - bad} of {n} derivatives match "
+        if self.ok and self.vacuous:
+            verdict = "PASSED (vacuous: every derivative is exactly 0 or not compared here)"
+        skipped = sum(not r.compared for r in self.rows)
+        match = (f"{n - bad - skipped} of {n} derivatives match, {skipped} not compared "
+                 "(no one-sided limit)") if skipped else f"{n - bad} of {n} derivatives match"
+        head = (f"gradcheck {verdict}: {match} "
                 f"(method={self.method}, atol={self.atol:g}, rtol={self.rtol:g}, "
                 f"order={self.order}, modes={','.join(self.modes)})")
         return head
@@ -333,8 +353,8 @@ def _kink_note(left: float, right: float, analytic: float, tol: float) -> str:
 # ------------------------------------------------------------------ gradcheck
 
 def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
-              modes: Sequence[str] = MODES, method: str = "richardson",
-              atol: float = 1e-8, rtol: float = 1e-6,
+              modes: Sequence[str] = MODES, method: str | None = None,
+              atol: float | None = None, rtol: float | None = None,
               eps: float | Sequence[float] | None = None,
               samples: int | None = None, allow_unused: bool = True,
               culprits: bool = True) -> GradcheckReport:
@@ -359,27 +379,43 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
     Array inputs (numpy arrays or Tensors; ``f`` then takes Tensors and
     returns a Tensor) are checked element by element in both modes by
     :func:`~autograd_core.tensor.check.tensor_gradcheck` (central differences;
-    ``samples=k`` checks k random elements per input of a large array)."""
+    ``samples=k`` checks k random elements per input of a large array).
+
+    Defaults: ``method="richardson"``, ``atol=1e-8``, ``rtol=1e-6`` for
+    numbers; central differences, ``atol=1e-6``, ``rtol=1e-5``, ``eps=1e-6``
+    for arrays (where ``atol``, ``rtol`` and one ``eps`` are used as given and
+    a ``method`` other than ``"central"`` is refused: never silently dropped)."""
     if not callable(f):
         raise TypeError(f"f must be callable, not {type(f).__name__}")
-    if any(isinstance(x, np.ndarray) or type(x).__name__ == "Tensor" for x in inputs):
-        from ..tensor.check import tensor_gradcheck
-        if order != 1:
-            raise ValueError("gradcheck of array inputs supports order=1 only")
-        return tensor_gradcheck(f, inputs, samples=samples,  # type: ignore[return-value]
-                                allow_unused=allow_unused)
-    if isinstance(order, bool) or order not in (1, 2):
-        raise ValueError(f"order must be 1 or 2, not {order!r}")
     if isinstance(modes, str):
         modes = (modes,)
     modes = tuple(modes)
     if not modes or any(md not in MODES for md in modes):
         raise ValueError(f"modes must be a non-empty selection of {MODES}, not {modes!r}")
+    check_tolerances(atol, rtol)
+    if any(isinstance(x, np.ndarray) or type(x).__name__ == "Tensor" for x in inputs):
+        from ..tensor.check import tensor_gradcheck
+        if order != 1:
+            raise ValueError("gradcheck of array inputs supports order=1 only")
+        if method not in (None, "central"):
+            raise ValueError(f"gradcheck of array inputs uses central differences; "
+                             f"method={method!r} is not supported (leave it out or pass 'central')")
+        given: dict[str, Any] = {k: v for k, v in (("atol", atol), ("rtol", rtol)) if v is not None}
+        if eps is not None:
+            if (isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating))
+                    or not (0.0 < eps < math.inf)):
+                raise ValueError("gradcheck of array inputs takes one eps, a positive finite "
+                                 f"number, not {eps!r}")
+            given["eps"] = float(eps)
+        return tensor_gradcheck(f, inputs, samples=samples,  # type: ignore[return-value]
+                                allow_unused=allow_unused, **given)
+    method = "richardson" if method is None else method
+    atol = 1e-8 if atol is None else atol
+    rtol = 1e-6 if rtol is None else rtol
+    if isinstance(order, bool) or order not in (1, 2):
+        raise ValueError(f"order must be 1 or 2, not {order!r}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, not {method!r}")
-    for nm, tol in (("atol", atol), ("rtol", rtol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0.0 <= tol < math.inf):
-            raise ValueError(f"{nm} must be a non-negative finite number, not {tol!r}")
     xs = _check_inputs(inputs)
     if not xs:
         raise ValueError("gradcheck needs at least one input")
@@ -504,15 +540,20 @@ def _row(index: Any, name: str, mode: str, order: int, analytic: float, numeric:
     analytic, numeric = float(analytic), float(numeric)
     err, rel, ok = _compare(analytic, numeric, atol, rtol)
     note = ""
-    if kink:
+    compared = True
+    if kink == 2:  # the one-sided estimates did not converge: no limits to hold it to
+        note = (f"no one-sided limit (f jumps or its slope diverges here; estimates "
+                f"{_fmt(left)} | {_fmt(right)}): not compared")
+        ok, compared = True, False
+    elif kink:
         note = _kink_note(left, right, analytic, atol + rtol * max(abs(left), abs(right)))
         # a kink convention must lie between the one-sided limits (where both exist)
-        ok = not (kink == 1 and "outside" in note)
+        ok = "outside" not in note
     elif not ok and math.isnan(numeric):
         note = "no finite difference (f fails or is not finite near this point)"
     return GradcheckRow(input=index, name=name, mode=mode, order=order, analytic=analytic,
                         numeric=numeric, abs_error=err, rel_error=rel, ok=ok, kink=bool(kink),
-                        one_sided=(float(left), float(right)), note=note)
+                        one_sided=(float(left), float(right)), note=note, compared=compared)
 
 
 def _analytic_hessians(f: Callable[..., Any], xs: list[float], names: list[str],

@@ -36,13 +36,15 @@ class GradcheckFixture:
         __tracebackhide__ = True
         return testing.gradients_match_everywhere(f, domain, **kwargs)
 
-    def grad(self, f: Callable[[Any], Any], grad_f: Callable[[Any], Any], x: Any,
-             **kwargs: Any) -> GradcheckReport:
-        """:func:`autograd_core.testing.check_grad`, asserted."""
+    def grad(self, f: Callable[[Any], Any], grad_f: Callable[[Any], Any], x: Any, *,
+             allow_zero: bool = False, **kwargs: Any) -> GradcheckReport:
+        """:func:`autograd_core.testing.check_grad`, asserted (a check where every
+        component is exactly 0 compared nothing: a failure unless ``allow_zero``)."""
         __tracebackhide__ = True
         report = testing.check_grad(f, grad_f, x, **kwargs)
         if not report:
             raise AssertionError("grad_f does not match finite differences of f\n" + str(report))
+        testing._refuse_vacuous(report, allow_zero)
         return report
 
     def module(self, model: Any, X: Any, y: Any, **kwargs: Any) -> GradcheckReport:

@@ -22,6 +22,7 @@ import numpy as np
 from ..core.engine import Value, apply, enable_grad, gradients, no_grad, topological_order
 from .gradcheck import GradcheckReport, _param_names, _row, gradcheck
 from .numerical import METHODS, _jacobian
+from .._report import check_tolerances
 from ..core.primitives import PRIMITIVES, Primitive
 from ..tensor import Tensor
 from ..tensor import gradients as tensor_gradients
@@ -31,25 +32,40 @@ __all__ = ["assert_gradients_match", "assert_module_gradients", "check_grad",
 
 
 def assert_gradients_match(f: Callable[..., Any], inputs: Sequence[Any], *,
-                           allow_unused: bool = False, **kwargs: Any) -> GradcheckReport:
+                           allow_unused: bool = False, allow_zero: bool = False,
+                           **kwargs: Any) -> GradcheckReport:
     """Run :func:`~autograd_core.gradcheck` and raise ``AssertionError`` (its
     message is the report table) unless every derivative matches.
 
     An input that ``f`` does not use (no path to the output: its rows would
-    check nothing) is a failure unless ``allow_unused=True``. Keyword
-    arguments go to ``gradcheck`` (``order``, ``modes``, ``method``, ``atol``,
-    ``rtol``, ``eps``). Returns the report when it passes."""
+    check nothing) is a failure unless ``allow_unused=True``; so is a check in
+    which every derivative, analytic and numeric, is exactly 0 (it compared
+    nothing: a rule returning 0 passes too) unless ``allow_zero=True``.
+    Keyword arguments go to ``gradcheck`` (``order``, ``modes``, ``method``,
+    ``atol``, ``rtol``, ``eps``). Returns the report when it passes."""
     __tracebackhide__ = True  # pytest shows the failure at the caller
     report = gradcheck(f, inputs, allow_unused=allow_unused, **kwargs)
     if not report:
         raise AssertionError(_headline(report) + "\n" + str(report))
+    _refuse_vacuous(report, allow_zero)
     return report
 
 
+def _refuse_vacuous(report: Any, allow_zero: bool, where: str = "at this point") -> None:
+    """AssertionError for a passing check that compared only zeros."""
+    __tracebackhide__ = True
+    if not allow_zero and getattr(report, "vacuous", False):
+        raise AssertionError(
+            f"vacuous check: every derivative is exactly 0 {where} (analytic and numeric) or "
+            "has no one-sided limit there (f jumps), so it compared nothing (a rule returning 0 "
+            "would pass as well); check where the derivative is not 0, or pass allow_zero=True "
+            "if intended\n" + str(report))
+
+
 def _check_tols(atol: Any, rtol: Any, method: str) -> None:
-    for nm, tol in (("atol", atol), ("rtol", rtol)):
-        if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not (0.0 <= tol < math.inf):
-            raise ValueError(f"{nm} must be a non-negative finite number, not {tol!r}")
+    if atol is None or rtol is None:
+        raise ValueError(f"atol and rtol must be numbers, not {atol!r} and {rtol!r}")
+    check_tolerances(atol, rtol)
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}, not {method!r}")
 
@@ -125,7 +141,7 @@ def _samples(X: Any) -> list[Any]:
 def assert_module_gradients(model: Any, X: Any, y: Any, *, loss: Callable[[Any, Any], Any],
                             samples: int | None = 64, seed: int = 0,
                             method: str = "richardson", atol: float = 1e-7,
-                            rtol: float = 1e-5) -> GradcheckReport:
+                            rtol: float = 1e-5, allow_zero: bool = False) -> GradcheckReport:
     """Check ∂L/∂p of every parameter ``p`` of ``model`` (an ``nn.Module``:
     ``model.parameters()`` and ``model(x)``; Value parameters, or Tensor ones
     checked element by element), ``L`` the mean of ``loss(model(x_i), y_i)``
@@ -135,8 +151,9 @@ def assert_module_gradients(model: Any, X: Any, y: Any, *, loss: Callable[[Any, 
     A model with more than ``samples`` parameters is checked on a seeded
     random sample of that many (the report says how many of how many;
     ``samples=None`` checks all). A parameter the loss does not depend on is
-    a failure. Raises ``AssertionError`` (its message is the report table)
-    unless everything matches; returns the report."""
+    a failure, and so is a check where every gradient is exactly 0 (unless
+    ``allow_zero=True``). Raises ``AssertionError`` (its message is the
+    report table) unless everything matches; returns the report."""
     __tracebackhide__ = True
     if not callable(loss):
         raise TypeError(f"loss must be a callable loss(output, target), not {type(loss).__name__}")
@@ -229,6 +246,7 @@ def assert_module_gradients(model: Any, X: Any, y: Any, *, loss: Callable[[Any, 
                      sample)
     if not report:
         raise AssertionError(_headline(report) + "\n" + str(report))
+    _refuse_vacuous(report, allow_zero)
     return report
 
 
@@ -265,7 +283,7 @@ def _badness(report: GradcheckReport) -> float:
 
 def gradients_match_everywhere(f: Callable[..., Any], domain: Any, *, examples: int = 50,
                                seed: int = 0, allow_unused: bool = False,
-                               **kwargs: Any) -> GradcheckReport:
+                               allow_zero: bool = False, **kwargs: Any) -> GradcheckReport:
     """Run :func:`~autograd_core.gradcheck` at ``examples`` points sampled from
     ``domain`` and raise ``AssertionError`` with the report of the worst point
     unless every point passes; return the worst point's report otherwise.
@@ -274,8 +292,10 @@ def gradients_match_everywhere(f: Callable[..., Any], domain: Any, *, examples: 
     ``f``'s parameters) or a list of one pair per input. Points come from
     hypothesis (derandomized, so every run checks the same points) when it is
     installed, else from a numpy generator seeded with ``seed``. ``report.zero``
-    lists the inputs whose derivatives were exactly 0 at every point. Other
-    keyword arguments go to ``gradcheck``."""
+    lists the inputs whose derivatives were exactly 0 at every point; when
+    every derivative was 0 at every point the check compared nothing and
+    fails unless ``allow_zero=True``. Other keyword arguments go to
+    ``gradcheck``."""
     __tracebackhide__ = True
     if not callable(f):
         raise TypeError(f"f must be callable, not {type(f).__name__}")
@@ -319,6 +339,8 @@ def gradients_match_everywhere(f: Callable[..., Any], domain: Any, *, examples: 
     if bad:
         raise AssertionError(f"derivatives do not match at {len(bad)} of {len(seen)} points; "
                              "the worst:\n" + str(worst))
+    if all(rep.vacuous for _, rep in seen):
+        _refuse_vacuous(worst, allow_zero, f"at all {len(seen)} points")
     return worst
 
 

@@ -18,13 +18,13 @@ class _JaxVocabulary:
         self.jnp = jnp
         for name in ("exp", "expm1", "log", "log1p", "sqrt", "sin", "cos", "tanh", "abs", "tan",
                      "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh",
-                     "arctanh", "log2", "log10", "sign", "floor", "ceil", "maximum", "minimum", "logaddexp"):
+                     "arctanh", "log2", "log10", "sign", "floor", "ceil", "maximum", "minimum"):
             setattr(self, name, getattr(jnp, name))
         self.erf = jax.scipy.special.erf
         self.erfc = jax.scipy.special.erfc
         self.sigmoid = jax.nn.sigmoid
         self.softplus = jax.nn.softplus
-        self.pow, self.hypot, self.arctan2 = _conventional(jax)
+        self.pow, self.hypot, self.arctan2, self.logaddexp = _conventional(jax)
 
     def where(self, c: Any, a: Any, b: Any) -> Any:
         return self.jnp.where(c, a, b)
@@ -48,9 +48,11 @@ class _JaxVocabulary:
         return functools.reduce(lambda a, b: a + b, list(xs))  # left to right, as the rule
 
 
-def _conventional(jax: Any) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+def _conventional(jax: Any) -> tuple[Callable[..., Any], ...]:
     """``pow``, ``hypot`` and ``arctan2`` with autograd-core's conventions where
-    JAX's own derivatives are nan (a zero base, the origin): ``jax.custom_jvp``
+    JAX's own derivatives are nan (a zero base, the origin), and ``logaddexp``
+    with the rule's derivatives σ(x - y), σ(y - x) (JAX's exp(x - out) loses
+    digits once log 2 is below x's ulp: 1 and 1 at x = y = 1e17): ``jax.custom_jvp``
     functions whose jvp gives the local derivatives of the rules in
     primitives.py (``_pow``, ``_hypot``, ``_arctan2``), written in jnp with
     safe operands inside every ``where`` (no nan through the unused branch),
@@ -106,7 +108,26 @@ def _conventional(jax: Any) -> tuple[Callable[..., Any], Callable[..., Any], Cal
         d_x = jnp.where(tip, 0.0, -(y / rs / rs))
         return arctan2(y, x), d_y * ty + d_x * tx
 
-    return pow, hypot, arctan2
+    @jax.custom_jvp
+    def logaddexp(x: Any, y: Any) -> Any:
+        return jnp.logaddexp(x, y)
+
+    @logaddexp.defjvp
+    def _logaddexp_jvp(primals: Any, tangents: Any) -> Any:
+        x, y = map(jnp.asarray, primals)  # arrays: ~ on a Python bool is -2
+        # as _logaddexp: sorted (hi, lo); (inf, ·) and (·, -inf) give (1, 0)
+        tx, ty = tangents
+        ge = x >= y
+        d = jnp.where(ge, y - x, x - y)  # lo - hi <= 0; nan for equal infinities
+        same_inf = jnp.isnan(d) & ~jnp.isnan(x) & ~jnp.isnan(y)
+        ds = jnp.where(same_inf, -jnp.inf, d)
+        s_hi, s_lo = jax.nn.sigmoid(-ds), jax.nn.sigmoid(ds)
+        unordered = ~ge & ~(x < y)  # a nan operand: nan derivatives, as the rule
+        d_x = jnp.where(unordered, jnp.nan, jnp.where(ge, s_hi, s_lo))
+        d_y = jnp.where(unordered, jnp.nan, jnp.where(ge, s_lo, s_hi))
+        return logaddexp(x, y), d_x * tx + d_y * ty
+
+    return pow, hypot, arctan2, logaddexp
 
 
 def to_jax(g: Any, inputs: Mapping[str, Any] | None = None, *, x64: bool = True) -> Callable[..., Any]:

@@ -177,7 +177,12 @@ class _OnnxVocabulary:
     def cos(self, x: Any) -> _Var: return self._u("Cos", x)
     def tanh(self, x: Any) -> _Var: return self._u("Tanh", x)
     def abs(self, x: Any) -> _Var: return self._u("Abs", x)
-    def sigmoid(self, x: Any) -> _Var: return self._u("Sigmoid", x)
+    def sigmoid(self, x: Any) -> _Var:
+        # e/(1 + e) with e = exp(-|x|) below 0: onnxruntime's Sigmoid flushes to 0 from
+        # x ≈ -37 (σ(-40) = 4.2e-18)
+        x = self.b.lift(x)
+        e = self.exp(-self.abs(x))
+        return self.where(x >= 0.0, 1.0 / (e + 1.0), e / (e + 1.0))
     def sign(self, x: Any) -> _Var: return self._u("Sign", x)
     def floor(self, x: Any) -> _Var: return self._u("Floor", x)
     def ceil(self, x: Any) -> _Var: return self._u("Ceil", x)
@@ -188,7 +193,12 @@ class _OnnxVocabulary:
     def tan(self, x: Any) -> _Var: return self.sin(x) / self.cos(x)
 
     # onnxruntime has no float64 kernels for these: written with elementary operators
-    def sinh(self, x: Any) -> _Var: return (self.exp(x) - self.exp(-self.b.lift(x))) * 0.5
+    def sinh(self, x: Any) -> _Var:
+        # |x| < 1: (e + e/(e + 1))/2 with e = expm1(x), no cancellation (sinh(1e-300) = 1e-300)
+        x = self.b.lift(x)
+        e = self.expm1(x)
+        small = (e + e / (e + 1.0)) * 0.5
+        return self.where(self.abs(x) < 1.0, small, (self.exp(x) - self.exp(-x)) * 0.5)
     def cosh(self, x: Any) -> _Var: return (self.exp(x) + self.exp(-self.b.lift(x))) * 0.5
 
     def hypot(self, a: Any, b: Any) -> _Var:
@@ -199,17 +209,24 @@ class _OnnxVocabulary:
         return self.maximum(a, b) + self.log(self.exp(-d) + 1.0)
 
     def arcsinh(self, x: Any) -> _Var:
+        # log1p(a + a²/(1 + √(1 + a²))) (exact near 0); log(a) + log 2 past a = 1e150, where
+        # a² overflows; the sign (and -0) of x
         x = self.b.lift(x)
         ax = self.abs(x)
-        return self.sign(x) * self.log(ax + self.sqrt(ax * ax + 1.0))
+        big = ax > 1e150
+        a = self.where(big, 1.0, ax)
+        mag = self.where(big, self.log(ax) + math.log(2.0),
+                         self.log1p(a + a * a / (self.sqrt(a * a + 1.0) + 1.0)))
+        return self.sign(x) * mag
 
     def arccosh(self, x: Any) -> _Var:
         x = self.b.lift(x)
         return self.log(x + self.sqrt(x - 1.0) * self.sqrt(x + 1.0))
 
     def arctanh(self, x: Any) -> _Var:
-        x = self.b.lift(x)
-        return self.log((1.0 + x) / (1.0 - x)) * 0.5
+        x = self.b.lift(x)   # log1p near 0 (exact there), the plain quotient near ±1
+        return self.where(self.abs(x) < 0.5, self.log1p(x * 2.0 / (1.0 - x)),
+                          self.log((1.0 + x) / (1.0 - x))) * 0.5
 
     def arctan(self, x: Any) -> _Var:
         """|x| > 1: π/2 − atan(1/|x|); two halvings atan(t) = 2 atan(t / (1 + √(1 + t²)))
@@ -228,6 +245,16 @@ class _OnnxVocabulary:
         mag = self.where(big, (math.pi / 2.0) - small, small)
         return self.sign(x) * mag
 
+    def _eq(self, a: Any, b: Any) -> _Var:
+        return self.b.node("Equal", [a, b])
+
+    def _signbit(self, x: _Var) -> _Var:
+        """x < 0, or x is -0.0 (1/x = -inf): the sign IEEE atan2 reads. (Not through a
+        Where: onnxruntime's Where returns -0.0 as +0.0, so results that are zero come
+        out as +0 here, while the engine may give -0: equal numbers.)"""
+        return self.b.node("Or", [x < 0.0, self.b.node("And", [self._eq(x, 0.0),
+                                                                (1.0 / x) < 0.0])])
+
     def arcsin(self, x: Any) -> _Var:
         x = self.b.lift(x)
         c = self.sqrt(1.0 - x) * self.sqrt(x + 1.0)   # cos(arcsin x) ≥ 0
@@ -238,21 +265,43 @@ class _OnnxVocabulary:
         return self.arctan2(self.sqrt(1.0 - x) * self.sqrt(x + 1.0), x)
 
     def arctan2(self, y: Any, x: Any) -> _Var:
+        """IEEE atan2, signed zeros included (the engine's math.atan2): at x = ±0 the
+        result is ±π/2 by the sign of y (y/x would take the sign of the zero), and
+        ±0 or ±π at y = ±0 by the signs of y and x."""
         y, x = self.b.lift(y), self.b.lift(x)
-        base = self.arctan(y / x)                       # ±π/2 when x = 0 (y / 0 = ±inf)
-        up = self.where(y < 0.0, -math.pi, math.pi)
-        out = self.where(x < 0.0, base + up, base)
-        both_zero = self.b.node("And", [self.b.node("Equal", [x, 0.0]),
-                                        self.b.node("Equal", [y, 0.0])])
-        return self.where(both_zero, 0.0 * x, out)
+        x0 = self._eq(x, 0.0)
+        neg_y = self._signbit(y)
+        pi_y = self.where(neg_y, -math.pi, math.pi)
+        base = self.arctan(y / self.where(x0, 1.0, x))
+        off_axis = self.where(x < 0.0, base + pi_y, base)
+        on_axis = self.where(self._eq(y, 0.0), self.where(self._signbit(x), pi_y, y),
+                             self.where(neg_y, -math.pi / 2.0, math.pi / 2.0))
+        return self.where(x0, on_axis, off_axis)
 
-    def expm1(self, x: Any) -> _Var: return self.exp(x) - 1.0
-    def log1p(self, x: Any) -> _Var: return self.log(self.b.lift(x) + 1.0)
+    def expm1(self, x: Any) -> _Var:
+        """Kahan: (u - 1)·x/log(u) with u = exp(x), exact near 0 (exp(x) - 1 is 0 at 1e-300)."""
+        x = self.b.lift(x)
+        u = self.exp(x)
+        um1 = u - 1.0
+        return self.where(self._eq(u, 1.0), x, self.where(
+            self._eq(um1, -1.0), um1, self.where(self._eq(u, math.inf), u,
+                                                 um1 * x / self.log(self.where(self._eq(u, 0.0),
+                                                                               1.0, u)))))
+
+    def log1p(self, x: Any) -> _Var:
+        """Goldberg: log(u)·x/(u - 1) with u = 1 + x, exact near 0 (log(1 + x) is 0 at 1e-300)."""
+        x = self.b.lift(x)
+        u = x + 1.0
+        plain = self.where(self._eq(u, math.inf), u, self.log(u))
+        scaled = self.log(u) * x / self.where(self._eq(u, 1.0), 1.0, u - 1.0)
+        return self.where(self._eq(u, 1.0), x,
+                          self.where(self.b.node("Or", [self._eq(u, 0.0), self._eq(u, math.inf)]),
+                                     plain, scaled))
 
     def softplus(self, x: Any) -> _Var:
         # max(x, 0) + log(1 + exp(-|x|)): no overflow (onnxruntime has no float64 Softplus)
         x = self.b.lift(x)
-        return self.b.node("Relu", [x]) + self.log(self.exp(-self.abs(x)) + 1.0)
+        return self.b.node("Relu", [x]) + self.log1p(self.exp(-self.abs(x)))
 
     def pow(self, a: Any, c: Any) -> _Var:
         return self.b.node("Pow", [a, c])

@@ -485,6 +485,20 @@ class Expr:
     def __float__(self) -> float:
         return self.value
 
+    def holds(self) -> bool:
+        """Whether the formula, evaluated as printed at the point (the values
+        its bases had there), equals :attr:`value`, the chain rule's number.
+        Not where a simplification cancelled a 0·inf or an overflow that the
+        chain rule meets (``(x^0.5)^2`` is ``x``, but the chain rule at x = 0
+        gives 0.5/sqrt(0)·2·sqrt(0) = nan)."""
+        got, scale = _at_point(self, 0)
+        want = self.value
+        if math.isnan(got) or math.isnan(want):
+            return math.isnan(got) and math.isnan(want)
+        if math.isinf(got) or math.isinf(want) or math.isinf(scale):
+            return got == want
+        return abs(got - want) <= 1e-9 * max(scale, abs(want), 1e-300)
+
     def __repr__(self) -> str:
         return f"Expr({self.text!r}, {self.value!r})"
 
@@ -657,6 +671,24 @@ def _base_values() -> dict[str, float]:
         return _BASE_VALUES.get()
 
 
+def _at_point(a: Expr, depth: int) -> tuple[float, float]:
+    """``a`` evaluated term by term as printed (a sum used as a base is itself
+    evaluated so), with the sum of the terms' magnitudes (the scale of the
+    rounding error)."""
+    bases, vals = _bases(), _base_values()
+    total, scale = 0.0, 0.0
+    for key, c in a.terms.items():
+        t = c
+        for base, e in key:
+            inner = bases.get(base)
+            v = (_at_point(inner, depth + 1)[0] if inner is not None and depth < 50
+                 else vals.get(base, math.nan))
+            t = t * (v if e == 1.0 else m.pow(v, e))
+        total += t
+        scale += abs(t)
+    return total, scale
+
+
 def _note_value(base: str, value: float) -> None:
     _base_values().setdefault(base, value)
 
@@ -726,10 +758,12 @@ def _monomials(a: Expr) -> list[tuple[float, dict[str, float]]]:
 def _e_mul(a: Expr, b: Expr) -> Expr:
     value = a.value * b.value
     na, nb = a.num, b.num
+    # the value is the product of the values (a number 1 standing for 0.5/0·2·0 = nan
+    # keeps its nan), not the scaled formula's
     if na is not None:
-        return _e_scale(b, na) if na != 0.0 else Expr({}, value)
+        return Expr({k: c * na for k, c in b.terms.items()}, value) if na != 0.0 else Expr({}, value)
     if nb is not None:
-        return _e_scale(a, nb) if nb != 0.0 else Expr({}, value)
+        return Expr({k: c * nb for k, c in a.terms.items()}, value) if nb != 0.0 else Expr({}, value)
     (ca, fa), = _monomials(a)
     (cb, fb), = _monomials(b)
     f = dict(fa)

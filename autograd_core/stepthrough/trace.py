@@ -585,6 +585,9 @@ def gradient_formulas(output: Value, wrt: Iterable[Value], names: dict[Value, st
                     adj[p] = adj[p] + c if p in adj else c
             out: dict[Value, str | None] = {}
             for x in wrt:
+                if x in adj and not adj[x].holds():  # simplified past a 0·inf at the point
+                    out[x] = None
+                    continue
                 text = adj[x].text if x in adj else "0"
                 out[x] = text if len(text) <= FORMULA_CHARS else None
             return out
@@ -841,7 +844,7 @@ class Trace:
         rows = []
         for n in self._order:
             terms = ()
-            if n._parents:
+            if n._parents and n is not x:  # the seeded node is where the tangents start
                 # a parent that does not depend on the input has tangent 0 by
                 # structure: its term is 0 (push_tangents leaves it out), also
                 # where its local derivative is infinite

@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.engine import no_grad, topological_order
-from .._report import CheckReport
+from .._report import CheckReport, check_tolerances
 from . import Tensor, gradients, jvp
 
 __all__ = ["tensor_gradcheck", "TensorCheckReport", "TensorCheckRow"]
@@ -51,11 +51,20 @@ class TensorCheckReport(CheckReport):
     def ok(self) -> bool:
         return all(r.ok for r in self.rows) and (self.allow_unused or not self.unused)
 
+    @property
+    def vacuous(self) -> bool:
+        """Every checked element of the used inputs has reverse, forward and
+        numeric derivatives exactly 0: the check compared nothing."""
+        rows = [r for r in self.rows if r.input not in self.unused]
+        return bool(rows) and all(r.rev == 0.0 and r.fwd == 0.0 and r.numeric == 0.0 for r in rows)
+
     def summary(self) -> str:
         bad = self.failures
         worst = max((max(abs(r.rev - r.numeric), abs(r.fwd - r.numeric)) for r in self.rows),
                     default=0.0)
         head = f"{len(self.rows)} elements checked, {len(bad)} failed, max |error| {worst:.3g}"
+        if self.ok and self.vacuous:
+            head += " (vacuous: every derivative is exactly 0 here)"
         if self.unused:
             head += (f"; f does not use input(s) {', '.join(map(str, self.unused))} (no path to "
                      "the output)" + ("" if self.allow_unused else ": a FAILURE"))
@@ -78,8 +87,9 @@ def tensor_gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], *, eps: fl
         raise TypeError(f"f must be callable, not {type(f).__name__}")
     if samples is not None and (not isinstance(samples, int) or samples < 1):
         raise ValueError(f"samples must be a positive int or None, not {samples!r}")
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, not {eps!r}")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0.0 < eps < float("inf"):
+        raise ValueError(f"eps must be a positive finite number, not {eps!r}")
+    check_tolerances(atol, rtol)
     base = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
     empty = [i for i, a in enumerate(base) if a.size == 0]
     if empty or not base:  # a report of 0 checked elements would PASS having checked nothing
