@@ -1,5 +1,5 @@
-"""QA 2: defects found in autograd_core/core/engine.py (owned by another engineer
-this session, so not fixed here): each is a strict xfail that passes once fixed.
+"""QA 2: defects found in autograd_core/core/engine.py, now fixed (they were
+strict xfails until the engine changes were merged).
 
 1. Forward mode and create_graph reverse mode drop a *computed* zero as if it
    were a structural one, so 0 · inf becomes 0 there while plain reverse mode
@@ -26,9 +26,6 @@ import pytest
 
 import autograd_core as ac
 from autograd_core import PRIMITIVES, Value, apply, explain, gradients, parse, push_tangents
-
-ZERO_TIMES_INF = "engine.py: a computed zero tangent/gradient is skipped, so 0·inf is 0, not nan"
-
 
 def _sqrt_xx(x, y):
     return (x * x).sqrt()
@@ -58,7 +55,6 @@ def test_plain_reverse_mode_is_ieee_as_torch(f, wrt):
     assert math.isnan(torch.autograd.grad(out, [tx, ty], allow_unused=True)[wrt])
 
 
-@pytest.mark.xfail(strict=True, reason=ZERO_TIMES_INF)
 @pytest.mark.parametrize(("f", "wrt"), CASES[:2])
 def test_forward_mode_agrees_with_reverse_mode(f, wrt):
     x, y = Value(0.0, "x"), Value(1.0, "y")
@@ -67,14 +63,12 @@ def test_forward_mode_agrees_with_reverse_mode(f, wrt):
     assert math.isnan(push_tangents(out, {seed: 1.0})[out])
 
 
-@pytest.mark.xfail(strict=True, reason=ZERO_TIMES_INF)
 def test_create_graph_reverse_mode_agrees_with_plain_reverse_mode():
     x = Value(0.0, "x")
     g = gradients(x.sqrt() * 0.0, [x], create_graph=True)[0]
     assert math.isnan(getattr(g, "data", g))
 
 
-@pytest.mark.xfail(strict=True, reason=ZERO_TIMES_INF)
 def test_create_graph_forward_mode_agrees_with_plain_reverse_mode():
     x = Value(0.0, "x")
     out = x.sqrt() * 0.0
@@ -82,7 +76,6 @@ def test_create_graph_forward_mode_agrees_with_plain_reverse_mode():
     assert math.isnan(getattr(t, "data", t))
 
 
-@pytest.mark.xfail(strict=True, reason=ZERO_TIMES_INF)
 def test_explain_forward_table_row_is_the_sum_of_its_printed_terms():
     out, _ = parse("sqrt(x*x)", x=0.0)
     table = explain(out).forward_mode("x")
@@ -92,22 +85,17 @@ def test_explain_forward_table_row_is_the_sum_of_its_printed_terms():
             assert (math.isnan(s) and math.isnan(row.tangent)) or s == row.tangent, row
 
 
-@pytest.mark.xfail(strict=True, reason=ZERO_TIMES_INF + " (static.jvp mirrors push_tangents)")
 def test_static_jvp_agrees_with_reverse_mode():
     g = ac.static(lambda x: (x * x).sqrt(), 0.0)
     assert math.isnan(g.grad(0.0).inputs[0])
     assert math.isnan(g.jvp([0.0], [1.0])[1])
 
 
-@pytest.mark.xfail(strict=True, reason="engine.apply ignores a parameter given to a primitive "
-                                       "that has none")
 def test_apply_refuses_a_parameter_the_primitive_does_not_have():
     with pytest.raises(TypeError, match="exp"):
         apply(PRIMITIVES["exp"], Value(1.0), param=3.0)
 
 
-@pytest.mark.xfail(strict=True, reason="engine.apply: a str parameter fails deep in the rule "
-                                       "(can't multiply sequence ...)")
 def test_apply_names_a_parameter_of_the_wrong_type():
     with pytest.raises(TypeError, match="negative_slope"):
         apply(PRIMITIVES["leaky_relu"], Value(-1.0), param="0.1")
