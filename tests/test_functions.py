@@ -573,9 +573,13 @@ def test_pow_at_zero_zero_matches_pytorch():
 
 
 def test_gelu_tanh_matches_pytorch_at_moderate_and_huge_inputs():
+    # PyTorch computes 0.5·x·(1 + tanh u), which cancels in the negative tail (at
+    # x = -4 its value and derivative are 1.4e-12 off the exact ones); the rule
+    # computes x·σ(2u) there: tests/test_qa2_accuracy.py checks it against mpmath
+    # at -4 (to 1e-13; it is 4e-16 off) and beyond. Here: the points where both are exact.
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
-    for x0 in (-4.0, -0.5, 0.8, 3.0, 1e4, 2e5, -2e5):
+    for x0 in (-1.5, -0.5, 0.8, 3.0, 1e4, 2e5, -2e5):
         xt = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
         yt = F.gelu(xt, approximate="tanh")
         (gt,) = torch.autograd.grad(yt, xt)

@@ -623,23 +623,26 @@ _GELU_C = 0.044715
 
 @primitive("gelu_tanh")
 def _gelu_tanh(x):
-    """0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))"""
+    """0.5 x (1 + tanh(u)), u = sqrt(2/pi) (x + 0.044715 x^3), computed as x σ(2u)"""
     # past |x| = 1e5 tanh is ±1 exactly (the formula gives x or -0 and 1 or 0), and
     # x³ may overflow (inf * 0 = nan): use those exact values
     if x > 1e5:
         return x, (1.0,)
     if x < -1e5:
         return x * 0.0, (0.0,)
-    t = m.tanh(m.SQRT_2_OVER_PI * (x + _GELU_C * (x * x * x)))
-    dt = m.SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_C * (x * x))
-    return 0.5 * x * (1.0 + t), (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dt,)
+    # (1 + tanh u)/2 = σ(2u) and (1 - tanh u)/2 = σ(-2u): no cancellation where
+    # tanh u is near -1 (1 + tanh u lost all digits from x ≈ -9 on)
+    u2 = 2.0 * m.SQRT_2_OVER_PI * (x + _GELU_C * (x * x * x))
+    s, sm = m.sigmoid(u2), m.sigmoid(-u2)
+    du = m.SQRT_2_OVER_PI * (1.0 + 3.0 * _GELU_C * (x * x))
+    return x * s, (s + 2.0 * x * s * sm * du,)
 
 
 def _gelu_tanh_form(F, x):
     # the rule's branches past |x| = 1e5 (x³ overflows there: (1 - tanh²)·inf = nan in
     # the frameworks' autodiff), with a safe operand inside the formula's branch
     xs = F.where(x > 1e5, 0.0 * x, F.where(x < -1e5, 0.0 * x, x))
-    inner = 0.5 * xs * (1.0 + F.tanh(m.SQRT_2_OVER_PI * (xs + _GELU_C * (xs * xs * xs))))
+    inner = xs * F.sigmoid(2.0 * m.SQRT_2_OVER_PI * (xs + _GELU_C * (xs * xs * xs)))
     return F.where(x > 1e5, x, F.where(x < -1e5, 0.0 * x, inner))
 
 
