@@ -232,8 +232,10 @@ def verdict(speeds: Sequence[float], *, vanishing: float = VANISHING,
     ``exploding``, default 10), else ``"balanced"``; ``"exploding"`` also when
     the first speed overflowed to inf (whatever the last), ``"nan gradient"``
     when the first or last speed is nan (training diverged: not "no
-    gradient"), and ``"no gradient"`` when the ratio is undefined because
-    there is no hidden layer or the first and last speeds are 0."""
+    gradient"), ``"no gradient"`` when there is no hidden layer or every
+    speed is 0, ``"undefined"`` when the first and last speeds are 0 but
+    another layer's is not (r = 0/0), and ``"one layer"`` with a single hidden
+    layer (nothing to compare: r = 1 says nothing)."""
     vanishing, exploding = _check_thresholds(vanishing, exploding)
     if speeds and any(math.isnan(float(s)) for s in (speeds[0], speeds[-1])):
         return "nan gradient"
@@ -241,7 +243,9 @@ def verdict(speeds: Sequence[float], *, vanishing: float = VANISHING,
         return "exploding"  # inf/inf is nan, but an overflowing first layer is the lesson's case
     r = speed_ratio(speeds)
     if r != r:
-        return "no gradient"
+        return "undefined" if any(float(s) != 0.0 for s in speeds) else "no gradient"
+    if len(speeds) == 1:
+        return "one layer"
     if r < vanishing:
         return "vanishing"
     if r > exploding:

@@ -177,6 +177,9 @@ def test_verdicts_and_thresholds():
     assert diag.verdict([0.2, 0.25, 0.3]) == "balanced"          # ratio 2/3
     assert diag.verdict([500.0, 2.0, 1.0]) == "exploding"        # ratio 500
     assert diag.verdict([0.0, 0.0]) == "no gradient"
+    assert diag.verdict([0.0, 0.3, 0.0]) == "undefined"          # 0/0, but a layer learns
+    assert diag.verdict([0.4]) == diag.verdict([1e-9]) == "one layer"   # nothing to compare
+    assert diag.verdict([0.0]) == "no gradient"
     assert diag.verdict([]) == "no gradient"
     assert diag.verdict([1.0, 0.0]) == "exploding"               # x/0 = inf
     assert diag.verdict([0.01, 0.06, 0.3], vanishing=0.05) == "vanishing"
