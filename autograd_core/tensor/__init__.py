@@ -655,23 +655,22 @@ def _outer(a: Any, b: Any) -> Any:
     return a.reshape((-1, 1)) * b.reshape((1, -1))
 
 
-def _linear_parts(x: Any, w: Any, b: Any) -> tuple[Any, Any, Any]:
+def _linear_parts(x: Any, w: Any, b: Any) -> tuple[Any, Any]:
+    """(x @ Wᵀ + b, Wᵀ)"""
     wt = _swap(w)
-    y = x @ wt + b
-    return y, MatmulLeft(wt, x.shape), LinearWeight(x)
+    return x @ wt + b, wt
 
 
 def _linear_rule(x: Any, w: Any, b: Any) -> tuple[Any, tuple[Any, ...]]:
     """x @ Wᵀ + b (a dense layer: W of shape (out, in), x of shape (batch, in) or (in,))"""
-    y, dx, dw = _linear_parts(x, w, b)
-    ys = _shape_of(y)
-    return y, (dx, dw, Unbroadcast(1.0, b.shape, ys))
+    y, wt = _linear_parts(x, w, b)
+    return y, (MatmulLeft(wt, x.shape), LinearWeight(x), Unbroadcast(1.0, b.shape, _shape_of(y)))
 
 
 def _linear_const_rule(w: Any, b: Any, x: Any) -> tuple[Any, tuple[Any, ...]]:
     """x @ Wᵀ + b with x a constant array (input data)"""
-    y, _, dw = _linear_parts(x, w, b)
-    return y, (dw, Unbroadcast(1.0, b.shape, _shape_of(y)))
+    y, _ = _linear_parts(x, w, b)
+    return y, (LinearWeight(x), Unbroadcast(1.0, b.shape, _shape_of(y)))
 
 
 _LINEAR = _register("linear", _linear_rule, arity=3)
@@ -739,19 +738,44 @@ def _vdot_rule(*args: Any) -> tuple[Any, tuple[Any, ...]]:
 _VDOT = _register("vdot", _vdot_rule, arity=None, param="scale", symbol="dot")
 
 
+def _plus_vdot_rule(c: Any, *args: Any) -> tuple[Any, tuple[Any, ...]]:
+    """c + vdot(...): a 0-d c (a loss) plus the vdot of the other operands
+    (its L2 term) in one node; ∂/∂c = 1, the other partials are vdot's."""
+    value, local = _vdot_rule(*args)
+    return c + value, (1.0, *local)
+
+
+_PLUS_VDOT = _register("plus_vdot", _plus_vdot_rule, arity=None, param="scale", symbol="+dot")
+
+
 def vdot(a: Tensor, b: Any, scale: float = 1.0) -> Tensor:
     """scale · Σ a·b over all elements, one node (``vdot(w, w)`` = ‖w‖²)."""
     return sum_of_vdots([(a, b)], scale)
 
 
-def sum_of_vdots(pairs: Sequence[tuple[Tensor, Any]], scale: float = 1.0) -> Tensor:
+def sum_of_vdots(pairs: Sequence[tuple[Tensor, Any]], scale: float = 1.0, *,
+                 plus: Tensor | None = None) -> Tensor:
     """scale · Σ_i Σ a_i·b_i in ONE node: ``sum_of_vdots([(W, W) for W in
-    weights], lam / (2 * n))`` is the L2 term (λ/2n)‖W‖² of a whole network."""
+    weights], lam / (2 * n))`` is the L2 term (λ/2n)‖W‖² of a whole network.
+    ``plus``: a 0-d Tensor added in the same node (``plus=loss``: the
+    objective, loss + L2 term, as one node instead of three)."""
+    if plus is not None:
+        if not isinstance(plus, Tensor):
+            raise TypeError(f"sum_of_vdots plus must be a Tensor, not {type(plus).__name__}")
+        if plus.ndim != 0:
+            raise ValueError(f"sum_of_vdots plus must be a 0-d Tensor, not shape {plus.shape}")
+    ops, param = _vdot_operands(pairs, scale)
+    if plus is None:
+        return _apply(_VDOT, ops, param)
+    return _apply(_PLUS_VDOT, (plus,) + ops, param)
+
+
+def _vdot_operands(pairs: Sequence[tuple[Tensor, Any]], scale: float) -> tuple[tuple, tuple]:
+    """(operands, param) of the vdot node of ``pairs`` (checked)."""
     ops: list[Tensor] = []
     pairs = list(pairs)
     if pairs and all([isinstance(a, Tensor) and a is b for a, b in pairs]):
-        return _apply(_VDOT, tuple([a for a, _ in pairs]),
-                      (_engine._as_float(scale, "vdot scale"), True))
+        return tuple([a for a, _ in pairs]), (_engine._as_float(scale, "vdot scale"), True)
     for i, (a, b) in enumerate(pairs):
         if not isinstance(a, Tensor):
             raise TypeError(f"vdot pair {i}: the first operand must be a Tensor, not {type(a).__name__}")
@@ -765,7 +789,9 @@ def sum_of_vdots(pairs: Sequence[tuple[Tensor, Any]], scale: float = 1.0) -> Ten
         ops += [a, b]
     if not ops:
         raise ValueError("vdot needs at least one pair")
-    return _apply(_VDOT, tuple(ops), (_engine._as_float(scale, "vdot scale"), False))
+    return tuple(ops), (_engine._as_float(scale, "vdot scale"), False)
+
+
 _SUM = _register("sum_axes", _sum_rule, param="axes", symbol="sum")
 _MEAN = _register("mean", _mean_rule, param="axes", symbol="mean")
 _RESHAPE = _register("reshape", _reshape_rule, param="shape")
@@ -1220,11 +1246,9 @@ class Tensor(Node):
         ``grad`` defaults to 1 for a one-element tensor; otherwise give an
         array of this tensor's shape. The engine's backward driver does the work."""
         seed = _seed(self, grad, create_graph)
-        order, grads = _backprop(self, seed, create_graph)
-        get = grads.get
+        grads = _backprop(self, seed, create_graph)[1]  # only nodes of its order
         with _accumulate_lock:
-            for n in order:
-                g = get(n, 0.0)
+            for n, g in grads.items():
                 if type(g) is float:
                     if g == 0.0:
                         continue
@@ -1840,6 +1864,34 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not isinstance(c, _ndarray):
         raise TypeError(f"linear input must be a Tensor or an array, not {type(x).__name__}")
     return _apply(_LINEAR_CONST, (weight, bias), c)
+
+
+# Unchecked entry points for a caller that validated its operands once and then
+# calls in a loop (nn's Tensor backend checks an MLP's layers, inputs and
+# targets once per ``fit``): the same nodes as linear(), sum_of_vdots() and
+# binary_cross_entropy_with_logits() make, without re-checking each call.
+
+def _linear_unchecked(x: Any, weight: Tensor, bias: Tensor) -> Tensor:
+    """:func:`linear` of checked operands: ``x`` a Tensor or a float array
+    (batch, in) of the weight's dtype, ``bias`` a Tensor (out,)."""
+    if type(x) is Tensor:
+        return _apply(_LINEAR, (x, weight, bias))
+    return _apply(_LINEAR_CONST, (weight, bias), x)
+
+
+def _sum_of_squares_unchecked(tensors: tuple[Tensor, ...], scale: float,
+                              plus: Tensor | None = None) -> Tensor:
+    """``sum_of_vdots([(t, t) for t in tensors], scale, plus=plus)`` of a
+    non-empty tuple of Tensors, a float ``scale`` and a 0-d ``plus`` (or None)."""
+    if plus is None:
+        return _apply(_VDOT, tensors, (scale, True))
+    return _apply(_PLUS_VDOT, (plus,) + tensors, (scale, True))
+
+
+def _bce_logits_unchecked(z: Tensor, y: np.ndarray, scale: float) -> Tensor:
+    """``binary_cross_entropy_with_logits`` of logits ``z`` and constant
+    targets ``y`` (an array of z's shape and dtype), times ``scale``."""
+    return _apply(_BCE, (z,), (y, scale))
 
 
 def gradients(output: Tensor, inputs: Sequence[Tensor], *, grad: Any = None,
