@@ -177,7 +177,10 @@ class Unbroadcast(LocalMap):
     def __mul__(self, g: Any) -> Any:
         l = self.l
         x = g if (type(l) is float and l == 1.0) else l * g
-        return _sum_to(x, self.shape)
+        shape = self.shape
+        if type(x) is _ndarray and x.ndim == len(shape) + 1 and x.shape[1:] == shape:
+            return x.sum(axis=0)  # one leading axis added (a bias row): _sum_to's first case
+        return _sum_to(x, shape)
 
     def jvp(self, t: Any) -> Any:
         return _broadcast_to(self.l * t, self.out)
@@ -1071,7 +1074,7 @@ def _apply(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
 
 def _apply_ew(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
     """An elementwise primitive on Tensors (param: a number or a constant array)."""
-    ew = elementwise(prim)
+    ew = _ELEMENTWISE.get(prim.name) or elementwise(prim)
     datas = tuple([o._data for o in operands])  # a list comprehension: no generator frame
     extra = (param,) if prim.param is not None else ()
     if len(datas) > 1 or type(param) is _ndarray:

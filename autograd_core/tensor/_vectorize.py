@@ -350,11 +350,14 @@ def run_rule(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[A
                             *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
         return _raw(value), tuple([_raw(d) for d in local])
 
-    if not all([type(o) is _ndarray or isinstance(o, (_generic, float, int)) for o in operands]):
-        return _run_rule_graph(call, rule, operands, extra, where)
+    for o in operands:
+        if type(o) is not _ndarray and not isinstance(o, (_generic, float, int)):
+            return _run_rule_graph(call, rule, operands, extra, where)
     with np.errstate(all="ignore"):
         ctl = Controller(())
-        first = call(ctl)
+        value, local = rule(*[_wrap(o, ctl) for o in operands],  # call(ctl), inlined
+                            *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
+        first = _raw(value), tuple([_raw(d) for d in local])
         if not ctl.taken:  # no branch: the common case
             return first
         paths = [(ctl.live, first)]

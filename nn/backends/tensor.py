@@ -365,7 +365,9 @@ def array_step(opt: Any) -> None:
     if name == "SGD" and opt.momentum == 0.0:  # plain SGD (the common case): p - lr g
         lr = opt.lr
         for p in opt.params:
-            g = _grad(p)
+            g = p._grad
+            if type(g) is not np.ndarray:
+                g = _grad(p)
             if wd:
                 g = g + wd * p._data
             p._data = _minus(p._data, lr * g)
