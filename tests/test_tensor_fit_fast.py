@@ -189,3 +189,31 @@ def test_sgd_step_writes_new_arrays_and_leaves_grads_alone():
         assert p.data is not old and old.tobytes() == old_copy.tobytes()
         assert p.grad is g and g.tobytes() == g_copy.tobytes()
         assert p.data.tobytes() == (old_copy - 0.25 * g_copy).tobytes()
+
+
+# ------------------------------------------------------------------ the in-place sigmoid / softplus kernels
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sigmoid_and_softplus_kernels_bit_for_bit_the_plain_formulas(dtype):
+    from autograd_core.tensor._vectorize import np_sigmoid, np_softplus
+
+    def sigmoid(x):  # _math.sigmoid's formula on arrays
+        e = np.exp(-np.abs(x))
+        r = 1.0 / (1.0 + e)
+        return np.where(x >= 0.0, r, e * r)
+
+    def softplus(x):
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e308, -1e308, 745.0, -745.0, 88.0, -88.0,
+               36.7, -36.7, 1e-300, -5e-324, 17.0]
+    with np.errstate(all="ignore"):
+        for shape in [(4, 4), (10, 30), (3, 2, 5), (0,)]:
+            x = (RNG.standard_normal(shape) * 30).astype(dtype)
+            if x.size == 16:
+                x = np.array(special, dtype=dtype).reshape(shape)
+            for xs in (x, x.T, np.array(-1.5, dtype=dtype), dtype(0.25)):
+                for fast, plain in ((np_sigmoid, sigmoid), (np_softplus, softplus)):
+                    a, b = np.asarray(fast(xs)), np.asarray(plain(xs))
+                    assert a.dtype == b.dtype and a.shape == b.shape
+                    assert a.tobytes() == b.tobytes()  # nan bits included

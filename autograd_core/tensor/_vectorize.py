@@ -311,15 +311,30 @@ def np_erfc(x: np.ndarray) -> np.ndarray:
 
 
 def np_sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)), stable for any x (the formula of ``_math.sigmoid``)."""
-    e = np.exp(-np.abs(x))
-    r = 1.0 / (1.0 + e)
-    return np.where(x >= 0.0, r, e * r)
+    """1 / (1 + exp(-x)), stable for any x (the formula of ``_math.sigmoid``):
+    r = 1 / (1 + e) with e = exp(-|x|), and e·r where x < 0."""
+    if type(x) is not _ndarray or not x.ndim:  # numpy scalars: ufuncs return no arrays
+        e = np.exp(-np.abs(x))
+        r = 1.0 / (1.0 + e)
+        return np.where(x >= 0.0, r, e * r)
+    e = np.abs(x)  # the same operations, in two fresh arrays
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    r = np.add(1.0, e)
+    np.divide(1.0, r, out=r)
+    return np.multiply(e, r, out=r, where=x < 0.0)
 
 
 def np_softplus(x: np.ndarray) -> np.ndarray:
     """max(x, 0) + log1p(exp(-|x|)), as ``_math.softplus``."""
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    if type(x) is not _ndarray or not x.ndim:
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    t = np.abs(x)  # the same operations, in two fresh arrays
+    np.negative(t, out=t)
+    np.exp(t, out=t)
+    np.log1p(t, out=t)
+    m = np.maximum(x, 0.0)
+    return np.add(m, t, out=m)
 
 
 # ------------------------------------------------------------ running rules
