@@ -1092,6 +1092,9 @@ def _apply_ew(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
     return _node(out, operands, local, ew, param)
 
 
+_SIGMOID = PRIMITIVES["sigmoid"]
+
+
 def _opname(prim: Primitive) -> str:
     return f"{prim.name} ({prim.symbol})" if prim.infix else prim.name
 
@@ -1368,7 +1371,7 @@ class Tensor(Node):
         return self._u("tanh")
 
     def sigmoid(self) -> Tensor:
-        return self._u("sigmoid")
+        return _apply_ew(_SIGMOID, (self,))
 
     def relu(self) -> Tensor:
         return self._u("relu")

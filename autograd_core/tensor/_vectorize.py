@@ -241,9 +241,13 @@ class Lane:
         return self._f(np_erfc, "erfc")
 
     def sigmoid(self) -> Lane:
+        if type(self.a) is _ndarray:  # _f's first case, inlined (the activations' hot path)
+            return _wrap(np_sigmoid(self.a), self.ctl)
         return self._f(np_sigmoid, "sigmoid")
 
     def softplus(self) -> Lane:
+        if type(self.a) is _ndarray:
+            return _wrap(np_softplus(self.a), self.ctl)
         return self._f(np_softplus, "softplus")
 
     def tan(self) -> Lane:
@@ -352,6 +356,28 @@ def _paths(call: Callable[[Controller], Any]) -> list[tuple[Any, Any]]:
     return out
 
 
+def _ignoring_fp_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` run inside ``np.errstate(all="ignore")``. On numpy >= 2 an
+    errstate is a thread-safe decorator (it sets numpy's context variable per
+    call) and cheaper than entering a new ``with np.errstate(...)`` each call;
+    older numpy keeps the ``with`` block."""
+    if int(np.__version__.split(".")[0]) >= 2:
+        return np.errstate(all="ignore")(func)
+
+    def inner(*args: Any) -> Any:  # pragma: no cover - numpy 1.x
+        with np.errstate(all="ignore"):
+            return func(*args)
+    return inner
+
+
+def _call(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[Any, ...],
+          ctl: Controller) -> tuple[Any, tuple[Any, ...]]:
+    """One run of ``rule`` on Lanes of the operands, its branch decisions by ``ctl``."""
+    value, local = rule(*[_wrap(o, ctl) for o in operands],
+                        *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
+    return _raw(value), tuple([_raw(d) for d in local])
+
+
 def run_rule(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[Any, ...],
              where: Callable[[Any, Any, Any], Any]) -> tuple[Any, tuple[Any, ...]]:
     """``rule`` evaluated elementwise on array (or Tensor) operands.
@@ -359,37 +385,36 @@ def run_rule(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[A
     Returns ``(value, locals)`` where each is an array/Tensor or a number
     (a number that is the same for every element stays a number);
     ``where(mask, a, b)`` joins two paths' results."""
-
-    def call(ctl: Controller) -> Any:
-        value, local = rule(*[_wrap(o, ctl) for o in operands],
-                            *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
-        return _raw(value), tuple([_raw(d) for d in local])
-
     for o in operands:
         if type(o) is not _ndarray and not isinstance(o, (_generic, float, int)):
-            return _run_rule_graph(call, rule, operands, extra, where)
-    with np.errstate(all="ignore"):
-        ctl = Controller(())
-        value, local = rule(*[_wrap(o, ctl) for o in operands],  # call(ctl), inlined
-                            *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
-        first = _raw(value), tuple([_raw(d) for d in local])
-        if not ctl.taken:  # no branch: the common case
-            return first
-        paths = [(ctl.live, first)]
-        pending = ctl.pending
-        while pending:
-            ctl = Controller(pending.pop())
-            res = call(ctl)
-            paths.append((ctl.live, res))
-            pending.extend(ctl.pending)
-        if len(paths) == 1:
-            return first
-        # join: later paths are the else-branches; fold from the last one
-        live, (value, local) = paths[-1]
-        for mask, (v, loc) in reversed(paths[:-1]):
-            value = _join(mask, v, value, where)
-            local = tuple(_join(mask, a, b, where) for a, b in zip(loc, local))
-        return value, local
+            return _run_rule_graph(lambda ctl: _call(rule, operands, extra, ctl), rule, operands,
+                                   extra, where)
+    return _run_rule_arrays(rule, operands, extra, where)
+
+
+@_ignoring_fp_errors
+def _run_rule_arrays(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[Any, ...],
+                     where: Callable[[Any, Any, Any], Any]) -> tuple[Any, tuple[Any, ...]]:
+    """:func:`run_rule` on arrays and numbers (floating-point errors ignored)."""
+    ctl = Controller(())
+    first = _call(rule, operands, extra, ctl)
+    if not ctl.taken:  # no branch: the common case
+        return first
+    paths = [(ctl.live, first)]
+    pending = ctl.pending
+    while pending:
+        ctl = Controller(pending.pop())
+        res = _call(rule, operands, extra, ctl)
+        paths.append((ctl.live, res))
+        pending.extend(ctl.pending)
+    if len(paths) == 1:
+        return first
+    # join: later paths are the else-branches; fold from the last one
+    live, (value, local) = paths[-1]
+    for mask, (v, loc) in reversed(paths[:-1]):
+        value = _join(mask, v, value, where)
+        local = tuple(_join(mask, a, b, where) for a, b in zip(loc, local))
+    return value, local
 
 
 def _run_rule_graph(call: Callable[[Controller], Any], rule: Callable[..., Any],

@@ -370,7 +370,11 @@ def array_step(opt: Any) -> None:
                 g = _grad(p)
             if wd:
                 g = g + wd * p._data
-            p._data = _minus(p._data, lr * g)
+            d, t = p._data, lr * g
+            if type(t) is np.ndarray and t.shape == d.shape and t.dtype == d.dtype:
+                p._data = np.subtract(d, t, out=t)  # _minus, inlined
+            else:
+                p._data = d - t
         return
     if name == "Adam":
         c1 = 1.0 - opt.rho1 ** opt.t
