@@ -24,6 +24,7 @@ and on Tensors for ``backward(create_graph=True)``.
 from __future__ import annotations
 
 import numbers
+from operator import attrgetter as _attrgetter
 from collections.abc import Iterator, Sequence
 from itertools import zip_longest as _zip_longest
 from typing import Any
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 _ndarray = np.ndarray
+_add_reduce = np.add.reduce  # what ndarray.sum calls, without its Python wrapper
+_data_attr = _attrgetter("_data")
 _new = object.__new__
 _FLOATS = (np.float64, np.float32)
 
@@ -179,7 +182,7 @@ class Unbroadcast(LocalMap):
         x = g if (type(l) is float and l == 1.0) else l * g
         shape = self.shape
         if type(x) is _ndarray and x.ndim == len(shape) + 1 and x.shape[1:] == shape:
-            return x.sum(axis=0)  # one leading axis added (a bias row): _sum_to's first case
+            return _add_reduce(x, axis=0)  # x.sum(axis=0) (a bias row): _sum_to's first case
         return _sum_to(x, shape)
 
     def jvp(self, t: Any) -> Any:
@@ -660,20 +663,20 @@ def _outer(a: Any, b: Any) -> Any:
 
 def _linear_parts(x: Any, w: Any, b: Any) -> tuple[Any, Any]:
     """(x @ Wᵀ + b, Wᵀ)"""
-    wt = _swap(w)
+    wt = w.swapaxes(-1, -2)  # _swap
     return x @ wt + b, wt
 
 
 def _linear_rule(x: Any, w: Any, b: Any) -> tuple[Any, tuple[Any, ...]]:
     """x @ Wᵀ + b (a dense layer: W of shape (out, in), x of shape (batch, in) or (in,))"""
     y, wt = _linear_parts(x, w, b)
-    return y, (MatmulLeft(wt, x.shape), LinearWeight(x), Unbroadcast(1.0, b.shape, _shape_of(y)))
+    return y, (MatmulLeft(wt, x.shape), LinearWeight(x), Unbroadcast(1.0, b.shape, y.shape))
 
 
 def _linear_const_rule(w: Any, b: Any, x: Any) -> tuple[Any, tuple[Any, ...]]:
     """x @ Wᵀ + b with x a constant array (input data)"""
     y, _ = _linear_parts(x, w, b)
-    return y, (LinearWeight(x), Unbroadcast(1.0, b.shape, _shape_of(y)))
+    return y, (LinearWeight(x), Unbroadcast(1.0, b.shape, y.shape))
 
 
 _LINEAR = _register("linear", _linear_rule, arity=3)
@@ -728,8 +731,8 @@ def _vdot_rule(*args: Any) -> tuple[Any, tuple[Any, ...]]:
             total = t if total is None else total + t
         value = total * scale
     else:
-        value = np.asarray(sum([np.dot(a.ravel(), b.ravel()) for a, b in pairs]) * scale,
-                           dtype=np.result_type(*ops))
+        value = np.asarray(sum([a.ravel().dot(b.ravel()) for a, b in pairs]) * scale,
+                           dtype=np.result_type(*ops))  # ndarray.dot: np.dot without its dispatcher
     if squares:  # a used twice: ReduceMap(a, scale) + ReduceMap(a, scale)
         return value, tuple([ReduceMap(a, 2.0 * scale) for a in ops])
     local = []
@@ -1065,7 +1068,7 @@ def _node(data: Any, parents: tuple, local: tuple, prim: Primitive, param: Any) 
 
 def _apply(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
     """Run a tensor primitive's rule on the operands' data and record the node."""
-    datas = tuple([o._data for o in operands])  # a list comprehension: no generator frame
+    datas = tuple(map(_data_attr, operands))  # no comprehension frame
     out, local = prim.rule(*datas, param) if prim.param is not None else prim.rule(*datas)
     if type(out) is not _ndarray:  # numpy reductions give scalars: keep 0-d arrays
         out = np.asarray(out)
@@ -1075,7 +1078,7 @@ def _apply(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
 def _apply_ew(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
     """An elementwise primitive on Tensors (param: a number or a constant array)."""
     ew = _ELEMENTWISE.get(prim.name) or elementwise(prim)
-    datas = tuple([o._data for o in operands])  # a list comprehension: no generator frame
+    datas = tuple(map(_data_attr, operands))  # no comprehension frame
     extra = (param,) if prim.param is not None else ()
     if len(datas) > 1 or type(param) is _ndarray:
         shapes = [d.shape for d in datas] + ([param.shape] if type(param) is _ndarray else [])

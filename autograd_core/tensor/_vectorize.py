@@ -375,7 +375,7 @@ def _call(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[Any,
     """One run of ``rule`` on Lanes of the operands, its branch decisions by ``ctl``."""
     value, local = rule(*[_wrap(o, ctl) for o in operands],
                         *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
-    return _raw(value), tuple([_raw(d) for d in local])
+    return _raw(value), tuple([d.a if type(d) is Lane else d for d in local])  # _raw, inlined
 
 
 def run_rule(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[Any, ...],

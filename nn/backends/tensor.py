@@ -301,7 +301,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, b
             return float(obj._data), None
         o = out._data
         pred = (o[:, 0] > thr) if o.shape[1] == 1 else o.argmax(axis=1)  # as _predict_classes
-        return float(obj._data), int((pred == labels[idx]).sum())
+        return float(obj._data), int(np.count_nonzero(pred == labels[idx]))
 
     validate = None if validation is None else (
         lambda: evaluate(model, val_X, val_y, name, threshold=_threshold(name)))
