@@ -723,6 +723,13 @@ def _vdot_rule(*args: Any) -> tuple[Any, tuple[Any, ...]]:
     ``(scale, squares)``: with ``squares`` the operands are (a1, a2, ...) each
     used twice (Σ a_i·a_i), and each local is the sum of its two partials."""
     *ops, (scale, squares) = args
+    if squares and all([type(a) is _ndarray for a in ops]):  # the L2 term on arrays: one frame
+        total = 0
+        for a in ops:
+            r = a.ravel()
+            total = total + r.dot(r)  # ndarray.dot: np.dot without its dispatcher; sum's order
+        value = np.asarray(total * scale, dtype=np.result_type(*ops))
+        return value, tuple([ReduceMap(a, 2.0 * scale) for a in ops])
     pairs = [(a, a) for a in ops] if squares else list(zip(ops[0::2], ops[1::2]))
     if any([isinstance(x, Tensor) for x in ops]):
         total = None
