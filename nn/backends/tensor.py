@@ -197,7 +197,7 @@ def _checked_step(model: Any, name: Any, logits: bool, dtype: Any, Y: np.ndarray
         obj = loss(out, idx)
         if l2_scale is None:
             return out, obj
-        if type(obj) is Tensor and obj.ndim == 0:  # loss + L2 term in one node
+        if type(obj) is Tensor and not obj._data.ndim:  # loss + L2 term in one node
             return out, T._sum_of_squares_unchecked(ws, l2_scale, obj)
         return out, obj + T._sum_of_squares_unchecked(ws, l2_scale)
 
@@ -301,7 +301,7 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, b
             return float(obj._data), None
         o = out._data
         pred = (o[:, 0] > thr) if o.shape[1] == 1 else o.argmax(axis=1)  # as _predict_classes
-        return float(obj._data), int(np.count_nonzero(pred == labels[idx]))
+        return float(obj._data), int((pred == labels[idx]).sum())
 
     validate = None if validation is None else (
         lambda: evaluate(model, val_X, val_y, name, threshold=_threshold(name)))
