@@ -110,6 +110,7 @@ def _wrap(a: Any, ctl: Controller) -> Lane:
     v = Lane.__new__(Lane)
     v.a = a
     v.ctl = ctl
+    v.e = None
     return v
 
 
@@ -117,12 +118,21 @@ class Lane:
     """An array seen by a scalar rule: arithmetic and the ``_math`` methods
     act elementwise; comparisons give :class:`Cond` branch decisions."""
 
-    __slots__ = ("a", "ctl")
+    __slots__ = ("a", "ctl", "e")
     __array_ufunc__ = None
 
     def __init__(self, a: Any, ctl: Controller) -> None:
         self.a = a
         self.ctl = ctl
+        self.e = None  # exp(-|a|) once made (see _exp_neg_abs)
+
+    def _exp_neg_abs(self) -> np.ndarray:
+        """exp(-|a|) of this Lane's array, made once: softplus's rule takes the
+        sigmoid and the softplus of the same operand, which both start with it."""
+        e = self.e
+        if e is None:
+            e = self.e = _exp_neg_abs(self.a)
+        return e
 
     # value_of(x) reads .data: a Lane is its own data so comparisons stay Lanes
     @property
@@ -241,13 +251,15 @@ class Lane:
         return self._f(np_erfc, "erfc")
 
     def sigmoid(self) -> Lane:
-        if type(self.a) is _ndarray:  # _f's first case, inlined (the activations' hot path)
-            return _wrap(np_sigmoid(self.a), self.ctl)
+        a = self.a
+        if type(a) is _ndarray and a.ndim:  # np_sigmoid(a), sharing exp(-|a|)
+            return _wrap(_sigmoid_from(a, self._exp_neg_abs()), self.ctl)
         return self._f(np_sigmoid, "sigmoid")
 
     def softplus(self) -> Lane:
-        if type(self.a) is _ndarray:
-            return _wrap(np_softplus(self.a), self.ctl)
+        a = self.a
+        if type(a) is _ndarray and a.ndim:  # np_softplus(a), sharing exp(-|a|)
+            return _wrap(_softplus_from(a, self._exp_neg_abs()), self.ctl)
         return self._f(np_softplus, "softplus")
 
     def tan(self) -> Lane:
@@ -321,22 +333,33 @@ def np_sigmoid(x: np.ndarray) -> np.ndarray:
         e = np.exp(-np.abs(x))
         r = 1.0 / (1.0 + e)
         return np.where(x >= 0.0, r, e * r)
-    e = np.abs(x)  # the same operations, in two fresh arrays
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    r = np.add(1.0, e)
-    np.divide(1.0, r, out=r)
-    return np.multiply(e, r, out=r, where=x < 0.0)
+    return _sigmoid_from(x, _exp_neg_abs(x))
 
 
 def np_softplus(x: np.ndarray) -> np.ndarray:
     """max(x, 0) + log1p(exp(-|x|)), as ``_math.softplus``."""
     if type(x) is not _ndarray or not x.ndim:
         return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-    t = np.abs(x)  # the same operations, in two fresh arrays
-    np.negative(t, out=t)
-    np.exp(t, out=t)
-    np.log1p(t, out=t)
+    return _softplus_from(x, _exp_neg_abs(x))
+
+
+# The array forms of the two formulas, written into fresh arrays (the same
+# operations as above); e = exp(-|x|) is only read, so one e serves both.
+
+def _exp_neg_abs(x: np.ndarray) -> np.ndarray:
+    e = np.abs(x)
+    np.negative(e, out=e)
+    return np.exp(e, out=e)
+
+
+def _sigmoid_from(x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    r = np.add(1.0, e)
+    np.divide(1.0, r, out=r)
+    return np.multiply(e, r, out=r, where=x < 0.0)
+
+
+def _softplus_from(x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    t = np.log1p(e)
     m = np.maximum(x, 0.0)
     return np.add(m, t, out=m)
 
