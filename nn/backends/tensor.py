@@ -266,7 +266,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, b
         validation: Any = None, callbacks: Sequence[Any] = (), progress: bool = True,
         seed: int | None = None) -> History:
     """:func:`nn.fit` for Tensor models (arguments already checked by nn.fit;
-    ``clip`` is its parsed ``(max_norm, max_value)``)."""
+    ``clip`` is its parsed ``(max_norm, max_value)``). A plain Tensor MLP is
+    checked once here and each mini-batch then builds the same graph without
+    re-checking (:func:`_checked_step`); other models are checked every batch."""
     name = _loss_name(loss)
     dtype = model.layers[0].weight.dtype
     Xa = _X(X, model.sizes[0], "fit", dtype)
