@@ -299,7 +299,13 @@ class Linear(TensorModule):
             X, one = x, False
         else:
             X, one = _as_batch(x, self.nin, self._who(), self.weight.dtype)
-        z = T.linear(X, self.weight, self.bias)
+        a = self._forward(X, T.linear)
+        return a[0] if one else a
+
+    def _forward(self, X: Any, linear: Callable[..., Tensor] = T._linear_unchecked) -> Tensor:
+        """The layer on a batch ``X`` (B, nin) (``__call__`` after its checks;
+        ``nn.fit`` calls it directly on inputs it checked once)."""
+        z = linear(X, self.weight, self.bias)
         z.label = self._z_label
         if self.batchnorm:
             z = self.bn(z)
@@ -308,7 +314,7 @@ class Linear(TensorModule):
             a = a + X
         if a is not z:
             a.label = self._out_label
-        return a[0] if one else a
+        return a
 
     def forward_batch(self, X: Any) -> Tensor:
         return self(X)
@@ -378,6 +384,38 @@ class TensorMLP(TensorModule, MLP):
             out = layer(out)
         last = self.layers[-1]
         z = T.linear(out, last.weight, last.bias)
+        z.label = last._z_label
+        return z
+
+    def _checked_for(self, dtype: Any) -> bool:
+        """Whether :meth:`_forward` may run on arrays (B, nin) of ``dtype``:
+        plain ``Linear`` layers of that dtype whose shapes chain (``nn.fit``
+        checks this once, then skips the per-call checks)."""
+        if type(self).__call__ is not TensorMLP.__call__ or type(self).logits is not TensorMLP.logits:
+            return False
+        nin = self.sizes[0]
+        for layer in self.layers:
+            if type(layer) is not Linear or type(layer.weight) is not Tensor or \
+                    type(layer.bias) is not Tensor:
+                return False
+            w, b = layer.weight, layer.bias
+            if w.dtype != dtype or b.dtype != dtype or w.shape != (layer.nout, nin) or \
+                    b.shape != (layer.nout,) or layer.nin != nin:
+                return False
+            nin = layer.nout
+        return True
+
+    def _forward(self, X: np.ndarray, logits: bool = False) -> Tensor:
+        """``self(X)`` (or ``self.logits(X)``) of a batch X that passed
+        :meth:`_checked_for`, without the per-call checks."""
+        out: Any = X
+        layers = self.layers
+        for layer in layers[:-1]:
+            out = layer._forward(out)
+        last = layers[-1]
+        if not logits:
+            return last._forward(out)
+        z = T._linear_unchecked(out, last.weight, last.bias)
         z.label = last._z_label
         return z
 

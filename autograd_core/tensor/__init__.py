@@ -24,6 +24,7 @@ and on Tensors for ``backward(create_graph=True)``.
 from __future__ import annotations
 
 import numbers
+from operator import attrgetter as _attrgetter
 from collections.abc import Iterator, Sequence
 from itertools import zip_longest as _zip_longest
 from typing import Any
@@ -43,6 +44,8 @@ __all__ = [
 ]
 
 _ndarray = np.ndarray
+_add_reduce = np.add.reduce  # what ndarray.sum calls, without its Python wrapper
+_data_attr = _attrgetter("_data")
 _new = object.__new__
 _FLOATS = (np.float64, np.float32)
 
@@ -177,7 +180,10 @@ class Unbroadcast(LocalMap):
     def __mul__(self, g: Any) -> Any:
         l = self.l
         x = g if (type(l) is float and l == 1.0) else l * g
-        return _sum_to(x, self.shape)
+        shape = self.shape
+        if type(x) is _ndarray and x.ndim == len(shape) + 1 and x.shape[1:] == shape:
+            return _add_reduce(x, axis=0)  # x.sum(axis=0) (a bias row): _sum_to's first case
+        return _sum_to(x, shape)
 
     def jvp(self, t: Any) -> Any:
         return _broadcast_to(self.l * t, self.out)
@@ -655,23 +661,22 @@ def _outer(a: Any, b: Any) -> Any:
     return a.reshape((-1, 1)) * b.reshape((1, -1))
 
 
-def _linear_parts(x: Any, w: Any, b: Any) -> tuple[Any, Any, Any]:
-    wt = _swap(w)
-    y = x @ wt + b
-    return y, MatmulLeft(wt, x.shape), LinearWeight(x)
+def _linear_parts(x: Any, w: Any, b: Any) -> tuple[Any, Any]:
+    """(x @ Wᵀ + b, Wᵀ)"""
+    wt = w.swapaxes(-1, -2)  # _swap
+    return x @ wt + b, wt
 
 
 def _linear_rule(x: Any, w: Any, b: Any) -> tuple[Any, tuple[Any, ...]]:
     """x @ Wᵀ + b (a dense layer: W of shape (out, in), x of shape (batch, in) or (in,))"""
-    y, dx, dw = _linear_parts(x, w, b)
-    ys = _shape_of(y)
-    return y, (dx, dw, Unbroadcast(1.0, b.shape, ys))
+    y, wt = _linear_parts(x, w, b)
+    return y, (MatmulLeft(wt, x.shape), LinearWeight(x), Unbroadcast(1.0, b.shape, y.shape))
 
 
 def _linear_const_rule(w: Any, b: Any, x: Any) -> tuple[Any, tuple[Any, ...]]:
     """x @ Wᵀ + b with x a constant array (input data)"""
-    y, _, dw = _linear_parts(x, w, b)
-    return y, (dw, Unbroadcast(1.0, b.shape, _shape_of(y)))
+    y, _ = _linear_parts(x, w, b)
+    return y, (LinearWeight(x), Unbroadcast(1.0, b.shape, y.shape))
 
 
 _LINEAR = _register("linear", _linear_rule, arity=3)
@@ -718,6 +723,13 @@ def _vdot_rule(*args: Any) -> tuple[Any, tuple[Any, ...]]:
     ``(scale, squares)``: with ``squares`` the operands are (a1, a2, ...) each
     used twice (Σ a_i·a_i), and each local is the sum of its two partials."""
     *ops, (scale, squares) = args
+    if squares and all([type(a) is _ndarray for a in ops]):  # the L2 term on arrays: one frame
+        total = 0
+        for a in ops:
+            r = a.ravel()
+            total = total + r.dot(r)  # ndarray.dot: np.dot without its dispatcher; sum's order
+        value = np.asarray(total * scale, dtype=np.result_type(*ops))
+        return value, tuple([ReduceMap(a, 2.0 * scale) for a in ops])
     pairs = [(a, a) for a in ops] if squares else list(zip(ops[0::2], ops[1::2]))
     if any([isinstance(x, Tensor) for x in ops]):
         total = None
@@ -726,8 +738,8 @@ def _vdot_rule(*args: Any) -> tuple[Any, tuple[Any, ...]]:
             total = t if total is None else total + t
         value = total * scale
     else:
-        value = np.asarray(sum([np.dot(a.ravel(), b.ravel()) for a, b in pairs]) * scale,
-                           dtype=np.result_type(*ops))
+        value = np.asarray(sum([a.ravel().dot(b.ravel()) for a, b in pairs]) * scale,
+                           dtype=np.result_type(*ops))  # ndarray.dot: np.dot without its dispatcher
     if squares:  # a used twice: ReduceMap(a, scale) + ReduceMap(a, scale)
         return value, tuple([ReduceMap(a, 2.0 * scale) for a in ops])
     local = []
@@ -739,19 +751,44 @@ def _vdot_rule(*args: Any) -> tuple[Any, tuple[Any, ...]]:
 _VDOT = _register("vdot", _vdot_rule, arity=None, param="scale", symbol="dot")
 
 
+def _plus_vdot_rule(c: Any, *args: Any) -> tuple[Any, tuple[Any, ...]]:
+    """c + vdot(...): a 0-d c (a loss) plus the vdot of the other operands
+    (its L2 term) in one node; ∂/∂c = 1, the other partials are vdot's."""
+    value, local = _vdot_rule(*args)
+    return c + value, (1.0, *local)
+
+
+_PLUS_VDOT = _register("plus_vdot", _plus_vdot_rule, arity=None, param="scale", symbol="+dot")
+
+
 def vdot(a: Tensor, b: Any, scale: float = 1.0) -> Tensor:
     """scale · Σ a·b over all elements, one node (``vdot(w, w)`` = ‖w‖²)."""
     return sum_of_vdots([(a, b)], scale)
 
 
-def sum_of_vdots(pairs: Sequence[tuple[Tensor, Any]], scale: float = 1.0) -> Tensor:
+def sum_of_vdots(pairs: Sequence[tuple[Tensor, Any]], scale: float = 1.0, *,
+                 plus: Tensor | None = None) -> Tensor:
     """scale · Σ_i Σ a_i·b_i in ONE node: ``sum_of_vdots([(W, W) for W in
-    weights], lam / (2 * n))`` is the L2 term (λ/2n)‖W‖² of a whole network."""
+    weights], lam / (2 * n))`` is the L2 term (λ/2n)‖W‖² of a whole network.
+    ``plus``: a 0-d Tensor added in the same node (``plus=loss``: the
+    objective, loss + L2 term, as one node instead of three)."""
+    if plus is not None:
+        if not isinstance(plus, Tensor):
+            raise TypeError(f"sum_of_vdots plus must be a Tensor, not {type(plus).__name__}")
+        if plus.ndim != 0:
+            raise ValueError(f"sum_of_vdots plus must be a 0-d Tensor, not shape {plus.shape}")
+    ops, param = _vdot_operands(pairs, scale)
+    if plus is None:
+        return _apply(_VDOT, ops, param)
+    return _apply(_PLUS_VDOT, (plus,) + ops, param)
+
+
+def _vdot_operands(pairs: Sequence[tuple[Tensor, Any]], scale: float) -> tuple[tuple, tuple]:
+    """(operands, param) of the vdot node of ``pairs`` (checked)."""
     ops: list[Tensor] = []
     pairs = list(pairs)
     if pairs and all([isinstance(a, Tensor) and a is b for a, b in pairs]):
-        return _apply(_VDOT, tuple([a for a, _ in pairs]),
-                      (_engine._as_float(scale, "vdot scale"), True))
+        return tuple([a for a, _ in pairs]), (_engine._as_float(scale, "vdot scale"), True)
     for i, (a, b) in enumerate(pairs):
         if not isinstance(a, Tensor):
             raise TypeError(f"vdot pair {i}: the first operand must be a Tensor, not {type(a).__name__}")
@@ -765,7 +802,9 @@ def sum_of_vdots(pairs: Sequence[tuple[Tensor, Any]], scale: float = 1.0) -> Ten
         ops += [a, b]
     if not ops:
         raise ValueError("vdot needs at least one pair")
-    return _apply(_VDOT, tuple(ops), (_engine._as_float(scale, "vdot scale"), False))
+    return tuple(ops), (_engine._as_float(scale, "vdot scale"), False)
+
+
 _SUM = _register("sum_axes", _sum_rule, param="axes", symbol="sum")
 _MEAN = _register("mean", _mean_rule, param="axes", symbol="mean")
 _RESHAPE = _register("reshape", _reshape_rule, param="shape")
@@ -1036,7 +1075,7 @@ def _node(data: Any, parents: tuple, local: tuple, prim: Primitive, param: Any) 
 
 def _apply(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
     """Run a tensor primitive's rule on the operands' data and record the node."""
-    datas = tuple([o._data for o in operands])  # a list comprehension: no generator frame
+    datas = tuple(map(_data_attr, operands))  # no comprehension frame
     out, local = prim.rule(*datas, param) if prim.param is not None else prim.rule(*datas)
     if type(out) is not _ndarray:  # numpy reductions give scalars: keep 0-d arrays
         out = np.asarray(out)
@@ -1045,8 +1084,8 @@ def _apply(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
 
 def _apply_ew(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
     """An elementwise primitive on Tensors (param: a number or a constant array)."""
-    ew = elementwise(prim)
-    datas = tuple([o._data for o in operands])  # a list comprehension: no generator frame
+    ew = _ELEMENTWISE.get(prim.name) or elementwise(prim)
+    datas = tuple(map(_data_attr, operands))  # no comprehension frame
     extra = (param,) if prim.param is not None else ()
     if len(datas) > 1 or type(param) is _ndarray:
         shapes = [d.shape for d in datas] + ([param.shape] if type(param) is _ndarray else [])
@@ -1061,6 +1100,9 @@ def _apply_ew(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
             raise type(err)(f"{err} (at index {idx}; {prim.name} of shape {shapes})")
     out, local = ew.rule(*datas, *extra)
     return _node(out, operands, local, ew, param)
+
+
+_SIGMOID = PRIMITIVES["sigmoid"]
 
 
 def _opname(prim: Primitive) -> str:
@@ -1220,11 +1262,9 @@ class Tensor(Node):
         ``grad`` defaults to 1 for a one-element tensor; otherwise give an
         array of this tensor's shape. The engine's backward driver does the work."""
         seed = _seed(self, grad, create_graph)
-        order, grads = _backprop(self, seed, create_graph)
-        get = grads.get
+        grads = _backprop(self, seed, create_graph)[1]  # only nodes of its order
         with _accumulate_lock:
-            for n in order:
-                g = get(n, 0.0)
+            for n, g in grads.items():
                 if type(g) is float:
                     if g == 0.0:
                         continue
@@ -1341,7 +1381,7 @@ class Tensor(Node):
         return self._u("tanh")
 
     def sigmoid(self) -> Tensor:
-        return self._u("sigmoid")
+        return _apply_ew(_SIGMOID, (self,))
 
     def relu(self) -> Tensor:
         return self._u("relu")
@@ -1840,6 +1880,34 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not isinstance(c, _ndarray):
         raise TypeError(f"linear input must be a Tensor or an array, not {type(x).__name__}")
     return _apply(_LINEAR_CONST, (weight, bias), c)
+
+
+# Unchecked entry points for a caller that validated its operands once and then
+# calls in a loop (nn's Tensor backend checks an MLP's layers, inputs and
+# targets once per ``fit``): the same nodes as linear(), sum_of_vdots() and
+# binary_cross_entropy_with_logits() make, without re-checking each call.
+
+def _linear_unchecked(x: Any, weight: Tensor, bias: Tensor) -> Tensor:
+    """:func:`linear` of checked operands: ``x`` a Tensor or a float array
+    (batch, in) of the weight's dtype, ``bias`` a Tensor (out,)."""
+    if type(x) is Tensor:
+        return _apply(_LINEAR, (x, weight, bias))
+    return _apply(_LINEAR_CONST, (weight, bias), x)
+
+
+def _sum_of_squares_unchecked(tensors: tuple[Tensor, ...], scale: float,
+                              plus: Tensor | None = None) -> Tensor:
+    """``sum_of_vdots([(t, t) for t in tensors], scale, plus=plus)`` of a
+    non-empty tuple of Tensors, a float ``scale`` and a 0-d ``plus`` (or None)."""
+    if plus is None:
+        return _apply(_VDOT, tensors, (scale, True))
+    return _apply(_PLUS_VDOT, (plus,) + tensors, (scale, True))
+
+
+def _bce_logits_unchecked(z: Tensor, y: np.ndarray, scale: float) -> Tensor:
+    """``binary_cross_entropy_with_logits`` of logits ``z`` and constant
+    targets ``y`` (an array of z's shape and dtype), times ``scale``."""
+    return _apply(_BCE, (z,), (y, scale))
 
 
 def gradients(output: Tensor, inputs: Sequence[Tensor], *, grad: Any = None,

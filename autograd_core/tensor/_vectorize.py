@@ -110,6 +110,7 @@ def _wrap(a: Any, ctl: Controller) -> Lane:
     v = Lane.__new__(Lane)
     v.a = a
     v.ctl = ctl
+    v.e = None
     return v
 
 
@@ -117,12 +118,21 @@ class Lane:
     """An array seen by a scalar rule: arithmetic and the ``_math`` methods
     act elementwise; comparisons give :class:`Cond` branch decisions."""
 
-    __slots__ = ("a", "ctl")
+    __slots__ = ("a", "ctl", "e")
     __array_ufunc__ = None
 
     def __init__(self, a: Any, ctl: Controller) -> None:
         self.a = a
         self.ctl = ctl
+        self.e = None  # exp(-|a|) once made (see _exp_neg_abs)
+
+    def _exp_neg_abs(self) -> np.ndarray:
+        """exp(-|a|) of this Lane's array, made once: softplus's rule takes the
+        sigmoid and the softplus of the same operand, which both start with it."""
+        e = self.e
+        if e is None:
+            e = self.e = _exp_neg_abs(self.a)
+        return e
 
     # value_of(x) reads .data: a Lane is its own data so comparisons stay Lanes
     @property
@@ -241,9 +251,15 @@ class Lane:
         return self._f(np_erfc, "erfc")
 
     def sigmoid(self) -> Lane:
+        a = self.a
+        if type(a) is _ndarray and a.ndim:  # np_sigmoid(a), sharing exp(-|a|)
+            return _wrap(_sigmoid_from(a, self._exp_neg_abs()), self.ctl)
         return self._f(np_sigmoid, "sigmoid")
 
     def softplus(self) -> Lane:
+        a = self.a
+        if type(a) is _ndarray and a.ndim:  # np_softplus(a), sharing exp(-|a|)
+            return _wrap(_softplus_from(a, self._exp_neg_abs()), self.ctl)
         return self._f(np_softplus, "softplus")
 
     def tan(self) -> Lane:
@@ -311,15 +327,41 @@ def np_erfc(x: np.ndarray) -> np.ndarray:
 
 
 def np_sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)), stable for any x (the formula of ``_math.sigmoid``)."""
-    e = np.exp(-np.abs(x))
-    r = 1.0 / (1.0 + e)
-    return np.where(x >= 0.0, r, e * r)
+    """1 / (1 + exp(-x)), stable for any x (the formula of ``_math.sigmoid``):
+    r = 1 / (1 + e) with e = exp(-|x|), and e·r where x < 0."""
+    if type(x) is not _ndarray or not x.ndim:  # numpy scalars: ufuncs return no arrays
+        e = np.exp(-np.abs(x))
+        r = 1.0 / (1.0 + e)
+        return np.where(x >= 0.0, r, e * r)
+    return _sigmoid_from(x, _exp_neg_abs(x))
 
 
 def np_softplus(x: np.ndarray) -> np.ndarray:
     """max(x, 0) + log1p(exp(-|x|)), as ``_math.softplus``."""
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    if type(x) is not _ndarray or not x.ndim:
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    return _softplus_from(x, _exp_neg_abs(x))
+
+
+# The array forms of the two formulas, written into fresh arrays (the same
+# operations as above); e = exp(-|x|) is only read, so one e serves both.
+
+def _exp_neg_abs(x: np.ndarray) -> np.ndarray:
+    e = np.abs(x)
+    np.negative(e, out=e)
+    return np.exp(e, out=e)
+
+
+def _sigmoid_from(x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    r = np.add(1.0, e)
+    np.divide(1.0, r, out=r)
+    return np.multiply(e, r, out=r, where=x < 0.0)
+
+
+def _softplus_from(x: np.ndarray, e: np.ndarray) -> np.ndarray:
+    t = np.log1p(e)
+    m = np.maximum(x, 0.0)
+    return np.add(m, t, out=m)
 
 
 # ------------------------------------------------------------ running rules
@@ -337,6 +379,28 @@ def _paths(call: Callable[[Controller], Any]) -> list[tuple[Any, Any]]:
     return out
 
 
+def _ignoring_fp_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` run inside ``np.errstate(all="ignore")``. On numpy >= 2 an
+    errstate is a thread-safe decorator (it sets numpy's context variable per
+    call) and cheaper than entering a new ``with np.errstate(...)`` each call;
+    older numpy keeps the ``with`` block."""
+    if int(np.__version__.split(".")[0]) >= 2:
+        return np.errstate(all="ignore")(func)
+
+    def inner(*args: Any) -> Any:  # pragma: no cover - numpy 1.x
+        with np.errstate(all="ignore"):
+            return func(*args)
+    return inner
+
+
+def _call(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[Any, ...],
+          ctl: Controller) -> tuple[Any, tuple[Any, ...]]:
+    """One run of ``rule`` on Lanes of the operands, its branch decisions by ``ctl``."""
+    value, local = rule(*[_wrap(o, ctl) for o in operands],
+                        *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
+    return _raw(value), tuple([d.a if type(d) is Lane else d for d in local])  # _raw, inlined
+
+
 def run_rule(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[Any, ...],
              where: Callable[[Any, Any, Any], Any]) -> tuple[Any, tuple[Any, ...]]:
     """``rule`` evaluated elementwise on array (or Tensor) operands.
@@ -344,34 +408,36 @@ def run_rule(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[A
     Returns ``(value, locals)`` where each is an array/Tensor or a number
     (a number that is the same for every element stays a number);
     ``where(mask, a, b)`` joins two paths' results."""
+    for o in operands:
+        if type(o) is not _ndarray and not isinstance(o, (_generic, float, int)):
+            return _run_rule_graph(lambda ctl: _call(rule, operands, extra, ctl), rule, operands,
+                                   extra, where)
+    return _run_rule_arrays(rule, operands, extra, where)
 
-    def call(ctl: Controller) -> Any:
-        value, local = rule(*[_wrap(o, ctl) for o in operands],
-                            *[_wrap(e, ctl) if type(e) is _ndarray else e for e in extra])
-        return _raw(value), tuple([_raw(d) for d in local])
 
-    if not all([type(o) is _ndarray or isinstance(o, (_generic, float, int)) for o in operands]):
-        return _run_rule_graph(call, rule, operands, extra, where)
-    with np.errstate(all="ignore"):
-        ctl = Controller(())
-        first = call(ctl)
-        if not ctl.taken:  # no branch: the common case
-            return first
-        paths = [(ctl.live, first)]
-        pending = ctl.pending
-        while pending:
-            ctl = Controller(pending.pop())
-            res = call(ctl)
-            paths.append((ctl.live, res))
-            pending.extend(ctl.pending)
-        if len(paths) == 1:
-            return first
-        # join: later paths are the else-branches; fold from the last one
-        live, (value, local) = paths[-1]
-        for mask, (v, loc) in reversed(paths[:-1]):
-            value = _join(mask, v, value, where)
-            local = tuple(_join(mask, a, b, where) for a, b in zip(loc, local))
-        return value, local
+@_ignoring_fp_errors
+def _run_rule_arrays(rule: Callable[..., Any], operands: tuple[Any, ...], extra: tuple[Any, ...],
+                     where: Callable[[Any, Any, Any], Any]) -> tuple[Any, tuple[Any, ...]]:
+    """:func:`run_rule` on arrays and numbers (floating-point errors ignored)."""
+    ctl = Controller(())
+    first = _call(rule, operands, extra, ctl)
+    if not ctl.taken:  # no branch: the common case
+        return first
+    paths = [(ctl.live, first)]
+    pending = ctl.pending
+    while pending:
+        ctl = Controller(pending.pop())
+        res = _call(rule, operands, extra, ctl)
+        paths.append((ctl.live, res))
+        pending.extend(ctl.pending)
+    if len(paths) == 1:
+        return first
+    # join: later paths are the else-branches; fold from the last one
+    live, (value, local) = paths[-1]
+    for mask, (v, loc) in reversed(paths[:-1]):
+        value = _join(mask, v, value, where)
+        local = tuple(_join(mask, a, b, where) for a, b in zip(loc, local))
+    return value, local
 
 
 def _run_rule_graph(call: Callable[[Controller], Any], rule: Callable[..., Any],

@@ -168,6 +168,42 @@ def _penalties(weights: list[Tensor], l2: float, l1: float, n: int) -> Tensor | 
     return term
 
 
+def _checked_step(model: Any, name: Any, logits: bool, dtype: Any, Y: np.ndarray,
+                  weights: list[Tensor], l2: float, l1: float, n: int) -> Any:
+    """For :func:`fit`: ``f(xb, idx) -> (batch output, objective)`` building the
+    same graph as :func:`_output_and_loss` plus :func:`_penalties`, with the
+    model's layers, the targets and the penalty operands checked here once
+    instead of on every mini-batch; None when the model is not a plain Tensor
+    MLP (then each batch runs the checked functions)."""
+    if not (hasattr(model, "_checked_for") and model._checked_for(dtype)):
+        return None
+    if l1 or any(type(W) is not Tensor for W in weights):
+        return None
+    ws = tuple(weights)
+    l2_scale = float(l2) / (2.0 * n) if l2 else None
+    forward = model._forward
+    if logits:
+        Yd = np.asarray(Y, dtype=dtype)  # the targets as binary_cross_entropy_with_logits takes them
+        bce = T._bce_logits_unchecked
+
+        def loss(z: Tensor, idx: np.ndarray) -> Tensor:
+            return bce(z, Yd[idx], 1.0 / len(idx))
+    else:
+        def loss(out: Tensor, idx: np.ndarray) -> Tensor:
+            return batch_loss(out, Y[idx], name, len(idx))
+
+    def step(xb: np.ndarray, idx: np.ndarray) -> tuple[Tensor, Tensor]:
+        out = forward(xb, logits)
+        obj = loss(out, idx)
+        if l2_scale is None:
+            return out, obj
+        if type(obj) is Tensor and not obj._data.ndim:  # loss + L2 term in one node
+            return out, T._sum_of_squares_unchecked(ws, l2_scale, obj)
+        return out, obj + T._sum_of_squares_unchecked(ws, l2_scale)
+
+    return step
+
+
 def _predict_classes(out: np.ndarray, thr: float) -> np.ndarray:
     if out.shape[1] == 1:
         return (out[:, 0] > thr).astype(np.int64)
@@ -230,7 +266,9 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, b
         validation: Any = None, callbacks: Sequence[Any] = (), progress: bool = True,
         seed: int | None = None) -> History:
     """:func:`nn.fit` for Tensor models (arguments already checked by nn.fit;
-    ``clip`` is its parsed ``(max_norm, max_value)``)."""
+    ``clip`` is its parsed ``(max_norm, max_value)``). A plain Tensor MLP is
+    checked once here and each mini-batch then builds the same graph without
+    re-checking (:func:`_checked_step`); other models are checked every batch."""
     name = _loss_name(loss)
     dtype = model.layers[0].weight.dtype
     Xa = _X(X, model.sizes[0], "fit", dtype)
@@ -244,20 +282,28 @@ def fit(model: Any, X: Any, y: Any, *, loss: Any, optimizer: Any, epochs: int, b
     if validation is not None:
         val_X, val_y = validation
     thr = _threshold(name)
-    if _uses_logits(model, name):  # batch outputs are logits: σ(z) > 0.5 ⇔ z > 0
+    logits = _uses_logits(model, name)
+    if logits:  # batch outputs are logits: σ(z) > 0.5 ⇔ z > 0
         thr = 0.0
+    step = _checked_step(model, name, logits, dtype, Y, weights, l2, l1, n)
 
     def batch(idx: np.ndarray) -> tuple[float, int | None]:
-        xb, yb = Xa[idx], Y[idx]
         for p in params:
             p._grad = None
-        out, obj = _output_and_loss(model, xb, yb, name)
-        pen = _penalties(weights, l2, l1, n) if (l2 or l1) else None
-        if pen is not None:
-            obj = obj + pen
+        if step is not None:
+            out, obj = step(Xa[idx], idx)
+        else:
+            xb, yb = Xa[idx], Y[idx]
+            out, obj = _output_and_loss(model, xb, yb, name)
+            pen = _penalties(weights, l2, l1, n) if (l2 or l1) else None
+            if pen is not None:
+                obj = obj + pen
         obj.backward()
-        right = None if labels is None else int(np.sum(_predict_classes(out.data, thr) == labels[idx]))
-        return float(obj.data), right
+        if labels is None:
+            return float(obj._data), None
+        o = out._data
+        pred = (o[:, 0] > thr) if o.shape[1] == 1 else o.argmax(axis=1)  # as _predict_classes
+        return float(obj._data), int((pred == labels[idx]).sum())
 
     validate = None if validation is None else (
         lambda: evaluate(model, val_X, val_y, name, threshold=_threshold(name)))
@@ -305,11 +351,33 @@ def _safe_div(a: np.ndarray, d: np.ndarray) -> np.ndarray:
     return np.divide(a, d, out=np.zeros_like(a), where=d != 0.0)
 
 
+def _minus(a: np.ndarray, d: Any) -> np.ndarray:
+    """``a - d`` as a new array, written into ``d`` when ``d`` is a temporary
+    array of the result's shape and dtype (one allocation fewer)."""
+    if type(d) is np.ndarray and d.shape == a.shape and d.dtype == a.dtype:
+        return np.subtract(a, d, out=d)
+    return a - d
+
+
 def array_step(opt: Any) -> None:
     """One ``step()`` of ``opt`` (an nn.optim optimizer) on Tensor parameters."""
     name = type(opt).__name__
     wd = opt.weight_decay
     opt.t += 1
+    if name == "SGD" and opt.momentum == 0.0:  # plain SGD (the common case): p - lr g
+        lr = opt.lr
+        for p in opt.params:
+            g = p._grad
+            if type(g) is not np.ndarray:
+                g = _grad(p)
+            if wd:
+                g = g + wd * p._data
+            d, t = p._data, lr * g
+            if type(t) is np.ndarray and t.shape == d.shape and t.dtype == d.dtype:
+                p._data = np.subtract(d, t, out=t)  # _minus, inlined
+            else:
+                p._data = d - t
+        return
     if name == "Adam":
         c1 = 1.0 - opt.rho1 ** opt.t
         c2 = 1.0 - opt.rho2 ** opt.t
@@ -318,25 +386,22 @@ def array_step(opt: Any) -> None:
         if wd:
             g = g + wd * p._data
         if name == "SGD":
-            if opt.momentum == 0.0:
-                p._data = p._data - opt.lr * g
-                continue
             v = opt.momentum * opt.v[i] - opt.lr * g
             opt.v[i] = v
             p._data = p._data + (opt.momentum * v - opt.lr * g if opt.nesterov else v)
         elif name == "AdaGrad":
             r = opt.r[i] + g * g
             opt.r[i] = r
-            p._data = p._data - opt.lr * _safe_div(g, opt.eps + np.sqrt(r))
+            p._data = _minus(p._data, opt.lr * _safe_div(g, opt.eps + np.sqrt(r)))
         elif name == "RMSProp":
             r = opt.rho * opt.r[i] + (1.0 - opt.rho) * g * g
             opt.r[i] = r
-            p._data = p._data - opt.lr * _safe_div(g, np.sqrt(opt.eps + r))
+            p._data = _minus(p._data, opt.lr * _safe_div(g, np.sqrt(opt.eps + r)))
         elif name == "Adam":
             s = opt.rho1 * opt.s[i] + (1.0 - opt.rho1) * g
             r = opt.rho2 * opt.r[i] + (1.0 - opt.rho2) * g * g
             opt.s[i], opt.r[i] = s, r
-            p._data = p._data - opt.lr * _safe_div(s / c1, np.sqrt(r / c2) + opt.eps)
+            p._data = _minus(p._data, opt.lr * _safe_div(s / c1, np.sqrt(r / c2) + opt.eps))
         else:  # pragma: no cover - a user subclass without an array step
             raise TypeError(f"{name} has no array version for Tensor parameters")
 
