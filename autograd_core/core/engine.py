@@ -292,9 +292,11 @@ class Value(Node):
             # every new .grad is computed before any is written: an error
             # leaves every .grad as it was. A .grad of None counts as 0.
             if not create_graph:  # every node of order is in grads
-                new = [(n, (n.grad + g) if type(n.grad) is float else _added(n, g))
+                # (a list of numbers, not of pairs: no tuple per node for the
+                # cyclic collector to count)
+                new = [(n.grad + g) if type(n.grad) is float else _added(n, g)
                        for n, g in grads.items()]
-                for n, v in new:
+                for n, v in zip(grads, new):
                     n.grad = v
                 return
             get = grads.get
@@ -302,10 +304,10 @@ class Value(Node):
             for n in order:
                 g = get(n, 0.0)
                 old = n.grad
-                new.append((n, g if (type(old) is float and old == 0.0 and type(g) is not float)
-                            else _added(n, g)))
+                new.append(g if (type(old) is float and old == 0.0 and type(g) is not float)
+                           else _added(n, g))
             made = []
-            for n, v in new:
+            for n, v in zip(order, new):
                 n.grad = v
                 if isinstance(v, Node):
                     made.append(v)
