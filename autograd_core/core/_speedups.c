@@ -300,10 +300,15 @@ typedef struct {
 static char as_double_mark;
 #define AS_DOUBLE ((PyObject *)&as_double_mark)
 
+/* Node numbers and edge offsets are 32-bit (a graph of 2**31 nodes would
+ * need hundreds of GB): less memory for the walk to write and read back. */
+typedef int32_t ix_t;
+#define IX_MAX INT32_MAX
+
 typedef struct {
-    PyObject *node;   /* strong */
-    Py_ssize_t eoff;  /* its parents' vids are edges[eoff .. eoff + npar) */
-    Py_ssize_t npar;  /* 0: a leaf, or a cut (the walk does not go behind it) */
+    PyObject *node; /* strong */
+    ix_t eoff;      /* its parents' vids are edges[eoff .. eoff + npar) */
+    ix_t npar;      /* 0: a leaf, or a cut (the walk does not go behind it) */
 } vinfo_t;
 
 typedef struct {
@@ -315,9 +320,9 @@ typedef struct {
     table_t t;         /* node -> vid (borrowed keys: v holds the nodes) */
     vinfo_t *v;
     Py_ssize_t nv, vcap;
-    Py_ssize_t *emit;  /* vids in emission (topological) order */
+    ix_t *emit;        /* vids in emission (topological) order */
     Py_ssize_t nemit, emcap;
-    Py_ssize_t *edges;
+    ix_t *edges;
     Py_ssize_t nedges, ecap;
     frame_t *f;
     Py_ssize_t nf, fcap, fmax; /* fmax: the deepest the frames went */
@@ -341,9 +346,9 @@ typedef struct {
     size_t tcap;
     vinfo_t *v;
     Py_ssize_t vcap;
-    Py_ssize_t *emit;
+    ix_t *emit;
     Py_ssize_t emcap;
-    Py_ssize_t *edges;
+    ix_t *edges;
     Py_ssize_t ecap;
     frame_t *f;
     Py_ssize_t fcap;
@@ -369,7 +374,7 @@ spare_bytes(void)
     if (!spare.full)
         return 0;
     return spare.tcap * sizeof(entry_t) + (size_t)spare.vcap * sizeof(vinfo_t)
-           + (size_t)spare.emcap * sizeof(Py_ssize_t) + (size_t)spare.ecap * sizeof(Py_ssize_t)
+           + (size_t)spare.emcap * sizeof(ix_t) + (size_t)spare.ecap * sizeof(ix_t)
            + (size_t)spare.fcap * sizeof(frame_t) + (size_t)spare.gcap * sizeof(grad_t);
 }
 
@@ -417,9 +422,9 @@ walk_free(walk_t *w)
         spare.vcap = w->vcap;
         spare.v = keep(w->v, &spare.vcap, w->nv, sizeof(vinfo_t));
         spare.emcap = w->emcap;
-        spare.emit = keep(w->emit, &spare.emcap, w->nv, sizeof(Py_ssize_t));
+        spare.emit = keep(w->emit, &spare.emcap, w->nv, sizeof(ix_t));
         spare.ecap = w->ecap;
-        spare.edges = keep(w->edges, &spare.ecap, w->nedges, sizeof(Py_ssize_t));
+        spare.edges = keep(w->edges, &spare.ecap, w->nedges, sizeof(ix_t));
         spare.fcap = w->fcap;
         spare.f = keep(w->f, &spare.fcap, w->fmax, sizeof(frame_t));
         spare.gcap = w->gcap;
@@ -476,23 +481,28 @@ walk_enter(walk_t *w, PyObject *n, size_t i, PyObject *stop, long long limit, Py
     if (k > 0 && (stop != NULL || limit > 0) && (cut = is_cut(n, stop, limit)) < 0)
         return -1;
     Py_ssize_t vid = w->nv;
+    if (vid >= IX_MAX || w->nedges > IX_MAX - k) {
+        PyErr_SetString(PyExc_MemoryError, "graph too large for the compiled backward driver "
+                        "(2**31 nodes or edges); AUTOGRAD_CORE_PURE_PYTHON=1 runs the Python one");
+        return -1;
+    }
     if (grow((void **)&w->v, &w->vcap, vid + 1, sizeof(vinfo_t)) < 0
-        || grow((void **)&w->emit, &w->emcap, vid + 1, sizeof(Py_ssize_t)) < 0
+        || grow((void **)&w->emit, &w->emcap, vid + 1, sizeof(ix_t)) < 0
         || table_set_at(&w->t, i, n, vid) < 0)
         return -1;
     w->v[vid].node = w->strong ? Py_NewRef(n) : n;
-    w->v[vid].eoff = w->nedges;
+    w->v[vid].eoff = (ix_t)w->nedges;
     w->v[vid].npar = 0;
     w->nv++;
     *vid_out = vid;
     if (k == 0 || cut) {
-        w->emit[w->nemit++] = vid;
+        w->emit[w->nemit++] = (ix_t)vid;
         return 0;
     }
-    if (grow((void **)&w->edges, &w->ecap, w->nedges + k, sizeof(Py_ssize_t)) < 0
+    if (grow((void **)&w->edges, &w->ecap, w->nedges + k, sizeof(ix_t)) < 0
         || grow((void **)&w->f, &w->fcap, w->nf + 1, sizeof(frame_t)) < 0)
         return -1;
-    w->v[vid].npar = k;
+    w->v[vid].npar = (ix_t)k;
     w->nedges += k;
     frame_t *f = &w->f[w->nf++];
     if (w->nf > w->fmax)
@@ -539,7 +549,7 @@ walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong)
     while (w->nf) {
         frame_t *f = &w->f[w->nf - 1];
         if (f->j == f->k) { /* its parents are all emitted: emit it */
-            w->emit[w->nemit++] = f->vid;
+            w->emit[w->nemit++] = (ix_t)f->vid;
             if (w->strong)
                 Py_DECREF(f->ps);
             w->nf--;
@@ -553,7 +563,7 @@ walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong)
             vid = w->t.e[i].val;
         else if (walk_enter(w, p, i, stop, limit, &vid) < 0) /* may move w->f */
             return -1;
-        w->edges[at] = vid;
+        w->edges[at] = (ix_t)vid;
     }
     return 0;
 }
@@ -667,7 +677,7 @@ propagate_into(const walk_t *w, PyObject *seed, grad_t *gs)
             goto error;
         }
         Py_INCREF(ls);
-        const Py_ssize_t *par = w->edges + vi->eoff;
+        const ix_t *par = w->edges + vi->eoff;
         PyObject *gobj = NULL; /* g as an object, made when first needed */
         int failed = 0;
         for (Py_ssize_t j = 0; j < k; j++) {
@@ -749,7 +759,7 @@ fused_backward(const walk_t *w, PyObject *seed, grad_t *gs)
                 res = 0;
                 break;
             }
-            const Py_ssize_t *par = w->edges + vi->eoff;
+            const ix_t *par = w->edges + vi->eoff;
             for (Py_ssize_t j = 0; j < k; j++) {
                 PyObject *pgo = gs[par[j]].o;
                 if (!PyFloat_CheckExact(PyTuple_GET_ITEM(ls, j)) || (pgo != NULL && pgo != AS_DOUBLE)) {
@@ -769,7 +779,7 @@ fused_backward(const walk_t *w, PyObject *seed, grad_t *gs)
         SLOT(n, off_grad) = nw;
         g->o = old; /* the node's gradient is no longer needed: keep the old .grad to put back */
         if (k > 0) {
-            const Py_ssize_t *par = w->edges + vi->eoff;
+            const ix_t *par = w->edges + vi->eoff;
             for (Py_ssize_t j = 0; j < k; j++) {
                 grad_t *pg = &gs[par[j]];
                 double prod = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(ls, j)) * gd;
