@@ -412,7 +412,7 @@ def test_dropped_graphs_are_freed():
 
 def test_backward_keeps_only_bounded_scratch_memory():
     """The compiled driver keeps one set of walk buffers for the next backward
-    (no fresh pages for every step of a training loop): about 160 bytes a node
+    (no fresh pages for every step of a training loop): about 240 bytes a node
     of the last graph, never more than 64 MiB, released on request."""
     sp = engine._speedups
     if sp is None:
