@@ -8,14 +8,14 @@ A local derivative is one of
 
 * a number or an array of the output's shape (elementwise operations:
   ``l * g`` is the elementwise product, the same in both directions);
-* a small linear map (:class:`~autograd_core.engine.LocalMap`) for array
+* a small linear map (:class:`~autograd_core.core.engine.LocalMap`) for array
   operations: ``l * g`` applies its transpose (vector-Jacobian product:
   ``g @ B.T`` for matmul, a sum back to the operand's shape for broadcasting,
   a scatter for indexing) and ``l.jvp(t)`` applies it to a tangent.
 
 Elementwise operations have no derivative formulas here: they run the scalar
-primitives' rules from :mod:`autograd_core.primitives` on whole arrays (see
-:mod:`autograd_core._vectorize`, which also handles the rules' Python
+primitives' rules from :mod:`autograd_core.core.primitives` on whole arrays (see
+:mod:`autograd_core.tensor._vectorize`, which also handles the rules' Python
 branches at kinks). The array operations' rules live in this module's table
 :data:`TENSOR_PRIMITIVES`, written once and run on arrays in the forward pass
 and on Tensors for ``backward(create_graph=True)``.

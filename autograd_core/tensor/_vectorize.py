@@ -1,7 +1,7 @@
 """Run the scalar primitives' rules on whole arrays.
 
-The rules of :mod:`autograd_core.primitives` are written with
-:mod:`autograd_core._math`, whose functions call the method of the same name
+The rules of :mod:`autograd_core.core.primitives` are written with
+:mod:`autograd_core.core._math`, whose functions call the method of the same name
 on anything that is not a float. A :class:`Lane` wraps an array (an
 ``ndarray`` in the forward pass, a ``Tensor`` when ``backward(create_graph=True)``
 re-runs a rule) and provides those methods, so a rule evaluates elementwise on
