@@ -110,8 +110,6 @@ DOCUMENTED_SHORT = {"autograd_core.math", "autograd_core.testing", "autograd_cor
 #: files that describe the aliases themselves
 ABOUT_ALIASES = {"docs/layout.md", "autograd_core/_aliases.py", "nn/tensor_train.py",
                  "nn/tensor_optim.py"}
-#: edited on other branches this round (speed work): their docstrings still say e.g.
-#: ``autograd_core.primitives``; drop them from this set once those branches are merged
 
 
 def _old_path_mentions(path: str, text: str) -> list[str]:
