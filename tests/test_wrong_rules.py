@@ -223,3 +223,29 @@ def test_the_public_math_module_reexports_private_math():
     from autograd_core import _math
     assert "exp" in am.__all__ and "math" not in am.__all__ and am.exp is _math.exp
     assert am.log(-1.0) != am.log(-1.0) and am.exp(1000.0) == math.inf
+
+
+@pytest.mark.parametrize(("name", "rule", "example"), [
+    # the derivative uses 1/c where the value uses c: equal at c = 1 only
+    ("wrong_inverse", lambda x, c: (x * c, (am.div(1.0, c),)), 1.0),
+    # c² for c: equal at c = 1 (and 0)
+    ("wrong_square", lambda x, c: (x * c, (c * c,)), 1.0),
+    # the parameter left out of the derivative: right at c = 1 only
+    ("wrong_missing", lambda x, c: (am.exp(x * c), (am.exp(x * c),)), 1.0),
+    # c² + 1 for c + 1: equal at c = 0 and 1; with example 0 the others are 0.5 and 1.5
+    ("wrong_at_zero", lambda x, c: (x * (c + 1.0), (c * c + 1.0,)), 0.0),
+])
+def test_a_rule_wrong_only_in_how_its_parameter_enters_is_refused(name, rule, example):
+    """An example parameter where the wrong rule happens to agree (1.0 above all)
+    does not hide it: the derivatives are also checked at two other values."""
+    with pytest.raises(ValueError, match=f"parameter c = .* example_param = {example!r}"):
+        primitive(name, param="c", example_param=example)(rule)
+    assert name not in ac.PRIMITIVES
+
+
+def test_a_right_rule_with_a_parameter_passes_at_every_value():
+    def shifted_exp(x, c):
+        e = am.exp(x * c)
+        return e, (c * e,)
+    prim = primitive("shifted_exp_ok", param="c", example_param=1.0)(shifted_exp)
+    assert prim(Value(0.5), param=2.0).data == pytest.approx(math.exp(1.0))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import inspect
 import math
+import numbers
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -937,6 +938,58 @@ def validate_primitive(prim: Any, *, points: Sequence[Sequence[float]] | None = 
                         if r.kink else "disagrees with finite differences")
                 raise ValueError(_refusal(prim, f"{what} at {r.name} = {kk:g}:\n{rep}"))
     _scan_rule(prim, usable[0], extra, fn, labeled, atol, rtol)
+    _check_other_params(prim, points, example_param, labeled, atol, rtol)
+
+
+def _other_params(example_param: Any) -> list[float]:
+    """Two more parameter values for a numeric ``example_param``: a rule that
+    gets how the parameter enters wrong (a for 1/a, a² for a, ...) can agree
+    with finite differences at one value (1.0 above all), not at three."""
+    if isinstance(example_param, bool) or not isinstance(example_param, numbers.Real):
+        return []
+    p0 = float(example_param)
+    if not math.isfinite(p0):
+        return []
+    return [p0 * 1.7, p0 * 0.6] if p0 != 0.0 else [0.5, 1.5]
+
+
+def _check_other_params(prim: Any, points: Sequence[Sequence[float]] | None, example_param: Any,
+                        labeled: Callable[..., list[Value]], atol: float, rtol: float) -> None:
+    """The first and second derivatives at a few points with the parameter
+    at the values of :func:`_other_params` (where they are in its domain)."""
+    if not prim.has_param:
+        return
+    for q in _other_params(example_param):
+        usable = []
+        for pt in _candidates(prim, points):
+            if any(abs(pt[0] - kk) < 1e-3 for kk in prim.kinks):
+                continue
+            try:
+                if prim.check is not None and prim.check(*pt, q) is not None:
+                    continue
+                val, loc = prim.rule(*pt, q)
+                if not all(math.isfinite(float(x)) for x in (val, *tuple(loc))):
+                    continue
+            except (ArithmeticError, ValueError, TypeError):
+                continue
+            usable.append(pt)
+            if len(usable) >= 4:
+                break
+
+        def fn(*v: Value, q: float = q) -> Value:
+            return apply(prim, *v, param=q)
+
+        for pt in usable:
+            try:
+                rep = gradcheck(fn, labeled(pt), order=2, atol=atol, rtol=rtol, culprits=False)
+            except (ArithmeticError, ValueError):
+                continue
+            if not rep:
+                raise ValueError(_refusal(prim, f"disagrees with finite differences with its "
+                                                f"parameter {prim.param} = {q:g} (it agrees at "
+                                                f"example_param = {example_param!r}: check how "
+                                                f"the parameter enters the derivatives):\n"
+                                                + str(rep)))
 
 
 # @primitive validates new rules with this (primitives.py imports nothing above it)
