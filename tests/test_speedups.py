@@ -351,3 +351,26 @@ def test_value_subclasses_combine_with_values_both_ways(pure):
                 run(w.backward)
                 results.append([bits(v.grad) for v in (s, a, z, w)])
             assert results[0] == results[1]
+
+
+def test_walk_on_wide_deep_and_shared_graphs(pure):
+    """The compiled walk (one frame per node, parents' numbers recorded) on
+    shapes the random programs rarely make: a node with 3,000 parents, the same
+    operand many times, a 50,000-deep chain under a wide sum, and graphs bigger
+    than the kept buffers of the call before (they grow) and smaller (reused)."""
+    rng = random.Random(5)
+    for size in (3000, 10, 20000, 5):
+        xs = [Value(rng.uniform(-1, 1)) for _ in range(8)]
+        terms = [xs[i % 8] * xs[(i * 3) % 8] for i in range(size)]
+        wide = vsum(terms + [xs[0]] * 50)
+        y = xs[1]
+        for _ in range(size // 2):
+            y = y * 0.9999 + xs[2]
+        out = wide * y + dot(xs, xs[::-1])
+        assert speedups.order(out, None) == pure(engine._order, out, None)
+        oc, gc_ = engine._backprop(out, 1.0, False)
+        op, gp = pure(engine._backprop, out, 1.0, False)
+        assert {id(n): bits(g) for n, g in gc_.items()} == {id(n): bits(g) for n, g in gp.items()}
+        before = [x.grad for x in xs]
+        out.backward()
+        assert [bits(x.grad) for x in xs] == [bits(b + gp[x]) for x, b in zip(xs, before)]
