@@ -28,21 +28,11 @@ from autograd_core import Value, grad, gradients, hessian
 
 # (name, f on Values, edge point, side of the domain (+1: above the edge),
 #  closed-form second derivative, torch form)
-POW_AT_ZERO = pytest.mark.xfail(strict=True, reason=(
-    "pow/pow_const at a zero base with 0 < c < 1 return the constant m.inf as d/dx, so the "
-    "second derivative is 0 (PyTorch: -inf). Writing it c / x^(1-c) (through _math.div) fixes "
-    "the scalar engine, but the Tensor path (tensor/__init__.py, not QA's to edit) then gives "
-    "nan and 0 there and tests/test_qa_tensor_branches.py requires Tensor == scalar: fix both "
-    "together, and the JAX/torch pow exports (their custom jvp mirrors the constant)"))
-
 CASES = [
     ("sqrt", lambda x: x.sqrt(), 0.0, 1, lambda x: -0.25 * x ** -1.5, "torch.sqrt(x)"),
-    pytest.param("x**0.5", lambda x: x ** 0.5, 0.0, 1, lambda x: -0.25 * x ** -1.5, "x ** 0.5",
-                 marks=POW_AT_ZERO),
-    pytest.param("x**0.25", lambda x: x ** 0.25, 0.0, 1, lambda x: 0.25 * -0.75 * x ** -1.75,
-                 "x ** 0.25", marks=POW_AT_ZERO),
-    pytest.param("x**y", lambda x: x ** Value(0.5), 0.0, 1, lambda x: -0.25 * x ** -1.5,
-                 "x ** 0.5", marks=POW_AT_ZERO),
+    ("x**0.5", lambda x: x ** 0.5, 0.0, 1, lambda x: -0.25 * x ** -1.5, "x ** 0.5"),
+    ("x**0.25", lambda x: x ** 0.25, 0.0, 1, lambda x: 0.25 * -0.75 * x ** -1.75, "x ** 0.25"),
+    ("x**y", lambda x: x ** Value(0.5), 0.0, 1, lambda x: -0.25 * x ** -1.5, "x ** 0.5"),
     ("arcsin(1)", lambda x: x.arcsin(), 1.0, -1, lambda x: x / (1 - x * x) ** 1.5,
      "torch.asin(x)"),
     ("arcsin(-1)", lambda x: x.arcsin(), -1.0, 1, lambda x: x / (1 - x * x) ** 1.5,
@@ -54,7 +44,7 @@ CASES = [
     ("arccosh(1)", lambda x: x.arccosh(), 1.0, 1, lambda x: -x / (x * x - 1) ** 1.5,
      "torch.acosh(x)"),
 ]
-IDS = [c.values[0] if hasattr(c, "values") else c[0] for c in CASES]
+IDS = [c[0] for c in CASES]
 
 
 def _h(f, x):
@@ -64,7 +54,6 @@ def _h(f, x):
 
 
 POWERS = CASES[:4]  # the one-sided limit exactly; the inverse functions: nan (see above)
-# (the x ** c cases are strict xfails, POW_AT_ZERO; "just inside" they pass already)
 
 
 def _limit_or_nan(name: str, got: float, want: float) -> bool:
@@ -83,10 +72,7 @@ def test_hessian_at_the_edge_is_the_one_sided_limit(name, f, edge, side, second,
     assert _limit_or_nan(name, gradients(g, [x])[0], want)
 
 
-PLAIN = [c.values if hasattr(c, "values") else c for c in CASES]
-
-
-@pytest.mark.parametrize(("name", "f", "edge", "side", "second", "_t"), PLAIN, ids=IDS)
+@pytest.mark.parametrize(("name", "f", "edge", "side", "second", "_t"), CASES, ids=IDS)
 def test_hessian_just_inside_is_unchanged(name, f, edge, side, second, _t):
     x0 = edge + side * 1e-3
     assert _h(f, x0) == pytest.approx(second(x0), rel=1e-9)
@@ -112,8 +98,6 @@ def test_user_division_by_zero_is_still_refused():
         Value(1.0) / x
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor path (tensor/__init__.py): the second derivative "
-                   "of sqrt at 0 is nan (the scalar engine and PyTorch: -inf)")
 def test_tensor_second_derivative_of_sqrt_at_zero():
     np = pytest.importorskip("numpy")
     from autograd_core import Tensor

@@ -293,8 +293,8 @@ def _pow(x, y):
         yv = m.value_of(y)
         if yv == 0.0:
             d_base = 0.0
-        elif yv < 1.0:  # 0 < y < 1 (y < 0 is refused): 0^(y-1)·y = inf, a number also
-            d_base = m.inf  # on Values and Tensors (create_graph), where 0 ** (y-1) raises
+        elif yv < 1.0:  # 0 < y < 1 (y < 0 is refused): y·0^(y-1) = inf, as y / 0^(1-y)
+            d_base = m.div(y, m.pow(x, 1.0 - y))  # (see pow_const)
         else:
             d_base = m.pow(x, y - 1.0) * y
         return out, (d_base, 0.0)
@@ -373,7 +373,10 @@ def _pow_const(x, c):
     if c == 0.0:
         d = 0.0
     elif c < 1.0 and m.value_of(x) == 0.0:  # 0 < c < 1 (c < 0 is refused at 0): c·0^(c-1)
-        d = m.inf  # = inf, a number also on Values and Tensors (create_graph)
+        # = inf, written c / 0^(1-c): on Values and Tensors (create_graph) 0 ** (c-1)
+        # raises, and _math.div makes this inf a node whose derivative is the one-sided
+        # limit c(c-1)·0^(c-2) = -inf (as PyTorch), not the 0 of a constant inf
+        d = m.div(c, m.pow(x, 1.0 - c))
     else:
         d = c * m.pow(x, c - 1.0)
     return m.pow(x, c), (d,)
