@@ -754,9 +754,22 @@ def _cosh(x):
 export_as(_cosh, lambda F, x: F.cosh(x))
 
 
+def _at_pm_one(x) -> bool:
+    """Whether x is exactly ±1, the edge of arcsin's and arccos's domain."""
+    return m.value_of(x) == 1.0 or m.value_of(x) == -1.0
+
+
+# arcsin', arccos' and arccosh' are written 1/(sqrt(1 - x)·sqrt(1 + x)) for accuracy
+# near the edge (1 - x² loses digits there), but at the edge itself, where the
+# derivative is infinite, as 1/sqrt(1 - x²) (the same inf): the product's own derivative
+# meets inf · 0 there (nan in reverse mode, ±inf in forward mode), the composition's
+# is the one-sided limit ±inf in both (as PyTorch)
+
 @primitive("arcsin", check=_interval_check("arcsin", -1.0, 1.0, True))
 def _arcsin(x):
     """inverse sine on [-1, 1]; the derivative at ±1 is inf"""
+    if _at_pm_one(x):
+        return m.arcsin(x), (m.div(1.0, m.sqrt(1.0 - x * x)),)
     return m.arcsin(x), (m.div(1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
 
 
@@ -766,6 +779,8 @@ export_as(_arcsin, lambda F, x: F.arcsin(x))
 @primitive("arccos", check=_interval_check("arccos", -1.0, 1.0, True))
 def _arccos(x):
     """inverse cosine on [-1, 1]; the derivative at ±1 is -inf"""
+    if _at_pm_one(x):
+        return m.arccos(x), (m.div(-1.0, m.sqrt(1.0 - x * x)),)
     return m.arccos(x), (m.div(-1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
 
 
@@ -794,6 +809,8 @@ export_as(_arcsinh, lambda F, x: F.arcsinh(x))
     ValueError(f"arccosh({fmt(x)}): argument must be >= 1") if x < 1.0 else None))
 def _arccosh(x):
     """inverse hyperbolic cosine on [1, inf); the derivative at 1 is inf"""
+    if m.value_of(x) == 1.0:  # (as arcsin at ±1)
+        return m.arccosh(x), (m.div(1.0, m.sqrt(x * x - 1.0)),)
     return m.arccosh(x), (m.div(1.0, m.sqrt(x - 1.0) * m.sqrt(x + 1.0)),)
 
 
