@@ -15,7 +15,8 @@ torch is installed), and the unchanged values a step inside the domain.
 The Tensor path (``create_graph`` on Tensors runs the same rules on arrays)
 gives the same numbers: a rule's division by a Tensor with zero elements is
 the IEEE division node there too (it was a constant: nan for sqrt'' at 0).
-So do forward over reverse (``jvp`` of ``grad``) and reverse over forward.
+So do forward over reverse (``jvp`` of ``grad``), reverse over forward and
+forward over forward.
 
 arcsin, arccos and arccosh write their derivative 1/(sqrt(1 - x)·sqrt(1 + x))
 for accuracy near ±1; the product's own derivative meets inf · 0 at the edge
@@ -80,10 +81,11 @@ def test_hessian_at_the_edge_is_the_one_sided_limit(name, f, edge, side, second,
 
 
 @pytest.mark.parametrize(("name", "f", "edge", "side", "second", "_t"), CASES, ids=IDS)
-def test_forward_over_reverse_and_reverse_over_forward_agree(name, f, edge, side, second, _t):
+def test_forward_and_mixed_modes_agree(name, f, edge, side, second, _t):
     want = _limit(second, edge, side)
     assert _num(jvp(grad(f), [edge], [1.0])[1]) == want
     assert _num(grad(lambda x: jvp(f, [x], [1.0])[1])(edge)) == want
+    assert _num(jvp(lambda x: jvp(f, [x], [1.0])[1], [edge], [1.0])[1]) == want
     x0 = edge + side * 1e-3
     assert _num(jvp(grad(f), [x0], [1.0])[1]) == pytest.approx(second(x0), rel=1e-9)
 
@@ -148,3 +150,19 @@ def test_tensor_second_derivative_of_sqrt_at_zero():
     (h,) = tgrad(g.sum(), [t])
     assert np.asarray(h)[1] == pytest.approx(-0.25 * 0.25 ** -1.5)
     assert np.asarray(h)[0] == -math.inf
+
+
+def test_tensor_power_with_an_array_of_exponents_at_a_zero_base():
+    """``t ** c`` with c an array (one exponent per column, broadcast over rows): each
+    element's second derivative is the scalar engine's, at 0 and inside."""
+    np = pytest.importorskip("numpy")
+    from autograd_core import Tensor
+    from autograd_core.tensor import gradients as tgrad
+    c = np.array([0.5, 0.25, 1.0, 2.5, 0.0])
+    base = np.array([[0.0] * 5, [0.25] * 5])
+    t = Tensor(base)
+    (g,) = tgrad((t ** c).sum(), [t], create_graph=True)
+    (h,) = tgrad(g.sum(), [t])
+    want = [[_h(lambda x, k=float(k): x ** k, float(b)) for k in c] for b in base[:, 0]]
+    assert want[0] == [-math.inf, -math.inf, 0.0, 0.0, 0.0]
+    np.testing.assert_array_equal(np.asarray(getattr(h, "data", h)), want)
