@@ -137,14 +137,15 @@ def test_torch_source_value_gradient_and_second_derivative(name, args, tmp_path)
         assert all(same(a, b) for a, b in zip(row, hess[i])), (i, row, hess[i])
 
 
-@pytest.mark.parametrize("k", range(6))
+@pytest.mark.parametrize("k", range(7))
 def test_constant_powers_at_zero(k, tmp_path):
     """``x ** c`` and ``c ** x`` (pow_const, rpow_const) share the exported pow: their
     rules at a zero base, first and second derivative, in JAX and the torch file."""
     jax = pytest.importorskip("jax")
     torch = pytest.importorskip("torch")
     make, a = [(lambda x: x ** 0.5, 0.0), (lambda x: x ** 0.0, 0.0), (lambda x: x ** 2.5, 0.0),
-               (lambda x: x ** 1.0, 0.0), (lambda x: 0.0 ** x, 1.5), (lambda x: 2.0 ** x, 0.0)][k]
+               (lambda x: x ** 1.0, 0.0), (lambda x: 0.0 ** x, 1.5), (lambda x: 2.0 ** x, 0.0),
+               (lambda x: x ** 0.25, 0.0)][k]
     x = Value(a, "x")
     out = make(x)
     out.backward()
@@ -167,3 +168,34 @@ def test_constant_powers_at_zero(k, tmp_path):
     assert same(float(d.detach()), x.grad)
     dd = torch.autograd.grad(d, (t,), allow_unused=True)[0] if d.requires_grad else None
     assert same(0.0 if dd is None else float(dd), second)
+
+
+EDGES = [("sqrt", lambda x: x.sqrt(), 0.0, -math.inf), ("x**0.5", lambda x: x ** 0.5, 0.0, -math.inf),
+         ("x**0.25", lambda x: x ** 0.25, 0.0, -math.inf),
+         ("arcsin(1)", lambda x: x.arcsin(), 1.0, math.inf),
+         ("arcsin(-1)", lambda x: x.arcsin(), -1.0, -math.inf),
+         ("arccos(1)", lambda x: x.arccos(), 1.0, -math.inf),
+         ("arccosh(1)", lambda x: x.arccosh(), 1.0, -math.inf)]
+
+
+@pytest.mark.parametrize("name,make,a,second", EDGES, ids=[e[0] for e in EDGES])
+def test_second_derivative_at_an_infinite_slope(name, make, a, second, tmp_path):
+    """Where the first derivative is infinite, the exported functions' second derivative
+    (reverse over reverse, and JAX's forward over reverse) is autograd-core's: the
+    one-sided limit (tests/test_qa2_second_derivatives.py), not 0 or nan."""
+    jax = pytest.importorskip("jax")
+    torch = pytest.importorskip("torch")
+    x = Value(a, "x")
+    out = make(x)
+    out.backward()
+    assert math.isinf(x.grad)
+    assert _num(ag.hessian(make, [a])[0][0]) == second
+    f = to_jax(out, {"x": x})
+    assert float(jax.grad(f)(a)) == x.grad
+    assert float(jax.grad(jax.grad(f))(a)) == second
+    assert float(jax.jvp(jax.grad(f), (a,), (1.0,))[1]) == second
+    mod = _load(to_torch_source(out, {"x": x}), tmp_path / "gen_edge.py")
+    t = torch.tensor(a, dtype=torch.float64, requires_grad=True)
+    (d,) = torch.autograd.grad(mod.Formula()(t), (t,), create_graph=True)
+    assert float(d.detach()) == x.grad
+    assert float(torch.autograd.grad(d, (t,))[0]) == second

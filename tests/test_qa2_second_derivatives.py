@@ -12,10 +12,17 @@ read a second derivative of exactly 0: ``hessian(sqrt, [0.0])`` was
 closed form (the same as torch.autograd.functional.hessian, checked when
 torch is installed), and the unchanged values a step inside the domain.
 
-arcsin, arccos and arccosh give nan there (not torch's ±inf): their rule
-writes the derivative 1/(sqrt(1 - x)·sqrt(1 + x)) for accuracy near ±1, and
-the product rule on it meets inf · 0 at the edge. nan says "no number",
-which is honest; the 0 it replaces was a wrong number.
+The Tensor path (``create_graph`` on Tensors runs the same rules on arrays)
+gives the same numbers: a rule's division by a Tensor with zero elements is
+the IEEE division node there too (it was a constant: nan for sqrt'' at 0).
+So do forward over reverse (``jvp`` of ``grad``), reverse over forward and
+forward over forward.
+
+arcsin, arccos and arccosh write their derivative 1/(sqrt(1 - x)·sqrt(1 + x))
+for accuracy near ±1; the product's own derivative meets inf · 0 at the edge
+(nan in reverse mode, ±inf in forward mode: the modes disagreed). At the edge
+itself the rules write it 1/sqrt(1 - x²) (the same inf), whose derivative is
+the one-sided limit in every mode, as PyTorch's.
 """
 
 from __future__ import annotations
@@ -24,25 +31,15 @@ import math
 
 import pytest
 
-from autograd_core import Value, grad, gradients, hessian
+from autograd_core import Value, grad, gradients, hessian, jvp
 
 # (name, f on Values, edge point, side of the domain (+1: above the edge),
 #  closed-form second derivative, torch form)
-POW_AT_ZERO = pytest.mark.xfail(strict=True, reason=(
-    "pow/pow_const at a zero base with 0 < c < 1 return the constant m.inf as d/dx, so the "
-    "second derivative is 0 (PyTorch: -inf). Writing it c / x^(1-c) (through _math.div) fixes "
-    "the scalar engine, but the Tensor path (tensor/__init__.py, not QA's to edit) then gives "
-    "nan and 0 there and tests/test_qa_tensor_branches.py requires Tensor == scalar: fix both "
-    "together, and the JAX/torch pow exports (their custom jvp mirrors the constant)"))
-
 CASES = [
     ("sqrt", lambda x: x.sqrt(), 0.0, 1, lambda x: -0.25 * x ** -1.5, "torch.sqrt(x)"),
-    pytest.param("x**0.5", lambda x: x ** 0.5, 0.0, 1, lambda x: -0.25 * x ** -1.5, "x ** 0.5",
-                 marks=POW_AT_ZERO),
-    pytest.param("x**0.25", lambda x: x ** 0.25, 0.0, 1, lambda x: 0.25 * -0.75 * x ** -1.75,
-                 "x ** 0.25", marks=POW_AT_ZERO),
-    pytest.param("x**y", lambda x: x ** Value(0.5), 0.0, 1, lambda x: -0.25 * x ** -1.5,
-                 "x ** 0.5", marks=POW_AT_ZERO),
+    ("x**0.5", lambda x: x ** 0.5, 0.0, 1, lambda x: -0.25 * x ** -1.5, "x ** 0.5"),
+    ("x**0.25", lambda x: x ** 0.25, 0.0, 1, lambda x: 0.25 * -0.75 * x ** -1.75, "x ** 0.25"),
+    ("x**y", lambda x: x ** Value(0.5), 0.0, 1, lambda x: -0.25 * x ** -1.5, "x ** 0.5"),
     ("arcsin(1)", lambda x: x.arcsin(), 1.0, -1, lambda x: x / (1 - x * x) ** 1.5,
      "torch.asin(x)"),
     ("arcsin(-1)", lambda x: x.arcsin(), -1.0, 1, lambda x: x / (1 - x * x) ** 1.5,
@@ -54,7 +51,7 @@ CASES = [
     ("arccosh(1)", lambda x: x.arccosh(), 1.0, 1, lambda x: -x / (x * x - 1) ** 1.5,
      "torch.acosh(x)"),
 ]
-IDS = [c.values[0] if hasattr(c, "values") else c[0] for c in CASES]
+IDS = [c[0] for c in CASES]
 
 
 def _h(f, x):
@@ -63,37 +60,43 @@ def _h(f, x):
     return float(getattr(h, "data", h))
 
 
-POWERS = CASES[:4]  # the one-sided limit exactly; the inverse functions: nan (see above)
-# (the x ** c cases are strict xfails, POW_AT_ZERO; "just inside" they pass already)
+def _limit(second, edge, side) -> float:
+    """The one-sided limit of the second derivative at the edge: ±inf."""
+    return math.copysign(math.inf, second(edge + side * 1e-12))
 
 
-def _limit_or_nan(name: str, got: float, want: float) -> bool:
-    return got == want if name in IDS[:4] else (got == want or math.isnan(got))
+def _num(v) -> float:
+    return float(getattr(v, "data", v))
 
 
 @pytest.mark.parametrize(("name", "f", "edge", "side", "second", "_t"), CASES, ids=IDS)
 def test_hessian_at_the_edge_is_the_one_sided_limit(name, f, edge, side, second, _t):
-    want = math.copysign(math.inf, second(edge + side * 1e-12))
-    assert _limit_or_nan(name, _h(f, edge), want), _h(f, edge)
-    d2 = grad(grad(f))(edge)
-    assert _limit_or_nan(name, float(getattr(d2, "data", d2)), want)
+    want = _limit(second, edge, side)
+    assert _h(f, edge) == want
+    assert _num(grad(grad(f))(edge)) == want
     x = Value(edge, "x")
     (g,) = gradients(f(x), [x], create_graph=True)
     assert math.isinf(g.data)
-    assert _limit_or_nan(name, gradients(g, [x])[0], want)
+    assert gradients(g, [x])[0] == want
 
 
-PLAIN = [c.values if hasattr(c, "values") else c for c in CASES]
+@pytest.mark.parametrize(("name", "f", "edge", "side", "second", "_t"), CASES, ids=IDS)
+def test_forward_and_mixed_modes_agree(name, f, edge, side, second, _t):
+    want = _limit(second, edge, side)
+    assert _num(jvp(grad(f), [edge], [1.0])[1]) == want
+    assert _num(grad(lambda x: jvp(f, [x], [1.0])[1])(edge)) == want
+    assert _num(jvp(lambda x: jvp(f, [x], [1.0])[1], [edge], [1.0])[1]) == want
+    x0 = edge + side * 1e-3
+    assert _num(jvp(grad(f), [x0], [1.0])[1]) == pytest.approx(second(x0), rel=1e-9)
 
 
-@pytest.mark.parametrize(("name", "f", "edge", "side", "second", "_t"), PLAIN, ids=IDS)
+@pytest.mark.parametrize(("name", "f", "edge", "side", "second", "_t"), CASES, ids=IDS)
 def test_hessian_just_inside_is_unchanged(name, f, edge, side, second, _t):
     x0 = edge + side * 1e-3
     assert _h(f, x0) == pytest.approx(second(x0), rel=1e-9)
 
 
-@pytest.mark.parametrize(("name", "f", "edge", "side", "second", "torch_form"), POWERS,
-                         ids=IDS[:4])
+@pytest.mark.parametrize(("name", "f", "edge", "side", "second", "torch_form"), CASES, ids=IDS)
 def test_matches_pytorch_hessian(name, f, edge, side, second, torch_form):
     torch = pytest.importorskip("torch")
     from torch.autograd.functional import hessian as th
@@ -112,8 +115,32 @@ def test_user_division_by_zero_is_still_refused():
         Value(1.0) / x
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor path (tensor/__init__.py): the second derivative "
-                   "of sqrt at 0 is nan (the scalar engine and PyTorch: -inf)")
+def _tensor_form(name, f):
+    from autograd_core import Tensor
+    if name == "x**y":  # the exponent a Tensor (not differentiated), as Value(0.5) above
+        return lambda t: t ** Tensor([0.5] * t.shape[0])
+    return f
+
+
+@pytest.mark.parametrize(("name", "f", "edge", "side", "second", "_t"), CASES, ids=IDS)
+def test_tensor_second_derivatives_equal_the_scalar_ones(name, f, edge, side, second, _t):
+    """Reverse over reverse and forward over reverse on a Tensor holding the edge and a
+    point inside: the scalar engine's numbers (the one-sided limit at the edge)."""
+    np = pytest.importorskip("numpy")
+    from autograd_core import Tensor
+    from autograd_core.tensor import gradients as tgrad, jvp as tjvp
+    inside = edge + side * 0.25
+    t = Tensor(np.array([edge, inside]))
+    (g,) = tgrad(_tensor_form(name, f)(t).sum(), [t], create_graph=True)
+    assert math.isinf(np.asarray(g.data)[0])
+    (h,) = tgrad(g.sum(), [t])
+    fwd = tjvp(g, {t: np.ones(2)})
+    for got in (np.asarray(getattr(h, "data", h)), fwd):
+        assert got[0] == _limit(second, edge, side) == _h(f, edge)
+        assert got[1] == pytest.approx(second(inside), rel=1e-12)
+        assert got[1] == pytest.approx(_h(f, inside), rel=1e-15)
+
+
 def test_tensor_second_derivative_of_sqrt_at_zero():
     np = pytest.importorskip("numpy")
     from autograd_core import Tensor
@@ -123,3 +150,19 @@ def test_tensor_second_derivative_of_sqrt_at_zero():
     (h,) = tgrad(g.sum(), [t])
     assert np.asarray(h)[1] == pytest.approx(-0.25 * 0.25 ** -1.5)
     assert np.asarray(h)[0] == -math.inf
+
+
+def test_tensor_power_with_an_array_of_exponents_at_a_zero_base():
+    """``t ** c`` with c an array (one exponent per column, broadcast over rows): each
+    element's second derivative is the scalar engine's, at 0 and inside."""
+    np = pytest.importorskip("numpy")
+    from autograd_core import Tensor
+    from autograd_core.tensor import gradients as tgrad
+    c = np.array([0.5, 0.25, 1.0, 2.5, 0.0])
+    base = np.array([[0.0] * 5, [0.25] * 5])
+    t = Tensor(base)
+    (g,) = tgrad((t ** c).sum(), [t], create_graph=True)
+    (h,) = tgrad(g.sum(), [t])
+    want = [[_h(lambda x, k=float(k): x ** k, float(b)) for k in c] for b in base[:, 0]]
+    assert want[0] == [-math.inf, -math.inf, 0.0, 0.0, 0.0]
+    np.testing.assert_array_equal(np.asarray(getattr(h, "data", h)), want)

@@ -293,8 +293,8 @@ def _pow(x, y):
         yv = m.value_of(y)
         if yv == 0.0:
             d_base = 0.0
-        elif yv < 1.0:  # 0 < y < 1 (y < 0 is refused): 0^(y-1)·y = inf, a number also
-            d_base = m.inf  # on Values and Tensors (create_graph), where 0 ** (y-1) raises
+        elif yv < 1.0:  # 0 < y < 1 (y < 0 is refused): y·0^(y-1) = inf, as y / 0^(1-y)
+            d_base = m.div(y, m.pow(x, 1.0 - y))  # (see pow_const)
         else:
             d_base = m.pow(x, y - 1.0) * y
         return out, (d_base, 0.0)
@@ -373,7 +373,10 @@ def _pow_const(x, c):
     if c == 0.0:
         d = 0.0
     elif c < 1.0 and m.value_of(x) == 0.0:  # 0 < c < 1 (c < 0 is refused at 0): c·0^(c-1)
-        d = m.inf  # = inf, a number also on Values and Tensors (create_graph)
+        # = inf, written c / 0^(1-c): on Values and Tensors (create_graph) 0 ** (c-1)
+        # raises, and _math.div makes this inf a node whose derivative is the one-sided
+        # limit c(c-1)·0^(c-2) = -inf (as PyTorch), not the 0 of a constant inf
+        d = m.div(c, m.pow(x, 1.0 - c))
     else:
         d = c * m.pow(x, c - 1.0)
     return m.pow(x, c), (d,)
@@ -751,9 +754,22 @@ def _cosh(x):
 export_as(_cosh, lambda F, x: F.cosh(x))
 
 
+def _at_pm_one(x) -> bool:
+    """Whether x is exactly ±1, the edge of arcsin's and arccos's domain."""
+    return m.value_of(x) == 1.0 or m.value_of(x) == -1.0
+
+
+# arcsin', arccos' and arccosh' are written 1/(sqrt(1 - x)·sqrt(1 + x)) for accuracy
+# near the edge (1 - x² loses digits there), but at the edge itself, where the
+# derivative is infinite, as 1/sqrt(1 - x²) (the same inf): the product's own derivative
+# meets inf · 0 there (nan in reverse mode, ±inf in forward mode), the composition's
+# is the one-sided limit ±inf in both (as PyTorch)
+
 @primitive("arcsin", check=_interval_check("arcsin", -1.0, 1.0, True))
 def _arcsin(x):
     """inverse sine on [-1, 1]; the derivative at ±1 is inf"""
+    if _at_pm_one(x):
+        return m.arcsin(x), (m.div(1.0, m.sqrt(1.0 - x * x)),)
     return m.arcsin(x), (m.div(1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
 
 
@@ -763,6 +779,8 @@ export_as(_arcsin, lambda F, x: F.arcsin(x))
 @primitive("arccos", check=_interval_check("arccos", -1.0, 1.0, True))
 def _arccos(x):
     """inverse cosine on [-1, 1]; the derivative at ±1 is -inf"""
+    if _at_pm_one(x):
+        return m.arccos(x), (m.div(-1.0, m.sqrt(1.0 - x * x)),)
     return m.arccos(x), (m.div(-1.0, m.sqrt(1.0 - x) * m.sqrt(1.0 + x)),)
 
 
@@ -791,6 +809,8 @@ export_as(_arcsinh, lambda F, x: F.arcsinh(x))
     ValueError(f"arccosh({fmt(x)}): argument must be >= 1") if x < 1.0 else None))
 def _arccosh(x):
     """inverse hyperbolic cosine on [1, inf); the derivative at 1 is inf"""
+    if m.value_of(x) == 1.0:  # (as arcsin at ±1)
+        return m.arccosh(x), (m.div(1.0, m.sqrt(x * x - 1.0)),)
     return m.arccosh(x), (m.div(1.0, m.sqrt(x - 1.0) * m.sqrt(x + 1.0)),)
 
 

@@ -72,8 +72,10 @@ def _conventional(jax: Any) -> tuple[Callable[..., Any], ...]:
         zero = x == 0.0
         inf_slope = zero & (y < 1.0) & (y != 0.0)  # 0 < y < 1 (y < 0 is refused): inf
         xs = jnp.where(zero & (y < 1.0), 1.0, x)  # pow(0, y - 1 < 0) is never computed
+        xz, yz = jnp.where(inf_slope, x, 1.0), jnp.where(inf_slope, y, 0.5)
+        d_inf = yz / pow(xz, 1.0 - yz)  # written y / 0^(1-y) as the rule: its derivative -inf
         d_base = jnp.where(zero & (y == 0.0), 0.0,
-                           jnp.where(inf_slope, jnp.inf, pow(xs, y - 1.0) * y))
+                           jnp.where(inf_slope, d_inf, pow(xs, y - 1.0) * y))
         pos = x > 0.0
         xp = jnp.where(pos, x, 1.0)
         d_exp = jnp.where(pos, jnp.where(out != 0.0, pow(xp, y) * jnp.log(xp), 0.0),

@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from ..core import engine as _engine
+from . import _vectorize
 from ._vectorize import run_check, run_rule
 from ..core.engine import LocalMap, Node, Value, _accumulate_lock, _backprop, _grad_get, push_tangents
-from ..core.primitives import HOOKS as _HOOKS, PRIMITIVES, Primitive, export_as
+from ..core.primitives import _DIV_IEEE, HOOKS as _HOOKS, PRIMITIVES, Primitive, export_as
 
 __all__ = [
     "Tensor", "TENSOR_PRIMITIVES", "as_tensor", "zeros", "ones", "where", "matmul", "prelu",
@@ -445,6 +446,13 @@ def elementwise(prim: Primitive | str) -> Primitive:
     got = _ELEMENTWISE.get(prim.name)
     if got is not None:
         return got
+    ew = _make_elementwise(prim)
+    _ELEMENTWISE[prim.name] = ew
+    return ew
+
+
+def _make_elementwise(prim: Primitive) -> Primitive:
+    """:func:`elementwise` without the table (for a primitive not registered by name)."""
     if prim.arity is None:
         raise ValueError(f"{prim.name} is n-ary; on tensors use matmul/sum instead")
     n = prim.arity
@@ -473,10 +481,8 @@ def elementwise(prim: Primitive | str) -> Primitive:
                              for l, s in zip(local, shapes)])
 
     rule.__doc__ = f"{prim.doc} (elementwise, the scalar rule of {prim.name!r})"
-    ew = Primitive(name=prim.name, rule=rule, arity=n, param=prim.param, symbol=prim.symbol,
-                   check=prim.check, kinks=prim.kinks, convention=prim.convention, doc=prim.doc)
-    _ELEMENTWISE[prim.name] = ew
-    return ew
+    return Primitive(name=prim.name, rule=rule, arity=n, param=prim.param, symbol=prim.symbol,
+                     check=prim.check, kinks=prim.kinks, convention=prim.convention, doc=prim.doc)
 
 
 def _where_rule(a: Any, b: Any, mask: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -1103,6 +1109,22 @@ def _apply_ew(prim: Primitive, operands: tuple, param: Any = None) -> Tensor:
 
 
 _SIGMOID = PRIMITIVES["sigmoid"]
+_DIV_IEEE_EW = _make_elementwise(_DIV_IEEE)
+
+
+def _div_ieee(a: Any, b: Tensor) -> Tensor:
+    """``a / b`` for a rule's own division by a Tensor with zero elements
+    (``create_graph``): the div rule without its domain check, as a node (IEEE
+    values, and the IEEE local derivatives, so an infinite derivative such as
+    sqrt's at 0 has a derivative of its own: -inf, not the nan or 0 of a
+    constant); the Tensor version of ``_math.div`` on a Value holding 0."""
+    if not isinstance(a, Tensor):
+        a = Tensor(np.asarray(a, dtype=b._data.dtype))
+    out, local = _DIV_IEEE_EW.rule(a._data, b._data)
+    return _node(out, (a, b), local, _DIV_IEEE_EW, None)
+
+
+_vectorize.div_node = _div_ieee
 
 
 def _opname(prim: Primitive) -> str:

@@ -89,21 +89,21 @@ def _mask_data(x: Any) -> Any:
     return x._data
 
 
+#: ``a / b`` as a node for a Tensor divisor with zero elements: the div rule
+#: without its domain check (set by the tensor module, which imports this one)
+div_node: Any = None
+
+
 def _total_div(a: Any, b: Any) -> Any:
     """``a / b``; for a Tensor divisor (``create_graph`` on Tensors) with zero
-    elements, those elements get the IEEE result as a constant (the array and
-    the scalar rule give inf there; a Tensor's own ``/`` raises)."""
+    elements, an IEEE division node (:data:`div_node`): the array and the
+    scalar rule give inf there, and its derivative is that of the scalar
+    engine's IEEE division (a Tensor's own ``/`` raises)."""
     if type(b) is _ndarray or isinstance(b, (_generic, float, int)) or not hasattr(b, "_parents"):
         return a / b
-    bd = b._data
-    z = bd == 0.0
-    if not z.any():
+    if not (b._data == 0.0).any():
         return a / b
-    ad = a._data if hasattr(a, "_parents") else np.asarray(a, dtype=bd.dtype)
-    with np.errstate(all="ignore"):
-        fix = np.where(z, np.broadcast_to(ad, np.broadcast_shapes(np.shape(ad), bd.shape)) / bd, 0.0)
-    q = a / (b + z.astype(bd.dtype))  # finite where b is 0, then replaced
-    return q * (~z).astype(bd.dtype) + fix
+    return div_node(a, b)
 
 
 def _wrap(a: Any, ctl: Controller) -> Lane:
