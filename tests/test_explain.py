@@ -342,6 +342,10 @@ def test_forward_table_terms_of_parents_that_do_not_depend_on_the_input():
     assert last.tangent == 2.0
     assert sum(t.product for t in last.terms) == 2.0
     assert [t.product for t in last.terms if t.tangent == 0.0] == [0.0]
-    (root,) = [r for r in fm.rows if r.terms and r.terms[0].parent == "y"]
-    assert [(t.local, t.tangent, t.product) for t in root.terms] == [(math.inf, 0.0, 0.0)]
-    assert root.tangent == 0.0
+    # sqrt(y) does not depend on x: its row has no terms (no "inf × 0") and tangent 0
+    (root,) = [r for r in fm.rows if r.name == "h1"]
+    assert root.terms == () and root.tangent == 0.0
+    # a node that depends on x through one parent only keeps both terms
+    f2, _ = parse("sqrt(y) * x", x=0.0, y=0.0)
+    last2 = explain(f2).forward_mode("x").rows[-1]
+    assert [(t.parent, t.tangent, t.product) for t in last2.terms] == [("h1", 0.0, 0.0), ("x", 1.0, 0.0)]

@@ -844,7 +844,10 @@ class Trace:
         rows = []
         for n in self._order:
             terms = ()
-            if n._parents and n is not x:  # the seeded node is where the tangents start
+            # the seeded node is where the tangents start; a node that does not
+            # depend on the input has tangent 0 by structure (no terms: nothing
+            # is multiplied, so no "inf × 0" either)
+            if n._parents and n is not x and n in depends:
                 # a parent that does not depend on the input has tangent 0 by
                 # structure: its term is 0 (push_tangents leaves it out), also
                 # where its local derivative is infinite
