@@ -349,3 +349,17 @@ def test_forward_table_terms_of_parents_that_do_not_depend_on_the_input():
     f2, _ = parse("sqrt(y) * x", x=0.0, y=0.0)
     last2 = explain(f2).forward_mode("x").rows[-1]
     assert [(t.parent, t.tangent, t.product) for t in last2.terms] == [("h1", 0.0, 0.0), ("x", 1.0, 0.0)]
+
+
+@pytest.mark.parametrize("label", ["pi", "e", "exp", "lambda"])
+def test_a_value_labelled_like_a_constant_or_function_gets_a_note(label):
+    # parse refuses such names; a graph built by hand may still use them as labels:
+    # the formulas then read ambiguously (pi·cos(pi·x)), and explain says so
+    from autograd_core import Value
+    v, x = Value(2.0, label), Value(0.5, "x")
+    f = (v * x).cos() * v
+    text = explain(f).to_text()
+    assert f"a variable labelled {label!r}" in text
+    assert "do not parse back" in text
+    plain = explain((Value(2.0, "k") * x).cos()).to_text()
+    assert "a variable labelled" not in plain

@@ -31,6 +31,7 @@ from typing import Any
 
 from ..core.engine import Value, display_bundle, gradients, push_tangents, topological_order
 from ..core.naming import node_names
+from .parser import _check_value_name
 from .symbolic import ATOM, MUL, Expr, Sym, expr_scope, fmt_number, literal
 
 __all__ = [
@@ -667,6 +668,13 @@ def annotate(trace: Trace) -> dict[str, tuple[str, ...]]:
             k = _kink_note(n, nm, names)
             if k:
                 notes.setdefault(nm, []).append(k)
+        elif n.label and nm == n.label:
+            try:
+                _check_value_name(n.label)
+            except ValueError as e:  # a Value labelled pi, exp, lambda, ...
+                notes.setdefault(nm, []).append(
+                    f"a variable labelled {n.label!r} ({e}): read the formulas with that in mind; "
+                    "they do not parse back as written")
         if _finite(n._data):
             continue
         bad_parents = [cause[p] for p in n._parents if p in cause]
