@@ -276,3 +276,28 @@ def test_draw_graph_marks_the_tensor_culprit_in_red():
     assert "#d50000" not in draw_graph(report.graph).source
     with pytest.raises(TypeError, match="highlight takes Tensors"):
         draw_graph(report.graph, highlight=[1.0])
+
+
+def test_a_wrong_array_primitive_of_the_tensor_table_is_re_run_and_named():
+    """Nodes made by ``_apply`` (array primitives: matmul, reductions, ...) are
+    re-run the same way as elementwise ones."""
+    from autograd_core.tensor import TENSOR_PRIMITIVES, _apply, _matmul_rule, _register
+
+    def rule(a, b):
+        out, (_, right) = _matmul_rule(a, b)
+        _, (left2, _) = _matmul_rule(a, 2.0 * b)     # ∂/∂a taken with 2b: twice too big
+        return out, (left2, right)
+
+    prim = _register("tc_wrong_matmul", rule, arity=2)
+    try:
+        def f(A, B):
+            return _apply(prim, (A.tanh(), B)).sigmoid().sum()
+
+        report = gradcheck(f, [rand(3, 4), rand(4, 2)])
+        assert not report
+        [c] = report.culprits
+        assert c.primitive == "tc_wrong_matmul" and c.operand == 0
+        assert c.shapes == ((3, 4), (4, 2)) and c.source.endswith(line_of(f, 1))
+        assert c.got == pytest.approx(2.0 * c.expected, rel=1e-6)
+    finally:
+        del TENSOR_PRIMITIVES["tc_wrong_matmul"]
