@@ -301,3 +301,33 @@ def test_a_wrong_array_primitive_of_the_tensor_table_is_re_run_and_named():
         assert c.got == pytest.approx(2.0 * c.expected, rel=1e-6)
     finally:
         del TENSOR_PRIMITIVES["tc_wrong_matmul"]
+
+
+def test_assert_module_gradients_of_a_tensor_model_names_the_culprit():
+    from autograd_core.testing import assert_module_gradients
+
+    bad = wrong_factor()
+
+    class Model:
+        def __init__(self):
+            self.W = Tensor(rand(2, 3), "W")
+            self.b = Tensor(rand(2), "b")
+
+        def parameters(self):
+            return [self.W, self.b]
+
+        def __call__(self, x):
+            return bad(self.W @ Tensor(np.array(x)) + self.b).tanh()
+
+    X = rand(4, 3, seed=7)
+    Y = [rand(2, seed=k) for k in range(4)]
+
+    def loss(out, t):
+        d = out - t
+        return (d * d).sum()
+
+    with pytest.raises(AssertionError) as info:
+        assert_module_gradients(Model(), X, Y, loss=loss, samples=None)
+    msg = str(info.value)
+    assert "culprit node(s)" in msg and "tc_wrong_factor(shape (2,)) at" in msg
+    assert line_of(Model.__call__, 1) in msg

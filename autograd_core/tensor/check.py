@@ -32,7 +32,7 @@ from .._report import CheckReport, check_tolerances
 from . import TENSOR_PRIMITIVES, _ELEMENTWISE, Tensor, _apply, _apply_ew, gradients, jvp
 
 __all__ = ["tensor_gradcheck", "TensorCheckReport", "TensorCheckRow", "TensorCulprit",
-           "find_tensor_culprits"]
+           "find_tensor_culprits", "graph_culprits"]
 
 
 @dataclass(frozen=True)
@@ -343,18 +343,27 @@ def find_tensor_culprits(f: Callable[..., Tensor], inputs: Sequence[Any], *, ato
     |expected|``). Nodes of other operations are not checked; neither are
     nodes with the same operation, operands and parameter as one checked
     before, nor operands at a kink."""
+    base = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
+    ts = [Tensor(a) for a in base]
+    return graph_culprits(lambda: f(*ts), ts, atol=atol, rtol=rtol, seed=seed, limit=limit)
+
+
+def graph_culprits(build: Callable[[], Any], leaves: Sequence[Tensor], *, atol: float = 1e-6,
+                   rtol: float = 1e-5, seed: int = 0,
+                   limit: int = 3) -> tuple[list[TensorCulprit], str, Any]:
+    """:func:`find_tensor_culprits` of the graph ``build()`` records (with
+    the source lines of its nodes), the operands that depend on ``leaves``
+    checked (``assert_module_gradients`` passes a model's parameters)."""
     from ..derivatives.anomaly import record_sources, source_of
 
-    base = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
     with record_sources():
         with enable_grad():
-            ts = [Tensor(a) for a in base]
-            out = f(*ts)
+            out = build()
         if not isinstance(out, Tensor):
             return [], "", None
         order = topological_order(out)
         sources = {id(n): source_of(n) for n in order if n._parents}
-    live = set(map(id, ts))  # the nodes that depend on the inputs
+    live = set(map(id, leaves))  # the nodes that depend on the leaves
     for n in order:
         if n._parents and any(id(p) in live for p in n._parents):
             live.add(id(n))
