@@ -331,3 +331,21 @@ def test_assert_module_gradients_of_a_tensor_model_names_the_culprit():
     msg = str(info.value)
     assert "culprit node(s)" in msg and "tc_wrong_factor(shape (2,)) at" in msg
     assert line_of(Model.__call__, 1) in msg
+
+
+def test_no_false_culprit_at_kinks_near_ties_or_where_rounding_swamps_the_step():
+    """Correct nodes whose finite differences are unreliable -- operands exactly
+    at a kink (abs and relu at 0), a near-tie of max (4e-8 apart), a sum whose other
+    operand is 1e13 (every step is lost to rounding) -- are not blamed."""
+    x0 = np.array([[0.0, 0.5, -1.25, 2.0],
+                   [0.16440191, 0.16440195, -0.27, 0.1643819],
+                   [1.5, -0.75, 0.25, 1.0]])
+
+    def f(x):
+        y = abs(x) + x.relu() * 2.0 + x.max(axis=1, keepdims=True) * x
+        big = (x[2] * 20.0).exp() * 1e4 + x[0]        # exp(30) * 1e4 ≈ 1e17 next to x[0]
+        return (y * Tensor(y.data)).sum() + (big * Tensor(big.data)).sum()
+
+    report = gradcheck(f, [x0])
+    assert not report and report.culprits == []
+    assert "graph itself is wrong" in report.culprit_note
