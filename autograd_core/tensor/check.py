@@ -21,6 +21,7 @@ disagreeing nodes (:class:`TensorCulprit`, with the user's source line).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -28,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.engine import enable_grad, no_grad, topological_order
+from ..core.primitives import HOOKS as _HOOKS
 from .._report import CheckReport, check_tolerances
 from . import TENSOR_PRIMITIVES, _ELEMENTWISE, Tensor, _apply, _apply_ew, gradients, jvp
 
@@ -254,8 +256,8 @@ def _runner(prim: Any) -> Callable[..., Tensor] | None:
 
 #: the steps along a direction (whose elements are scaled by max(1, |element|), so
 #: each element moves relative to its size); the estimate with the smallest error
-#: estimate wins (a step that leaves the
-#: domain, log near 0, or straddles a kink is not used)
+#: estimate wins (a step that leaves the domain, log near 0, or straddles a kink
+#: is not used)
 _STEPS = (1e-3, 1e-5, 1e-7, 1e-9)
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -364,8 +366,10 @@ def find_tensor_culprits(f: Callable[..., Tensor], inputs: Sequence[Any], *, ato
     and, for every operand that depends on the inputs, the engine's
     vector-Jacobian product along a random cotangent is compared with a
     Richardson-extrapolated central difference along a random direction
-    (seeded by ``seed``; a row's rule ``|got - expected| <= atol + rtol *
-    |expected|``). Nodes of other operations are not checked; neither are
+    (seeded by ``seed``; a node agrees when ``|got - expected| <= atol +
+    rtol * |expected|`` plus the difference's own error estimate, and only an
+    estimate two step sizes agree on is used). Nodes of other operations are
+    not checked; neither are
     nodes with the same operation, operands and parameter as one checked
     before, nor operands at a kink."""
     base = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in inputs]
@@ -379,8 +383,9 @@ def graph_culprits(build: Callable[[], Any], leaves: Sequence[Tensor], *, atol: 
     """:func:`find_tensor_culprits` of the graph ``build()`` records (with
     the source lines of its nodes), the operands that depend on ``leaves``
     checked (``assert_module_gradients`` passes a model's parameters)."""
-    from ..derivatives.anomaly import record_sources, source_of
-
+    # derivatives.anomaly (a layer above) registers these: the nodes' source lines
+    record_sources = _HOOKS.get("record_sources", contextlib.nullcontext)
+    source_of = _HOOKS.get("source_of", lambda node: None)
     with record_sources():
         with enable_grad():
             out = build()
