@@ -446,7 +446,8 @@ def draw_graph(root: Value, *, grads: bool = True, local_grads: bool = True,
     """
     if type(root).__name__ in ("Tensor", "TensorTrace"):  # array nodes: shape and ‖grad‖
         from autograd_core.tensor.view import draw_tensor_graph
-        return draw_tensor_graph(getattr(root, "output", root), rankdir=rankdir, max_nodes=max_nodes)
+        return draw_tensor_graph(getattr(root, "output", root), rankdir=rankdir,
+                                 max_nodes=max_nodes, highlight=highlight)
     troot = trace_root(root)
     if troot is not None:  # a Trace: its output's graph, with the trace's gradients
         if _overlay is None:

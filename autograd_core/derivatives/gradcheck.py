@@ -409,7 +409,7 @@ def gradcheck(f: Callable[..., Any], inputs: Sequence[Any], *, order: int = 1,
                                  f"number, not {eps!r}")
             given["eps"] = float(eps)
         return tensor_gradcheck(f, inputs, samples=samples,  # type: ignore[return-value]
-                                allow_unused=allow_unused, **given)
+                                allow_unused=allow_unused, culprits=culprits, **given)
     method = "richardson" if method is None else method
     atol = 1e-8 if atol is None else atol
     rtol = 1e-6 if rtol is None else rtol

@@ -244,6 +244,10 @@ def assert_module_gradients(model: Any, X: Any, y: Any, *, loss: Callable[[Any, 
     report = _report(rows, [get(elements[i][1], elements[i][2]) for i in idx],
                      [elements[i][0] for i in idx], method, atol, rtol, "rev", value, unused,
                      sample)
+    if report.failures and isinstance(params[0], Tensor):  # which operation is wrong
+        from ..tensor.check import graph_culprits
+        report.culprits, report.culprit_note, report.graph = graph_culprits(
+            objective, params, atol=atol, rtol=rtol, seed=seed)
     if not report:
         raise AssertionError(_headline(report) + "\n" + str(report))
     _refuse_vacuous(report, allow_zero)

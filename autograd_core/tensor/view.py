@@ -104,8 +104,11 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(b) for b in body])
 
 
-def draw_tensor_graph(root: Tensor, *, rankdir: str = "LR", max_nodes: int = 2000) -> Any:
-    """A ``graphviz.Digraph``: one box per node with name, op, shape and ‖grad‖."""
+def draw_tensor_graph(root: Tensor, *, rankdir: str = "LR", max_nodes: int = 2000,
+                      highlight: Any = None) -> Any:
+    """A ``graphviz.Digraph``: one box per node with name, op, shape and ‖grad‖.
+    ``highlight``: nodes to mark in red -- Tensors, or Tensor gradcheck
+    culprits (``report.culprits``, whose ``node`` is in ``report.graph``)."""
     import graphviz
 
     from .._markup import dot_string
@@ -113,6 +116,16 @@ def draw_tensor_graph(root: Tensor, *, rankdir: str = "LR", max_nodes: int = 200
     order = topological_order(root)
     if len(order) > max_nodes:
         raise ValueError(f"the graph has {len(order)} nodes, more than max_nodes={max_nodes}")
+    marked: set[int] = set()
+    if highlight is not None:
+        items = [highlight] if isinstance(highlight, Tensor) or hasattr(highlight, "node") \
+            else list(highlight)
+        for it in items:
+            node = getattr(it, "node", it)
+            if not isinstance(node, Tensor):
+                raise TypeError("highlight takes Tensors or Tensor gradcheck culprits, not "
+                                f"{type(it).__name__}")
+            marked.add(id(node))
     names = node_names(root, order)
     g = graphviz.Digraph("tensor_graph", graph_attr={"rankdir": rankdir},
                          node_attr={"shape": "box", "fontname": "Helvetica", "fontsize": "10"})
@@ -125,7 +138,9 @@ def draw_tensor_graph(root: Tensor, *, rankdir: str = "LR", max_nodes: int = 200
         if n._grad is not None:
             lines.append("grad " + describe(n, grad=True).split(" ", 1)[1])
         style = "filled" if not n.parents else '""'
-        g.body.append(f'\t{ids[n]} [label={dot_string(*lines)} style={style} fillcolor="#eef5ff"]\n')
+        red = ' color="#d50000" penwidth="3" fontcolor="#d50000"' if id(n) in marked else ""
+        g.body.append(f'\t{ids[n]} [label={dot_string(*lines)} style={style} '
+                      f'fillcolor="#eef5ff"{red}]\n')
         for p in n.parents:
             g.edge(ids[p], ids[n])
     return g
