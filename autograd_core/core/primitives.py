@@ -85,7 +85,8 @@ PRIMITIVES: dict[str, Primitive] = {}
 
 #: Filled by the modules above this one when they are imported (the package's
 #: ``__init__`` imports them all): ``apply`` (engine), ``Tensor`` and
-#: ``apply_tensor`` (tensor), ``validate_primitive`` (gradcheck). The table
+#: ``apply_tensor`` (tensor), ``validate_primitive`` (gradcheck),
+#: ``record_sources`` and ``source_of`` (anomaly, for the Tensor culprit search). The table
 #: of primitives sits at the bottom of the package and imports none of them.
 HOOKS: dict[str, Callable[..., Any]] = {}
 
