@@ -125,6 +125,8 @@ def test_assert_module_gradients_checks_parameters_and_samples_big_models(wrong_
     with pytest.raises(AssertionError, match="derivatives do not match") as info:
         assert_module_gradients(bad, X, y, loss=quadratic, samples=None)
     assert "FAIL" in str(info.value) and "layers.0.neurons" in str(info.value)
+    # which operation is wrong: the culprit search runs on the model's graph too
+    assert "culprit node(s)" in str(info.value) and "wrong_tanh_t" in str(info.value)
 
 
 def test_a_parameter_the_loss_does_not_use_fails_the_module_check():

@@ -503,11 +503,19 @@ def find_culprits(f: Callable[..., Any], xs: Sequence[float], names: Sequence[st
     (``order`` 1, or 1 and 2) disagree with finite differences of their own
     primitive at their recorded operands; a note when none does; the graph's
     output node."""
+    return culprits_of(lambda: _call(f, _leaves(xs, names)), order, limit)
+
+
+def culprits_of(build: Callable[[], Any], order: int = 1,
+                limit: int = 3) -> tuple[list[Culprit], str, Any]:
+    """:func:`find_culprits` on the graph ``build()`` makes (a Value; called
+    once, with source lines recorded): the first nodes whose local derivatives
+    disagree with finite differences of their own primitive, a note when
+    none does, and the output node."""
     from .anomaly import record_sources, source_of
     found: list[Culprit] = []
     with record_sources():
-        leaves = _leaves(xs, names)
-        out = _call(f, leaves)
+        out = build()
         if not isinstance(out, Value):
             return [], "", None
         seen: set[Any] = set()

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.engine import Value, apply, enable_grad, gradients, no_grad, topological_order
-from .gradcheck import GradcheckReport, _param_names, _row, gradcheck
+from .gradcheck import GradcheckReport, _param_names, _row, culprits_of, gradcheck
 from .numerical import METHODS, _jacobian
 from .._report import check_tolerances
 from ..core.primitives import PRIMITIVES, Primitive
@@ -248,6 +248,8 @@ def assert_module_gradients(model: Any, X: Any, y: Any, *, loss: Callable[[Any, 
         from ..tensor.check import graph_culprits
         report.culprits, report.culprit_note, report.graph = graph_culprits(
             objective, params, atol=atol, rtol=rtol, seed=seed)
+    elif report.failures:
+        report.culprits, report.culprit_note, report.graph = culprits_of(objective)
     if not report:
         raise AssertionError(_headline(report) + "\n" + str(report))
     _refuse_vacuous(report, allow_zero)
