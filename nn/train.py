@@ -131,9 +131,16 @@ def _check_finite(data: Any, who: str, what: str) -> None:
         arr = np.asarray(getattr(data, "data", data), dtype=float)
     except (TypeError, ValueError):
         return
-    if arr.ndim == 0 or np.isfinite(arr).all():
+    if arr.ndim == 0:
         return
-    bad = np.argwhere(~np.isfinite(arr.reshape(len(arr), -1)))[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = np.add.reduce(arr, axis=None)  # nan or inf anywhere: not finite (and no
+    if np.isfinite(total):                     # boolean array as big as the data)
+        return
+    found = np.argwhere(~np.isfinite(arr.reshape(len(arr), -1)))
+    if not len(found):
+        return  # finite numbers whose sum overflowed
+    bad = found[0]
     value = arr.reshape(len(arr), -1)[bad[0], bad[1]]
     raise ValueError(f"{who}: {what} sample {int(bad[0])} holds {value} (not a finite number); "
                      "remove or impute it first")

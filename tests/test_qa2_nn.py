@@ -79,3 +79,16 @@ def test_finite_data_still_trains(backend):
     assert math.isfinite(hist.loss[-1] if hasattr(hist.loss, "__getitem__") else hist.loss)
     loss, acc = nn.evaluate(model, [list(r) for r in X], list(Y), "binary_cross_entropy")
     assert math.isfinite(loss) and 0.0 <= acc <= 1.0
+
+
+def test_finite_data_whose_sum_overflows_is_accepted():
+    from nn.train import _check_finite
+    big = np.full((3, 2), 1e308)
+    _check_finite(big, "fit", "X")  # the sum is inf, every number is finite
+    big[1, 1] = np.inf
+    with pytest.raises(ValueError, match="sample 1 holds inf"):
+        _check_finite(big, "fit", "X")
+    big[1, 1] = -1e308
+    big[2, 0] = np.nan
+    with pytest.raises(ValueError, match="sample 2 holds nan"):
+        _check_finite(big, "fit", "X")
