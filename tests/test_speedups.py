@@ -374,3 +374,28 @@ def test_walk_on_wide_deep_and_shared_graphs(pure):
         before = [x.grad for x in xs]
         out.backward()
         assert [bits(x.grad) for x in xs] == [bits(b + gp[x]) for x, b in zip(xs, before)]
+
+
+def test_marked_walk_gives_way_and_puts_every_grad_back(pure):
+    """Value.backward's walk numbers the nodes in their .grad slots (no lookup
+    table): a node that is not a plain Value met deep in the walk (here a
+    subclass, reached last), or a .grad the one-pass case cannot take, makes
+    it put every .grad back and the other drivers run; the results are the
+    reference's, and no .grad is left holding anything else."""
+    class SubValue(Value):
+        __slots__ = ()
+
+    for odd in ("subclass", "grad"):
+        results = []
+        for run in (lambda f: f(), pure):
+            s = SubValue(0.3) if odd == "subclass" else Value(0.3)
+            if odd == "grad":
+                s.grad = np.float64(0.5)
+            xs = [Value(0.1 * k) for k in range(1, 30)]
+            y = s
+            for x in xs:
+                y = (y * x + x).tanh() + y
+            run(y.backward)
+            results.append([bits(v.grad) for v in [s, y, *xs]])
+            assert all(type(v.grad) in (float, np.float64) for v in [s, y, *xs])
+        assert results[0] == results[1]

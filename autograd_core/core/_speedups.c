@@ -309,7 +309,16 @@ typedef struct {
     PyObject *node; /* strong */
     ix_t eoff;      /* its parents' vids are edges[eoff .. eoff + npar) */
     ix_t npar;      /* 0: a leaf, or a cut (the walk does not go behind it) */
+    PyObject *old;  /* a marked walk: the .grad its mark stands in for */
 } vinfo_t;
+
+/* A marked walk (Value.backward's, see walk()) finds a node's number in its
+ * .grad slot: an odd pointer, which no object has, stands there during the
+ * call instead of the .grad (kept in vinfo_t.old and always put back). */
+#define IS_MARK(o) (((uintptr_t)(o)) & 1u)
+#define MARK(vid) ((PyObject *)((((uintptr_t)(vid)) << 1) | 1u))
+#define MARK_VID(o) ((Py_ssize_t)(((uintptr_t)(o)) >> 1))
+#define NOT_MARKABLE (-2)
 
 typedef struct {
     Py_ssize_t vid, j, k;
@@ -329,6 +338,7 @@ typedef struct {
     grad_t *gs;        /* gs[vid]: the gradients (grads_new) */
     Py_ssize_t gcap, gn; /* gn: entries in use */
     int strong;        /* whether v holds (and frames hold) references */
+    int marked;        /* nodes found through marks in .grad, not the table */
 } walk_t;
 
 /* One set of buffers a finished walk gives back and the next one takes (a
@@ -474,6 +484,8 @@ grow(void **p, Py_ssize_t *cap, Py_ssize_t need, size_t sz)
 static int
 walk_enter(walk_t *w, PyObject *n, size_t i, PyObject *stop, long long limit, Py_ssize_t *vid_out)
 {
+    if (w->marked && (!Py_IS_TYPE(n, value_type) || IS_MARK(SLOT(n, off_grad))))
+        return NOT_MARKABLE; /* not a Value (no .grad slot to mark) */
     PyObject *ps = parents_of(n);
     if (ps == NULL)
         return -1;
@@ -489,11 +501,15 @@ walk_enter(walk_t *w, PyObject *n, size_t i, PyObject *stop, long long limit, Py
     }
     if (grow((void **)&w->v, &w->vcap, vid + 1, sizeof(vinfo_t)) < 0
         || grow((void **)&w->emit, &w->emcap, vid + 1, sizeof(ix_t)) < 0
-        || table_set_at(&w->t, i, n, vid) < 0)
+        || (!w->marked && table_set_at(&w->t, i, n, vid) < 0))
         return -1;
     w->v[vid].node = w->strong ? Py_NewRef(n) : n;
     w->v[vid].eoff = (ix_t)w->nedges;
     w->v[vid].npar = 0;
+    if (w->marked) { /* recorded first: unmark() puts back every mark of v[0 .. nv) */
+        w->v[vid].old = SLOT(n, off_grad);
+        SLOT(n, off_grad) = MARK(vid);
+    }
     w->nv++;
     *vid_out = vid;
     if (k == 0 || cut) {
@@ -515,15 +531,31 @@ walk_enter(walk_t *w, PyObject *n, size_t i, PyObject *stop, long long limit, Py
     return 0;
 }
 
-/* Fill w (zeroed first; free it with walk_free also on failure). 0, or -1.
+/* Put back the .grad of every node a marked walk marked. */
+static void
+unmark(walk_t *w)
+{
+    if (!w->marked)
+        return;
+    for (Py_ssize_t i = 0; i < w->nv; i++)
+        SLOT(w->v[i].node, off_grad) = w->v[i].old;
+    w->marked = 0;
+}
+
+/* Fill w (zeroed first; free it with walk_free also on failure). 0, or -1;
+ * NOT_MARKABLE for a marked walk that met a node that is not a Value.
  * With strong == 0 the walk takes no references: only for a walk that runs
  * no Python code and is used before any runs (no stop set: its membership
- * test could run a __hash__). */
+ * test could run a __hash__). With marked (strong == 0, no stop or limit):
+ * each node's number is put in its .grad slot instead of a table (no
+ * lookups, no table to clear), for Value.backward's one-pass case, which
+ * writes every .grad anew or calls unmark(); on failure the walk unmarks. */
 static int
-walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong)
+walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong, int marked)
 {
     memset(w, 0, sizeof(*w));
     w->strong = strong || stop != NULL;
+    w->marked = marked && !w->strong && limit == 0 && value_type != NULL;
     entry_t *te = NULL;
     size_t tcap = 0, want = 0;
     if (USE_SPARE && spare.full) { /* take the spare buffers */
@@ -542,11 +574,20 @@ walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong)
         w->gcap = spare.gcap;
         memset(&spare, 0, sizeof(spare));
     }
-    if (table_init_in(&w->t, te, tcap, want) < 0)
+    if (w->marked) { /* the table is not used: keep its buffer for the next walk */
+        w->t.e = te;
+        w->t.cap = tcap;
+        w->t.mask = 0;
+        w->t.used = want / 2;
+    }
+    else if (table_init_in(&w->t, te, tcap, want) < 0)
         return -1;
     Py_ssize_t vid;
-    if (walk_enter(w, root, table_slot(&w->t, root), stop, limit, &vid) < 0)
-        return -1;
+    int r = walk_enter(w, root, w->marked ? 0 : table_slot(&w->t, root), stop, limit, &vid);
+    if (r < 0) {
+        unmark(w);
+        return r;
+    }
     while (w->nf) {
         frame_t *f = &w->f[w->nf - 1];
         if (f->j == f->k) { /* its parents are all emitted: emit it */
@@ -559,6 +600,17 @@ walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong)
         PyObject *p = PyTuple_GET_ITEM(f->ps, f->j);
         Py_ssize_t at = w->v[f->vid].eoff + f->j;
         f->j++;
+        if (w->marked) {
+            PyObject *m = Py_IS_TYPE(p, value_type) ? SLOT(p, off_grad) : NULL;
+            if (m != NULL && IS_MARK(m))
+                vid = MARK_VID(m); /* found already */
+            else if ((r = walk_enter(w, p, 0, stop, limit, &vid)) < 0) {
+                unmark(w);
+                return r;
+            }
+            w->edges[at] = (ix_t)vid;
+            continue;
+        }
         size_t i = table_slot(&w->t, p);
         if (w->t.e[i].key != NULL) /* emitted already (in a cycle: on the path) */
             vid = w->t.e[i].val;
@@ -600,7 +652,7 @@ order(PyObject *self, PyObject *args)
         return NULL;
     walk_t w;
     PyObject *res = NULL;
-    if (walk(&w, root, stop == Py_None ? NULL : stop, limit, 1) == 0)
+    if (walk(&w, root, stop == Py_None ? NULL : stop, limit, 1, 0) == 0)
         res = walk_order(&w);
     walk_free(&w);
     return res;
@@ -734,10 +786,12 @@ propagate(walk_t *w, PyObject *seed)
  * is put back: 0 (not this case; nothing changed), 1 (done), -1 (error,
  * nothing changed). The caller holds the accumulation lock. */
 static int
-fused_backward(const walk_t *w, PyObject *seed, grad_t *gs)
+fused_backward(walk_t *w, PyObject *seed, grad_t *gs)
 {
-    if (!PyFloat_CheckExact(seed) || value_type == NULL)
+    if (!PyFloat_CheckExact(seed) || value_type == NULL) {
+        unmark(w);
         return 0;
+    }
     gs[0].d = PyFloat_AS_DOUBLE(seed);
     gs[0].o = AS_DOUBLE;
     int res = 1;
@@ -747,7 +801,7 @@ fused_backward(const walk_t *w, PyObject *seed, grad_t *gs)
         const vinfo_t *vi = &w->v[vid];
         PyObject *n = vi->node;
         grad_t *g = &gs[vid];
-        PyObject *old = Py_IS_TYPE(n, value_type) ? SLOT(n, off_grad) : NULL;
+        PyObject *old = w->marked ? vi->old : Py_IS_TYPE(n, value_type) ? SLOT(n, off_grad) : NULL;
         if (g->o != AS_DOUBLE || old == NULL || !PyFloat_CheckExact(old)) {
             res = 0;
             break;
@@ -776,6 +830,7 @@ fused_backward(const walk_t *w, PyObject *seed, grad_t *gs)
             res = -1;
             break;
         }
+        /* (a marked walk: the mark in the slot goes, the new .grad takes its place) */
         double gd = g->d;
         SLOT(n, off_grad) = nw;
         g->o = old; /* the node's gradient is no longer needed: keep the old .grad to put back */
@@ -802,6 +857,11 @@ fused_backward(const walk_t *w, PyObject *seed, grad_t *gs)
         }
         g->o = NULL;
     }
+    if (res != 1 && w->marked) /* the nodes not done still hold their marks */
+        for (Py_ssize_t i = e; i >= 0; i--) {
+            const vinfo_t *vi = &w->v[w->emit[i]];
+            SLOT(vi->node, off_grad) = vi->old;
+        }
     return res;
 }
 
@@ -818,7 +878,7 @@ backprop(PyObject *self, PyObject *args)
     walk_t w;
     grad_t *gs = NULL;
     PyObject *ord = NULL, *grads = NULL, *res = NULL;
-    if (walk(&w, root, stop == Py_None ? NULL : stop, limit, 1) < 0 || (gs = propagate(&w, seed)) == NULL)
+    if (walk(&w, root, stop == Py_None ? NULL : stop, limit, 1, 0) < 0 || (gs = propagate(&w, seed)) == NULL)
         goto done;
     if ((ord = walk_order(&w)) == NULL || (grads = PyDict_New()) == NULL)
         goto done;
@@ -876,8 +936,19 @@ backward(PyObject *self, PyObject *args)
         return NULL;
     walk_t w;
     grad_t *gs = NULL;
-    int done = walk(&w, root, NULL, 0, 0) < 0 || (gs = grads_new(&w)) == NULL
-        ? -1 : fused_backward(&w, seed, gs);
+    int r = walk(&w, root, NULL, 0, 0, 1);
+    if (r == NOT_MARKABLE) { /* (unmarked by the walk) the table walk, then */
+        walk_free(&w);
+        r = walk(&w, root, NULL, 0, 0, 0);
+    }
+    int done;
+    if (r < 0 || (gs = grads_new(&w)) == NULL) {
+        unmark(&w);
+        done = -1;
+    }
+    else
+        done = fused_backward(&w, seed, gs); /* it writes every .grad or unmarks */
+    w.marked = 0;
     walk_free(&w); /* no Python code ran: the borrowed references were good */
     if (lock_call(lock, str_release) < 0)
         done = -1;
