@@ -11,9 +11,11 @@
  * How it differs from the reference (speed only, not results):
  * - walk(): the reference's depth-first search with one frame per node
  *   instead of pushing a node twice; it numbers the nodes and records each
- *   node's parents' numbers, so propagation needs no lookup. The node ->
- *   number table hashes pointers keeping their locality (nodes made one after
- *   the other sit next to each other in the table).
+ *   node's parents' numbers, so propagation needs no lookup. Value.backward's
+ *   walk keeps each node's number in the node (IS_MARK: an odd pointer in its
+ *   .grad slot, always put back before any Python code can run); the other
+ *   walks use a table that hashes pointers keeping their locality (nodes made
+ *   one after the other sit next to each other in the table).
  * - Gradients that are Python floats are kept as C doubles (grad_t), with the
  *   IEEE operations Python uses (built with -ffp-contract=off so the compiler
  *   fuses no multiply-add); anything else (numpy arrays, LocalMap, Values)
