@@ -327,18 +327,26 @@ typedef struct {
     PyObject *ps; /* strong: the parents tuple being walked */
 } frame_t;
 
+/* A walk's growable buffers (capacities in items), apart from its table. */
+typedef struct {
+    vinfo_t *v;
+    Py_ssize_t vcap;
+    ix_t *emit;        /* vids in emission (topological) order */
+    Py_ssize_t emcap;
+    ix_t *edges;
+    Py_ssize_t ecap;
+    frame_t *f;
+    Py_ssize_t fcap;
+    grad_t *gs;        /* gs[vid]: the gradients (grads_new) */
+    Py_ssize_t gcap;
+} bufs_t;
+
 typedef struct {
     table_t t;         /* node -> vid (borrowed keys: v holds the nodes) */
-    vinfo_t *v;
-    Py_ssize_t nv, vcap;
-    ix_t *emit;        /* vids in emission (topological) order */
-    Py_ssize_t nemit, emcap;
-    ix_t *edges;
-    Py_ssize_t nedges, ecap;
-    frame_t *f;
-    Py_ssize_t nf, fcap, fmax; /* fmax: the deepest the frames went */
-    grad_t *gs;        /* gs[vid]: the gradients (grads_new) */
-    Py_ssize_t gcap, gn; /* gn: entries in use */
+    bufs_t b;
+    Py_ssize_t nv, nemit, nedges;
+    Py_ssize_t nf, fmax; /* fmax: the deepest the frames went */
+    Py_ssize_t gn;     /* gradient entries in use */
     int strong;        /* whether v holds (and frames hold) references */
     int marked;        /* nodes found through marks in .grad, not the table */
 } walk_t;
@@ -355,18 +363,9 @@ typedef struct {
 typedef struct {
     int full;
     size_t last_n;     /* nodes of the walk that gave it back */
-    entry_t *te;
+    entry_t *te;       /* its table's entries (tcap of them) */
     size_t tcap;
-    vinfo_t *v;
-    Py_ssize_t vcap;
-    ix_t *emit;
-    Py_ssize_t emcap;
-    ix_t *edges;
-    Py_ssize_t ecap;
-    frame_t *f;
-    Py_ssize_t fcap;
-    grad_t *gs;
-    Py_ssize_t gcap;
+    bufs_t b;
 } spare_t;
 
 #ifdef Py_GIL_DISABLED
@@ -381,25 +380,33 @@ static void grads_clear(grad_t *gs, Py_ssize_t n);
 /* At most this much is kept (graphs of up to about half a million nodes). */
 #define SPARE_MAX ((size_t)64 << 20)
 
+static void
+bufs_free(bufs_t *b)
+{
+    PyMem_Free(b->v);
+    PyMem_Free(b->emit);
+    PyMem_Free(b->edges);
+    PyMem_Free(b->f);
+    PyMem_Free(b->gs);
+    memset(b, 0, sizeof(*b));
+}
+
 static size_t
 spare_bytes(void)
 {
     if (!spare.full)
         return 0;
-    return spare.tcap * sizeof(entry_t) + (size_t)spare.vcap * sizeof(vinfo_t)
-           + (size_t)spare.emcap * sizeof(ix_t) + (size_t)spare.ecap * sizeof(ix_t)
-           + (size_t)spare.fcap * sizeof(frame_t) + (size_t)spare.gcap * sizeof(grad_t);
+    const bufs_t *b = &spare.b;
+    return spare.tcap * sizeof(entry_t) + (size_t)b->vcap * sizeof(vinfo_t)
+           + (size_t)b->emcap * sizeof(ix_t) + (size_t)b->ecap * sizeof(ix_t)
+           + (size_t)b->fcap * sizeof(frame_t) + (size_t)b->gcap * sizeof(grad_t);
 }
 
 static void
 spare_release(void)
 {
     PyMem_Free(spare.te);
-    PyMem_Free(spare.v);
-    PyMem_Free(spare.emit);
-    PyMem_Free(spare.edges);
-    PyMem_Free(spare.f);
-    PyMem_Free(spare.gs);
+    bufs_free(&spare.b);
     memset(&spare, 0, sizeof(spare));
 }
 
@@ -421,27 +428,24 @@ static void
 walk_free(walk_t *w)
 {
     if (w->gn > 0)
-        grads_clear(w->gs, w->gn);
+        grads_clear(w->b.gs, w->gn);
     if (w->strong) {
         for (Py_ssize_t i = 0; i < w->nf; i++)
-            Py_DECREF(w->f[i].ps);
+            Py_DECREF(w->b.f[i].ps);
         for (Py_ssize_t i = 0; i < w->nv; i++)
-            Py_DECREF(w->v[i].node);
+            Py_DECREF(w->b.v[i].node);
     }
-    if (USE_SPARE && !spare.full) { /* give the buffers back */
+    if (USE_SPARE && !spare.full) { /* give the buffers back, but not much more than needed */
+        bufs_t *b = &w->b;
         Py_ssize_t tcap = (Py_ssize_t)w->t.cap;
         spare.te = keep(w->t.e, &tcap, (Py_ssize_t)(2 * w->t.used), sizeof(entry_t));
         spare.tcap = (size_t)tcap;
-        spare.vcap = w->vcap;
-        spare.v = keep(w->v, &spare.vcap, w->nv, sizeof(vinfo_t));
-        spare.emcap = w->emcap;
-        spare.emit = keep(w->emit, &spare.emcap, w->nv, sizeof(ix_t));
-        spare.ecap = w->ecap;
-        spare.edges = keep(w->edges, &spare.ecap, w->nedges, sizeof(ix_t));
-        spare.fcap = w->fcap;
-        spare.f = keep(w->f, &spare.fcap, w->fmax, sizeof(frame_t));
-        spare.gcap = w->gcap;
-        spare.gs = keep(w->gs, &spare.gcap, w->nv, sizeof(grad_t));
+        b->v = keep(b->v, &b->vcap, w->nv, sizeof(vinfo_t));
+        b->emit = keep(b->emit, &b->emcap, w->nv, sizeof(ix_t));
+        b->edges = keep(b->edges, &b->ecap, w->nedges, sizeof(ix_t));
+        b->f = keep(b->f, &b->fcap, w->fmax, sizeof(frame_t));
+        b->gs = keep(b->gs, &b->gcap, w->nv, sizeof(grad_t));
+        spare.b = *b;
         spare.last_n = (size_t)w->nv;
         spare.full = 1;
         if (spare_bytes() > SPARE_MAX)
@@ -449,11 +453,7 @@ walk_free(walk_t *w)
     }
     else {
         table_free(&w->t);
-        PyMem_Free(w->v);
-        PyMem_Free(w->emit);
-        PyMem_Free(w->edges);
-        PyMem_Free(w->f);
-        PyMem_Free(w->gs);
+        bufs_free(&w->b);
     }
     memset(w, 0, sizeof(*w));
 }
@@ -501,29 +501,29 @@ walk_enter(walk_t *w, PyObject *n, size_t i, PyObject *stop, long long limit, Py
                         "(2**31 nodes or edges); AUTOGRAD_CORE_PURE_PYTHON=1 runs the Python one");
         return -1;
     }
-    if (grow((void **)&w->v, &w->vcap, vid + 1, sizeof(vinfo_t)) < 0
-        || grow((void **)&w->emit, &w->emcap, vid + 1, sizeof(ix_t)) < 0
+    if (grow((void **)&w->b.v, &w->b.vcap, vid + 1, sizeof(vinfo_t)) < 0
+        || grow((void **)&w->b.emit, &w->b.emcap, vid + 1, sizeof(ix_t)) < 0
         || (!w->marked && table_set_at(&w->t, i, n, vid) < 0))
         return -1;
-    w->v[vid].node = w->strong ? Py_NewRef(n) : n;
-    w->v[vid].eoff = (ix_t)w->nedges;
-    w->v[vid].npar = 0;
+    w->b.v[vid].node = w->strong ? Py_NewRef(n) : n;
+    w->b.v[vid].eoff = (ix_t)w->nedges;
+    w->b.v[vid].npar = 0;
     if (w->marked) { /* recorded first: unmark() puts back every mark of v[0 .. nv) */
-        w->v[vid].old = SLOT(n, off_grad);
+        w->b.v[vid].old = SLOT(n, off_grad);
         SLOT(n, off_grad) = MARK(vid);
     }
     w->nv++;
     *vid_out = vid;
     if (k == 0 || cut) {
-        w->emit[w->nemit++] = (ix_t)vid;
+        w->b.emit[w->nemit++] = (ix_t)vid;
         return 0;
     }
-    if (grow((void **)&w->edges, &w->ecap, w->nedges + k, sizeof(ix_t)) < 0
-        || grow((void **)&w->f, &w->fcap, w->nf + 1, sizeof(frame_t)) < 0)
+    if (grow((void **)&w->b.edges, &w->b.ecap, w->nedges + k, sizeof(ix_t)) < 0
+        || grow((void **)&w->b.f, &w->b.fcap, w->nf + 1, sizeof(frame_t)) < 0)
         return -1;
-    w->v[vid].npar = (ix_t)k;
+    w->b.v[vid].npar = (ix_t)k;
     w->nedges += k;
-    frame_t *f = &w->f[w->nf++];
+    frame_t *f = &w->b.f[w->nf++];
     if (w->nf > w->fmax)
         w->fmax = w->nf;
     f->vid = vid;
@@ -540,7 +540,7 @@ unmark(walk_t *w)
     if (!w->marked)
         return;
     for (Py_ssize_t i = 0; i < w->nv; i++)
-        SLOT(w->v[i].node, off_grad) = w->v[i].old;
+        SLOT(w->b.v[i].node, off_grad) = w->b.v[i].old;
     w->marked = 0;
 }
 
@@ -564,16 +564,7 @@ walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong, int
         te = spare.te;
         tcap = spare.tcap;
         want = spare.last_n;
-        w->v = spare.v;
-        w->vcap = spare.vcap;
-        w->emit = spare.emit;
-        w->emcap = spare.emcap;
-        w->edges = spare.edges;
-        w->ecap = spare.ecap;
-        w->f = spare.f;
-        w->fcap = spare.fcap;
-        w->gs = spare.gs;
-        w->gcap = spare.gcap;
+        w->b = spare.b;
         memset(&spare, 0, sizeof(spare));
     }
     if (w->marked) { /* the table is not used: keep its buffer for the next walk */
@@ -591,16 +582,16 @@ walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong, int
         return r;
     }
     while (w->nf) {
-        frame_t *f = &w->f[w->nf - 1];
+        frame_t *f = &w->b.f[w->nf - 1];
         if (f->j == f->k) { /* its parents are all emitted: emit it */
-            w->emit[w->nemit++] = (ix_t)f->vid;
+            w->b.emit[w->nemit++] = (ix_t)f->vid;
             if (w->strong)
                 Py_DECREF(f->ps);
             w->nf--;
             continue;
         }
         PyObject *p = PyTuple_GET_ITEM(f->ps, f->j);
-        Py_ssize_t at = w->v[f->vid].eoff + f->j;
+        Py_ssize_t at = w->b.v[f->vid].eoff + f->j;
         f->j++;
         if (w->marked) {
             PyObject *m = Py_IS_TYPE(p, value_type) ? SLOT(p, off_grad) : NULL;
@@ -610,15 +601,15 @@ walk(walk_t *w, PyObject *root, PyObject *stop, long long limit, int strong, int
                 unmark(w);
                 return r;
             }
-            w->edges[at] = (ix_t)vid;
+            w->b.edges[at] = (ix_t)vid;
             continue;
         }
         size_t i = table_slot(&w->t, p);
         if (w->t.e[i].key != NULL) /* emitted already (in a cycle: on the path) */
             vid = w->t.e[i].val;
-        else if (walk_enter(w, p, i, stop, limit, &vid) < 0) /* may move w->f */
+        else if (walk_enter(w, p, i, stop, limit, &vid) < 0) /* may move w->b.f */
             return -1;
-        w->edges[at] = (ix_t)vid;
+        w->b.edges[at] = (ix_t)vid;
     }
     return 0;
 }
@@ -631,7 +622,7 @@ walk_order(const walk_t *w)
     if (order == NULL)
         return NULL;
     for (Py_ssize_t e = 0; e < w->nemit; e++)
-        PyList_SET_ITEM(order, e, Py_NewRef(w->v[w->emit[e]].node));
+        PyList_SET_ITEM(order, e, Py_NewRef(w->b.v[w->b.emit[e]].node));
     return order;
 }
 
@@ -701,23 +692,26 @@ static grad_t *
 grads_new(walk_t *w)
 {
     Py_ssize_t n = w->nv > 0 ? w->nv : 1;
-    if (grow((void **)&w->gs, &w->gcap, n, sizeof(grad_t)) < 0)
+    if (grow((void **)&w->b.gs, &w->b.gcap, n, sizeof(grad_t)) < 0)
         return NULL;
-    memset(w->gs, 0, (size_t)n * sizeof(grad_t));
+    memset(w->b.gs, 0, (size_t)n * sizeof(grad_t));
     w->gn = n;
-    return w->gs;
+    return w->b.gs;
 }
 
-/* engine._backprop without create_graph, after walk(): fills gs (all
- * empty; w->gs) so that gs[vid] is seed * d root / d node. 0, or -1 (gs is
- * then all empty again). */
-static int
-propagate_into(const walk_t *w, PyObject *seed, grad_t *gs)
+/* engine._backprop without create_graph, after walk(): the walk's gradient
+ * array with gs[vid] = seed * d root / d node, or NULL (then every entry is
+ * empty again). */
+static grad_t *
+propagate(walk_t *w, PyObject *seed)
 {
+    grad_t *gs = grads_new(w);
+    if (gs == NULL)
+        return NULL;
     grad_store(&gs[0], Py_NewRef(seed)); /* the root is vid 0 */
     for (Py_ssize_t e = w->nemit - 1; e >= 0; e--) {
-        Py_ssize_t vid = w->emit[e];
-        const vinfo_t *vi = &w->v[vid];
+        Py_ssize_t vid = w->b.emit[e];
+        const vinfo_t *vi = &w->b.v[vid];
         Py_ssize_t k = vi->npar;
         if (k == 0)
             continue; /* a leaf, or a cut: nothing is passed on */
@@ -732,7 +726,7 @@ propagate_into(const walk_t *w, PyObject *seed, grad_t *gs)
             goto error;
         }
         Py_INCREF(ls);
-        const ix_t *par = w->edges + vi->eoff;
+        const ix_t *par = w->b.edges + vi->eoff;
         PyObject *gobj = NULL; /* g as an object, made when first needed */
         int failed = 0;
         for (Py_ssize_t j = 0; j < k; j++) {
@@ -764,17 +758,10 @@ propagate_into(const walk_t *w, PyObject *seed, grad_t *gs)
         if (failed)
             goto error;
     }
-    return 0;
+    return gs;
 error:
     grads_clear(gs, w->nv);
-    return -1;
-}
-
-static grad_t *
-propagate(walk_t *w, PyObject *seed)
-{
-    grad_t *gs = grads_new(w);
-    return gs == NULL || propagate_into(w, seed, gs) < 0 ? NULL : gs;
+    return NULL;
 }
 
 /* Value.backward's common case in one pass (after walk()): the root and
@@ -799,8 +786,8 @@ fused_backward(walk_t *w, PyObject *seed, grad_t *gs)
     int res = 1;
     Py_ssize_t e;
     for (e = w->nemit - 1; e >= 0; e--) {
-        Py_ssize_t vid = w->emit[e];
-        const vinfo_t *vi = &w->v[vid];
+        Py_ssize_t vid = w->b.emit[e];
+        const vinfo_t *vi = &w->b.v[vid];
         PyObject *n = vi->node;
         grad_t *g = &gs[vid];
         PyObject *old = w->marked ? vi->old : Py_IS_TYPE(n, value_type) ? SLOT(n, off_grad) : NULL;
@@ -816,7 +803,7 @@ fused_backward(walk_t *w, PyObject *seed, grad_t *gs)
                 res = 0;
                 break;
             }
-            const ix_t *par = w->edges + vi->eoff;
+            const ix_t *par = w->b.edges + vi->eoff;
             for (Py_ssize_t j = 0; j < k; j++) {
                 PyObject *pgo = gs[par[j]].o;
                 if (!PyFloat_CheckExact(PyTuple_GET_ITEM(ls, j)) || (pgo != NULL && pgo != AS_DOUBLE)) {
@@ -837,7 +824,7 @@ fused_backward(walk_t *w, PyObject *seed, grad_t *gs)
         SLOT(n, off_grad) = nw;
         g->o = old; /* the node's gradient is no longer needed: keep the old .grad to put back */
         if (k > 0) {
-            const ix_t *par = w->edges + vi->eoff;
+            const ix_t *par = w->b.edges + vi->eoff;
             for (Py_ssize_t j = 0; j < k; j++) {
                 grad_t *pg = &gs[par[j]];
                 double prod = PyFloat_AS_DOUBLE(PyTuple_GET_ITEM(ls, j)) * gd;
@@ -848,8 +835,8 @@ fused_backward(walk_t *w, PyObject *seed, grad_t *gs)
     }
     /* e is the first node not done: nodes emit[e+1 ..] hold their old .grad in gs[].o */
     for (Py_ssize_t i = w->nemit - 1; i > e; i--) {
-        grad_t *g = &gs[w->emit[i]];
-        PyObject *n = w->v[w->emit[i]].node;
+        grad_t *g = &gs[w->b.emit[i]];
+        PyObject *n = w->b.v[w->b.emit[i]].node;
         if (res == 1)
             Py_DECREF(g->o);
         else {
@@ -861,7 +848,7 @@ fused_backward(walk_t *w, PyObject *seed, grad_t *gs)
     }
     if (res != 1 && w->marked) /* the nodes not done still hold their marks */
         for (Py_ssize_t i = e; i >= 0; i--) {
-            const vinfo_t *vi = &w->v[w->emit[i]];
+            const vinfo_t *vi = &w->b.v[w->b.emit[i]];
             SLOT(vi->node, off_grad) = vi->old;
         }
     return res;
@@ -885,11 +872,11 @@ backprop(PyObject *self, PyObject *args)
     if ((ord = walk_order(&w)) == NULL || (grads = PyDict_New()) == NULL)
         goto done;
     for (Py_ssize_t e = w.nemit - 1; e >= 0; e--) {
-        Py_ssize_t vid = w.emit[e];
+        Py_ssize_t vid = w.b.emit[e];
         if (gs[vid].o == NULL)
             continue;
         PyObject *g = grad_object(&gs[vid]);
-        int failed = g == NULL || PyDict_SetItem(grads, w.v[vid].node, g) < 0;
+        int failed = g == NULL || PyDict_SetItem(grads, w.b.v[vid].node, g) < 0;
         Py_XDECREF(g);
         if (failed)
             goto done;
