@@ -578,3 +578,23 @@ def test_apply_checks_the_parameter():
     with pytest.raises(TypeError, match="leaky_relu: its parameter 'negative_slope' = '0.1'"):
         ac.apply(ac.PRIMITIVES["leaky_relu"], Value(-1.0), param="0.1")
     assert ac.apply(ac.PRIMITIVES["leaky_relu"], Value(-1.0), param=0.1).data == -0.1
+
+
+def test_a_node_reached_only_through_a_zero_local_derivative_is_not_structural():
+    """create_graph leaves out 0 · a finite gradient or tangent (no node made),
+    but the node it reaches still counts as reached: below it, 0 · inf is nan
+    as in plain reverse and forward mode (and PyTorch)."""
+    from autograd_core import gradients, push_tangents
+    u, w = Value(0.0, "u"), Value(2.0, "w")
+    out = u.sqrt().relu() * w          # relu'(0) = 0, sqrt'(0) = inf
+    assert math.isnan(gradients(out, [u])[0])
+    g = gradients(out, [u], create_graph=True)[0]
+    assert math.isnan(getattr(g, "data", g))
+    v = Value(0.5, "v")
+    out2 = (v - 1.0).relu().sqrt()     # relu' = 0 below 0, sqrt'(0) = inf
+    assert math.isnan(push_tangents(out2, {v: 1.0})[out2])
+    t = push_tangents(out2, {v: Value(1.0)}, create_graph=True)[out2]
+    assert math.isnan(getattr(t, "data", t))
+    # a seeded leaf keeps its seed as it is (-0.0 stays -0.0)
+    x = Value(1.0)
+    assert math.copysign(1.0, push_tangents(x, {x: -0.0})[x]) == -1.0

@@ -1230,14 +1230,16 @@ def _backprop(root: Node, seed: Any, create_graph: bool,
             extra = (n._param,) if n._prim.has_param else ()
             locals_ = n._prim.rule(*parents, *extra)[1]
             for p, l in zip(parents, locals_):
+                old = get(p)
                 if type(l) is float:
                     if l == 0.0 and type(g) is not float and _finite_value(g):
-                        continue  # 0 * a finite gradient: nothing to add, no node made
+                        if old is None:  # 0 * a finite gradient: no node made, but p is
+                            grads[p] = 0.0  # reached (a computed 0, not a structural one)
+                        continue
                     c = g if l == 1.0 else l * g
                 else:
                     c = l * g
-                old = get(p)
-                grads[p] = c if old is None else old + c
+                grads[p] = c if (old is None or (type(old) is float and old == 0.0)) else old + c
     return order, grads
 
 
@@ -1271,6 +1273,13 @@ def push_tangents(root: Value, seeds: dict[Value, Any],
                                 f"{type(s).__name__} needs create_graph=True")
         for n in order:
             parents = n._parents
+            if not parents:  # a leaf: its seed as it is, or 0 by structure
+                if n in seeds:
+                    tan[n] = seeds[n]
+                    live.add(n)
+                else:
+                    tan[n] = 0.0
+                continue
             t = 0.0
             reached = False
             for p, l in zip(parents, n._local):
@@ -1289,7 +1298,8 @@ def push_tangents(root: Value, seeds: dict[Value, Any],
         for n in order:
             parents = n._parents
             t: Any = None  # nothing added yet
-            if any(p in live for p in parents):
+            reached = any(p in live for p in parents)
+            if reached:
                 extra = (n._param,) if n._prim.has_param else ()
                 locals_ = n._prim.rule(*parents, *extra)[1]
                 for p, l in zip(parents, locals_):
@@ -1308,10 +1318,9 @@ def push_tangents(root: Value, seeds: dict[Value, Any],
             if n in seeds:
                 s = seeds[n]
                 t = s if t is None else t + s
-            if t is None:
-                tan[n] = 0.0
-            else:
-                tan[n] = t
+                reached = True
+            tan[n] = 0.0 if t is None else t  # (every term 0 · a finite tangent: 0)
+            if reached:  # a computed tangent, also when it is 0
                 live.add(n)
     return tan
 
